@@ -1,0 +1,14 @@
+# Settings shared by the scripts; each may be overridden from the environment.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VAR=${VAR:-$ROOT/var}
+VENV=${VENV:-$ROOT/.venv}
+PYTHON37=${PYTHON37:-/root/.pyenv/versions/3.7.16/bin/python3.7}
+ODOO_CONF=${ODOO_CONF:-$VAR/odoo.conf}
+PGPORT=${PGPORT:-5432}
+DB_USER=${DB_USER:-odoo}
+DB_PASSWORD=${DB_PASSWORD:-odoo}
+HTTP_PORT=${HTTP_PORT:-8069}
+LONGPOLLING_PORT=${LONGPOLLING_PORT:-8072}
+ADMIN_PASSWD=${ADMIN_PASSWD:-admin}
+ODOO=$VENV/bin/odoo
+export ROOT VAR VENV ODOO_CONF PGPORT
