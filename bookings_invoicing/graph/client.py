@@ -1,0 +1,328 @@
+"""A small Microsoft Graph client for the Bookings endpoints this add-on reads.
+
+Three layers, none of which knows the ORM:
+
+* transport: one ``requests`` session per configuration with urllib3 retries (429 honouring ``Retry-After`` up to
+  a cap, 5xx and connection resets with exponential back-off) and a timeout on every call;
+* authentication: one msal ``ConfidentialClientApplication`` per configuration per process, so the token is
+  reused until it nears expiry;
+* the Bookings endpoints, paging with ``@odata.nextLink`` (never ``$top``) and guarding against paging loops,
+  foreign hosts in a next link and results larger than a bound; items are parsed into typed records, and an item
+  that cannot be read is reported beside its page instead of sinking it.
+"""
+import hashlib
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, List, Optional, Tuple
+from urllib.parse import quote, urlsplit
+
+import msal
+import pytz
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
+
+from . import errors
+from .records import parse_appointment, parse_business, parse_customer, parse_service
+
+_logger = logging.getLogger(__name__)
+
+GLOBAL_AUTHORITY_URL = "https://login.microsoftonline.com"
+GLOBAL_GRAPH_URL = "https://graph.microsoft.com"
+READ_PERMISSION = "Bookings.Read.All"
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    """Where and how to reach one Bookings business; the secret never appears in ``repr``."""
+
+    tenant_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    authority_url: str = GLOBAL_AUTHORITY_URL
+    graph_url: str = GLOBAL_GRAPH_URL
+    timeout: Tuple[float, float] = (10.0, 60.0)  # connect, read (seconds)
+    max_attempts: int = 6  # per request, the first one included
+    backoff_factor: float = 0.5  # seconds: 0, 2x, 4x, 8x ... between attempts without Retry-After
+    max_retry_after: float = 60.0  # a longer Retry-After is shortened to this
+    max_items: int = 500000  # per collection read
+
+    @property
+    def authority(self):
+        return "%s/%s" % (self.authority_url.rstrip("/"), self.tenant_id)
+
+    @property
+    def scope(self):
+        return "%s/.default" % self.graph_url.rstrip("/")
+
+
+@dataclass
+class Page:
+    """One page of a collection: the records read and the items skipped (``MalformedItem``)."""
+
+    records: List = field(default_factory=list)
+    problems: List[errors.MalformedItem] = field(default_factory=list)
+
+
+class _GraphRetry(Retry):
+    """urllib3 retries whose wait for ``Retry-After`` is capped, so a hostile or confused server cannot stall us."""
+
+    def __init__(self, *args, max_retry_after=60.0, **kwargs):
+        self.max_retry_after = max_retry_after
+        super().__init__(*args, **kwargs)
+
+    def new(self, **kwargs):
+        kwargs.setdefault("max_retry_after", self.max_retry_after)
+        return super().new(**kwargs)
+
+    def parse_retry_after(self, retry_after):
+        try:
+            seconds = super().parse_retry_after(retry_after)
+        except InvalidHeader:  # not whole seconds nor an HTTP date: fall back to exponential back-off
+            _logger.info("Ignored an unreadable Retry-After header: %r", retry_after)
+            return None
+        return min(seconds, self.max_retry_after)
+
+
+def _session(settings):
+    retry = _GraphRetry(
+        total=settings.max_attempts - 1,
+        backoff_factor=settings.backoff_factor,
+        status_forcelist=(429, 500, 502, 503, 504),
+        method_whitelist=frozenset(["GET", "POST"]),  # POST: only token requests, which are safe to repeat
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        max_retry_after=settings.max_retry_after,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+_applications = {}
+_applications_lock = threading.Lock()
+
+
+def _application(settings):
+    """The process-wide msal application and session of a configuration (created on first use)."""
+    key = (settings.authority, settings.client_id, settings.graph_url)
+    fingerprint = hashlib.sha256(settings.client_secret.encode("utf-8")).hexdigest()
+    with _applications_lock:
+        cached = _applications.get(key)
+        if cached and cached[0] == fingerprint:
+            return cached[1], cached[2]
+    session = _session(settings)
+    try:
+        application = msal.ConfidentialClientApplication(
+            settings.client_id,
+            client_credential=settings.client_secret,
+            authority=settings.authority,
+            http_client=session,
+            timeout=settings.timeout,
+            # The authority is the configured one (global or national cloud); do not ask a Microsoft host to
+            # vouch for it first.
+            instance_discovery=False,
+        )
+    except ValueError as error:  # msal could not read the tenant's OpenID configuration
+        _logger.info("Tenant discovery failed for %s: %s", settings.authority, error)
+        raise errors.UnknownTenant(tenant=settings.tenant_id, authority=settings.authority_url)
+    except requests.RequestException as error:
+        raise _connection_error(settings.authority, error)
+    with _applications_lock:
+        _applications[key] = (fingerprint, application, session)
+    return application, session
+
+
+def _connection_error(url, error):
+    if isinstance(error, requests.exceptions.SSLError):
+        return errors.UntrustedCertificate(url=_origin(url), reason=_reason(error))
+    if isinstance(error, requests.exceptions.Timeout):
+        return errors.ConnectionFailed(url=_origin(url), reason="no answer in time")
+    return errors.ConnectionFailed(url=_origin(url), reason=_reason(error))
+
+
+def _reason(error):
+    """The innermost cause of a requests/urllib3 exception, in one line."""
+    while error.__cause__ is not None or error.__context__ is not None:
+        error = error.__cause__ or error.__context__
+    reason = getattr(error, "reason", None) or error
+    return str(reason).splitlines()[0][:300] if str(reason) else type(error).__name__
+
+
+def _first_line(text, limit=500):
+    lines = str(text or "").strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
+def _http_status(error):
+    match = re.search(r"\b([45]\d\d)\b", str(error))
+    return match.group(1) if match else "?"
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return "%s://%s" % (parts.scheme, parts.netloc)
+
+
+def _graph_detail(response):
+    """The ``error.message`` of a Graph error body, else the start of the body."""
+    try:
+        body = response.json()
+        return str(body["error"]["message"])[:500]
+    except (ValueError, KeyError, TypeError):
+        return (response.text or response.reason or "")[:200]
+
+
+class BookingsClient:
+    """Reads one tenant's Bookings businesses through Microsoft Graph v1.0."""
+
+    def __init__(self, settings: GraphSettings):
+        for name in ("authority_url", "graph_url"):
+            if urlsplit(getattr(settings, name)).scheme != "https":
+                raise ValueError("%s must be an https URL" % name)
+        self.settings = settings
+        self.base_url = "%s/v1.0/solutions/bookingBusinesses" % settings.graph_url.rstrip("/")
+        self._origin = _origin(settings.graph_url)
+
+    # --- authentication and transport ---------------------------------------------------------------------
+    def _token(self, application):
+        try:
+            result = application.acquire_token_for_client(scopes=[self.settings.scope])
+        except requests.RequestException as error:
+            raise _connection_error(self.settings.authority, error)
+        except msal.exceptions.MsalServiceError as error:  # the token endpoint kept failing (5xx)
+            raise errors.ServiceFailure(status=_http_status(error), url=self.settings.authority,
+                                        detail=_first_line(error))
+        except ValueError as error:  # no readable answer from the token endpoint
+            raise errors.AuthenticationError(error="invalid_response", description=_first_line(error))
+        if "access_token" in result:
+            return result["access_token"]
+        code = str(result.get("error") or "unknown_error")
+        description = _first_line(result.get("error_description"))
+        if code in ("invalid_client", "unauthorized_client"):
+            raise errors.InvalidCredentials(error=code, description=description)
+        if code in ("invalid_tenant",) or "AADSTS90002" in description:
+            raise errors.UnknownTenant(tenant=self.settings.tenant_id, authority=self.settings.authority_url)
+        raise errors.AuthenticationError(error=code, description=description)
+
+    def get_json(self, url, params=None, business_id=None, what="Bookings"):
+        """GET ``url`` and return its decoded JSON object, or raise the ``GraphError`` that explains why not."""
+        if _origin(url) != self._origin:
+            raise errors.ProtocolError(url=self._origin, detail="a link points to another host: %s" % _origin(url))
+        application, session = _application(self.settings)
+        for attempt in (1, 2):
+            headers = {"Authorization": "Bearer %s" % self._token(application), "Accept": "application/json"}
+            try:
+                response = session.get(url, params=params, headers=headers, timeout=self.settings.timeout)
+            except requests.RequestException as error:
+                raise _connection_error(url, error)
+            if response.status_code == 401 and attempt == 1:
+                # The token was refused (revoked, or expired early): drop it and sign in again once.
+                application.remove_tokens_for_client()
+                continue
+            break
+        status = response.status_code
+        if status == 200:
+            try:
+                body = response.json()
+            except ValueError:
+                raise errors.ProtocolError(url=url, detail="the body is not JSON")
+            if not isinstance(body, dict):
+                raise errors.ProtocolError(url=url, detail="the body is not a JSON object")
+            return body
+        detail = _graph_detail(response)
+        if status == 401:
+            raise errors.AuthenticationError(error="401", description=detail)
+        if status == 403:
+            raise errors.PermissionDenied(what=what, permission=READ_PERMISSION, detail=detail)
+        if status == 404 and business_id:
+            raise errors.BusinessNotFound(business=business_id)
+        if status == 429:
+            raise errors.Throttled(attempts=self.settings.max_attempts)
+        if status >= 500:
+            raise errors.ServiceFailure(status=status, url=url, detail=detail)
+        raise errors.RequestRefused(url=url, status=status, detail=detail)
+
+    # --- collections ----------------------------------------------------------------------------------------
+    def pages(self, url, parse: Callable, params=None, business_id=None, what="Bookings") -> Iterator[Page]:
+        """Yield the pages of a collection, following ``@odata.nextLink`` to the end.
+
+        Only one page is held at a time. Raises ``PagingLoop`` when a next link repeats and ``ResultTooLarge``
+        past ``settings.max_items``.
+        """
+        seen = set()
+        count = 0
+        while url:
+            body = self.get_json(url, params=params, business_id=business_id, what=what)
+            items = body.get("value")
+            if not isinstance(items, list):
+                raise errors.ProtocolError(url=url, detail="the collection has no 'value' list")
+            count += len(items)
+            if count > self.settings.max_items:
+                raise errors.ResultTooLarge(url=url, limit=self.settings.max_items)
+            page = Page()
+            for item in items:
+                try:
+                    page.records.append(parse(item))
+                except errors.MalformedItem as problem:
+                    _logger.warning("Skipped an item of %s: %s", url, problem)
+                    page.problems.append(problem)
+            yield page
+            seen.add(url)
+            url, params = body.get("@odata.nextLink"), None
+            if url is not None and not isinstance(url, str):
+                raise errors.ProtocolError(url=self.base_url, detail="@odata.nextLink is not a string")
+            if url in seen:
+                raise errors.PagingLoop(url=url)
+
+    def _business_url(self, business_id, *path):
+        return "/".join((self.base_url, quote(business_id, safe="")) + path)
+
+    # --- the Bookings endpoints -----------------------------------------------------------------------------
+    def get_business(self, business_id):
+        body = self.get_json(self._business_url(business_id), business_id=business_id, what="the business")
+        return parse_business(body)
+
+    def service_pages(self, business_id):
+        return self.pages(
+            self._business_url(business_id, "services"), parse_service, business_id=business_id, what="services"
+        )
+
+    def customer_pages(self, business_id):
+        return self.pages(
+            self._business_url(business_id, "customers"),
+            parse_customer,
+            business_id=business_id,
+            what="customers",
+        )
+
+    def appointment_pages(self, business_id, start, end):
+        """The appointments that overlap ``[start, end)`` (aware datetimes), read through ``calendarView``."""
+        params = {"start": _graph_time(start), "end": _graph_time(end)}
+        return self.pages(
+            self._business_url(business_id, "calendarView"),
+            parse_appointment,
+            params=params,
+            business_id=business_id,
+            what="appointments",
+        )
+
+
+def _graph_time(moment):
+    if moment.tzinfo is None:
+        raise ValueError("a naive datetime has no place in a Graph query: %r" % moment)
+    return moment.astimezone(pytz.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_all(pages: Iterator[Page]) -> Page:
+    """Gather every page of a (small) collection into one."""
+    result = Page()
+    for page in pages:
+        result.records.extend(page.records)
+        result.problems.extend(page.problems)
+    return result

@@ -1,0 +1,100 @@
+"""Errors of the Graph Bookings client, each one a user can act on.
+
+Messages are English templates with named placeholders. They are marked with ``_`` so that Odoo's translation
+export collects them; the Odoo layer translates them at display time (see ``GraphError.template``), while this
+module stays free of any Odoo import.
+"""
+
+
+def _(message):
+    """Mark a message for translation; the Odoo layer looks it up in the user's language."""
+    return message
+
+
+class GraphError(Exception):
+    """Base class: ``template % params`` is the message, in English until the Odoo layer translates it."""
+
+    template = _("Microsoft Graph answered with an error.")
+
+    def __init__(self, template=None, **params):
+        self.template = template or self.template
+        self.params = params
+        super().__init__(self.message)
+
+    @property
+    def message(self):
+        return self.template % self.params
+
+
+class ConnectionFailed(GraphError):
+    template = _("Cannot reach %(url)s: %(reason)s")
+
+
+class UntrustedCertificate(ConnectionFailed):
+    template = _("The TLS certificate of %(url)s is not trusted: %(reason)s")
+
+
+class AuthenticationError(GraphError):
+    """Microsoft Entra ID refused to issue a token."""
+
+    template = _("Microsoft Entra ID refused the sign-in (%(error)s): %(description)s")
+
+
+class InvalidCredentials(AuthenticationError):
+    template = _(
+        "The client id or the client secret is wrong (%(error)s). Check them against the application "
+        "registered in Microsoft Entra ID: %(description)s"
+    )
+
+
+class UnknownTenant(AuthenticationError):
+    template = _(
+        "The tenant %(tenant)s is unknown to %(authority)s. Check the tenant id and the authority URL "
+        "(national clouds use their own login host)."
+    )
+
+
+class PermissionDenied(GraphError):
+    template = _(
+        "The application may not read %(what)s: grant it the Microsoft Graph application permission "
+        "%(permission)s and give admin consent. Graph said: %(detail)s"
+    )
+
+
+class BusinessNotFound(GraphError):
+    template = _("No Bookings business %(business)s exists in this tenant (Graph answered 404).")
+
+
+class Throttled(GraphError):
+    template = _(
+        "Microsoft Graph kept throttling the requests (HTTP 429) after %(attempts)s attempts; "
+        "try again later."
+    )
+
+
+class ServiceFailure(GraphError):
+    template = _("Microsoft Graph failed with HTTP %(status)s on %(url)s after retrying: %(detail)s")
+
+
+class ProtocolError(GraphError):
+    """The answer is not what the Graph protocol promises (not JSON, wrong shape, a paging loop)."""
+
+    template = _("Microsoft Graph sent an answer that cannot be read from %(url)s: %(detail)s")
+
+
+class PagingLoop(ProtocolError):
+    template = _("Microsoft Graph sent the same next page twice for %(url)s; the read was stopped.")
+
+
+class ResultTooLarge(ProtocolError):
+    template = _("%(url)s returned more than %(limit)s items; the read was stopped.")
+
+
+class MalformedItem(GraphError):
+    """One item of a collection cannot be read; it is skipped and reported, its page goes on."""
+
+    template = _("%(kind)s %(item)s was skipped: %(detail)s")
+
+
+class RequestRefused(GraphError):
+    template = _("Microsoft Graph refused %(url)s with HTTP %(status)s: %(detail)s")

@@ -1,0 +1,322 @@
+"""Typed records of the Bookings entities this add-on reads, and the rules that parse them from Graph JSON.
+
+Every ``parse_*`` function takes one decoded JSON item and returns a frozen record, or raises ``MalformedItem``
+naming what is wrong. Nothing here touches the network or the ORM.
+"""
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Optional, Tuple
+
+import isodate
+import pytz
+from dateutil.parser import isoparse
+
+from .errors import MalformedItem, _
+
+#: The values of Graph's ``bookingPriceType`` enumeration known to this add-on. Any other value (a future one)
+#: is kept as received; the invoicing treats it like ``priceVaries``.
+PRICE_TYPES = (
+    "undefined",
+    "fixedPrice",
+    "startingAt",
+    "hourly",
+    "free",
+    "priceVaries",
+    "callUs",
+    "notSet",
+    "unknownFutureValue",
+)
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class _Invalid(ValueError):
+    """A field cannot be read; turned into ``MalformedItem`` with the item's identity by ``_parser``."""
+
+
+def normalize_email(value):
+    """Return the address trimmed and lower-cased, or None when it is empty or not an address."""
+    if not isinstance(value, str):
+        return None
+    value = value.strip().lower()
+    return value if _EMAIL_RE.match(value) else None
+
+
+def _text(item, key, required=False):
+    value = item.get(key)
+    if value is None or value == "":
+        if required:
+            raise _Invalid("%s is missing" % key)
+        return None
+    if not isinstance(value, str):
+        raise _Invalid("%s is not a string" % key)
+    return value
+
+
+def _strings(item, key):
+    value = item.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid("%s is not a list of strings" % key)
+    return tuple(value)
+
+
+def _money(item, key):
+    value = item.get(key)
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _Invalid("%s is not a number" % key)
+    try:
+        amount = Decimal(str(value))  # str() of a float is its shortest exact decimal form: 10.1 -> 10.1
+    except InvalidOperation:
+        raise _Invalid("%s is not a number" % key)
+    if not amount.is_finite() or amount < 0:
+        raise _Invalid("%s is not a positive amount" % key)
+    return amount
+
+
+def _price_type(item, key):
+    value = item.get(key)
+    if value is None:
+        return "undefined"
+    if not isinstance(value, str) or not value:
+        raise _Invalid("%s is not a string" % key)
+    return value
+
+
+def parse_duration(value, key="duration"):
+    """An ISO 8601 duration (``PT30M``, ``PT1H30M``, ``P1D``) as a ``timedelta``; None when absent."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise _Invalid("%s is not a string" % key)
+    try:
+        duration = isodate.parse_duration(value)
+    except (isodate.ISO8601Error, ValueError):
+        raise _Invalid("%s %r is not an ISO 8601 duration" % (key, value))
+    if not isinstance(duration, datetime.timedelta):  # years or months have no fixed length
+        raise _Invalid("%s %r uses years or months" % (key, value))
+    if duration < datetime.timedelta(0):
+        raise _Invalid("%s %r is negative" % (key, value))
+    return duration
+
+
+def _time_zone(name):
+    if name.upper() in ("UTC", "Z", "GMT", "COORDINATED UNIVERSAL TIME"):
+        return pytz.utc
+    try:
+        return pytz.timezone(name)
+    except pytz.UnknownTimeZoneError:
+        pass
+    from tzlocal.windows_tz import win_tz  # Graph may name zones the Windows way: "W. Europe Standard Time"
+
+    if name in win_tz:
+        return pytz.timezone(win_tz[name])
+    raise _Invalid("unknown time zone %r" % name)
+
+
+def parse_datetime(value, key):
+    """A Graph ``dateTimeTimeZone`` as an aware UTC ``datetime``.
+
+    The date-time may carry seven fractional digits and a ``Z`` or an offset; when it carries neither, it is read
+    in the item's ``timeZone`` (IANA or Windows name).
+    """
+    if not isinstance(value, dict):
+        raise _Invalid("%s is not a dateTimeTimeZone object" % key)
+    text = value.get("dateTime")
+    if not isinstance(text, str) or not text:
+        raise _Invalid("%s.dateTime is missing" % key)
+    try:
+        moment = isoparse(text)
+    except (ValueError, OverflowError):
+        raise _Invalid("%s.dateTime %r is not an ISO 8601 date-time" % (key, text))
+    if moment.tzinfo is None:
+        zone_name = value.get("timeZone") or "UTC"
+        if not isinstance(zone_name, str):
+            raise _Invalid("%s.timeZone is not a string" % key)
+        zone = _time_zone(zone_name)
+        moment = zone.localize(moment) if hasattr(zone, "localize") else moment.replace(tzinfo=zone)
+    return moment.astimezone(pytz.utc)
+
+
+@dataclass(frozen=True)
+class Business:
+    id: str
+    display_name: str
+    email: Optional[str]
+    currency: Optional[str]
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    display_name: str
+    description: Optional[str]
+    default_price: Decimal
+    default_price_type: str
+    default_duration: Optional[datetime.timedelta]
+    maximum_attendees: int
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    display_name: str
+    email: Optional[str]
+    phone: Optional[str]
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """One customer of an appointment (``bookingCustomerInformation``)."""
+
+    customer_id: Optional[str]
+    name: str
+    email: Optional[str]
+    phone: Optional[str]
+
+
+@dataclass(frozen=True)
+class Appointment:
+    id: str
+    service_id: Optional[str]
+    service_name: Optional[str]
+    start: datetime.datetime
+    end: datetime.datetime
+    duration: datetime.timedelta
+    price: Decimal
+    price_type: str
+    attendees: Tuple[Attendee, ...]
+    staff_member_ids: Tuple[str, ...]
+    notes: Optional[str]
+    last_updated: Optional[datetime.datetime]
+
+
+def _parser(kind):
+    """Turn the ``_Invalid`` and type errors of a parse function into ``MalformedItem`` naming the item."""
+
+    def decorate(parse):
+        def wrapper(item):
+            if not isinstance(item, dict):
+                raise MalformedItem(kind=kind, item="?", detail="not a JSON object")
+            item_id = item.get("id")
+            try:
+                if not isinstance(item_id, str) or not item_id.strip():
+                    raise _Invalid("id is missing")
+                return parse(item)
+            except _Invalid as error:
+                label = item_id if isinstance(item_id, str) and item_id.strip() else "?"
+                raise MalformedItem(kind=kind, item=label, detail=str(error))
+
+        wrapper.__name__ = parse.__name__
+        wrapper.__doc__ = parse.__doc__
+        return wrapper
+
+    return decorate
+
+
+@_parser(_("Business"))
+def parse_business(item):
+    currency = _text(item, "defaultCurrencyIso")
+    return Business(
+        id=item["id"],
+        display_name=_text(item, "displayName") or item["id"],
+        email=normalize_email(item.get("email")),
+        currency=currency.strip().upper() if currency else None,
+    )
+
+
+@_parser(_("Service"))
+def parse_service(item):
+    maximum = item.get("maximumAttendeesCount")
+    if maximum is not None and (isinstance(maximum, bool) or not isinstance(maximum, int)):
+        raise _Invalid("maximumAttendeesCount is not an integer")
+    return Service(
+        id=item["id"],
+        display_name=_text(item, "displayName", required=True),
+        description=_text(item, "description"),
+        default_price=_money(item, "defaultPrice"),
+        default_price_type=_price_type(item, "defaultPriceType"),
+        default_duration=parse_duration(item.get("defaultDuration"), "defaultDuration"),
+        maximum_attendees=maximum or 1,
+    )
+
+
+def _first_phone(item):
+    phones = item.get("phones") or []
+    if not isinstance(phones, list):
+        raise _Invalid("phones is not a list")
+    for phone in phones:
+        if isinstance(phone, dict) and isinstance(phone.get("number"), str) and phone["number"].strip():
+            return phone["number"].strip()
+    return None
+
+
+@_parser(_("Customer"))
+def parse_customer(item):
+    email = _text(item, "emailAddress")
+    return Customer(
+        id=item["id"],
+        display_name=(_text(item, "displayName") or email or item["id"]).strip(),
+        email=normalize_email(email),
+        phone=_first_phone(item),
+    )
+
+
+def _attendee(info):
+    if not isinstance(info, dict):
+        raise _Invalid("customers holds an entry that is not an object")
+    email = _text(info, "emailAddress")
+    name = _text(info, "name") or email or ""
+    return Attendee(
+        customer_id=_text(info, "customerId"),
+        name=name.strip(),
+        email=normalize_email(email),
+        phone=_text(info, "phone"),
+    )
+
+
+def _attendees(item):
+    """The appointment's customers: ``customers[]``, else the legacy single-customer fields, else none."""
+    if "customers" in item and item["customers"] is not None:
+        if not isinstance(item["customers"], list):
+            raise _Invalid("customers is not a list")
+        return tuple(_attendee(info) for info in item["customers"])
+    if item.get("customerId") or item.get("customerEmailAddress") or item.get("customerName"):
+        return (
+            _attendee(
+                {
+                    "customerId": item.get("customerId"),
+                    "name": item.get("customerName"),
+                    "emailAddress": item.get("customerEmailAddress"),
+                    "phone": item.get("customerPhone"),
+                }
+            ),
+        )
+    return ()
+
+
+@_parser(_("Appointment"))
+def parse_appointment(item):
+    start = parse_datetime(item.get("startDateTime"), "startDateTime")
+    end = parse_datetime(item.get("endDateTime"), "endDateTime")
+    if end < start:
+        raise _Invalid("endDateTime is before startDateTime")
+    updated = item.get("lastUpdatedDateTime")
+    notes = [_text(item, key) for key in ("serviceNotes", "additionalInformation")]
+    return Appointment(
+        id=item["id"],
+        service_id=_text(item, "serviceId"),
+        service_name=_text(item, "serviceName"),
+        start=start,
+        end=end,
+        duration=parse_duration(item.get("duration")) or (end - start),
+        price=_money(item, "price"),
+        price_type=_price_type(item, "priceType"),
+        attendees=_attendees(item),
+        staff_member_ids=_strings(item, "staffMemberIds"),
+        notes="\n\n".join(n.strip() for n in notes if n and n.strip()) or None,
+        last_updated=parse_datetime({"dateTime": updated}, "lastUpdatedDateTime") if updated else None,
+    )
