@@ -1,0 +1,239 @@
+"""The Graph client against the local Bookings peer over real HTTPS: paging, retries, faults and errors."""
+import datetime
+import time
+
+import pytest
+import pytz
+from bookings_peer import BookingsPeer
+
+from bookings_invoicing.graph import BookingsClient, errors, read_all
+
+from conftest import BUSINESS, settings_for
+
+WINDOW = (datetime.datetime(2000, 1, 1, tzinfo=pytz.utc), datetime.datetime(2100, 1, 1, tzinfo=pytz.utc))
+
+
+def appointments(client, business=BUSINESS, window=WINDOW):
+    return read_all(client.appointment_pages(business, *window))
+
+
+def test_reads_the_business_and_its_currency(client):
+    business = client.get_business(BUSINESS)
+    assert (business.id, business.display_name, business.currency) == (BUSINESS, "Contoso Salon", "USD")
+
+
+def test_follows_every_next_link_and_never_sends_top(client, peer, store):
+    result = appointments(client)
+    assert len(result.records) == 120 and not result.problems
+    assert len({r.id for r in result.records}) == 120
+    pages = peer.requests_to("calendarView")
+    assert len(pages) == 5  # 120 items, 25 a page
+    assert not any("top" in path.lower() for _, path in peer.requests)
+    assert len(read_all(client.customer_pages(BUSINESS)).records) == 30
+    assert len(read_all(client.service_pages(BUSINESS)).records) == 8
+
+
+def test_calendar_view_reads_only_the_window(client, store):
+    everything = appointments(client).records
+    middle = sorted(a.start for a in everything)[60]
+    window = (middle, middle + datetime.timedelta(days=3))
+    expected = {a.id for a in everything if a.start < window[1] and a.end > window[0]}
+    assert {a.id for a in appointments(client, window=window).records} == expected
+
+
+def test_the_token_is_reused_until_it_nears_expiry(client, peer):
+    client.get_business(BUSINESS)
+    appointments(client)
+    assert len(peer.requests_to("/oauth2/v2.0/token")) == 1
+
+
+def test_a_refused_token_is_dropped_and_replaced_once(client, peer):
+    client.get_business(BUSINESS)
+    peer.revoke_tokens()
+    assert client.get_business(BUSINESS).id == BUSINESS
+    assert len(peer.requests_to("/oauth2/v2.0/token")) == 2
+
+
+def test_429_with_retry_after_is_retried(client, peer):
+    fault = peer.inject(path="calendarView", page=2, status=429, retry_after=1, times=3)
+    assert len(appointments(client).records) == 120
+    assert fault.hits == 3
+    assert len(peer.requests_to("skiptoken=25")) == 4
+
+
+def test_an_unreadable_retry_after_falls_back_to_back_off(client, peer):
+    fault = peer.inject(path="services", status=429, retry_after=0.5, times=2)  # "0.5" is not whole seconds
+    assert len(read_all(client.service_pages(BUSINESS)).records) == 8
+    assert fault.hits == 2
+
+
+def test_a_long_retry_after_is_capped(peer):
+    client = BookingsClient(settings_for(peer, max_retry_after=0.2))
+    peer.inject(path="calendarView", status=429, retry_after=30, times=1)
+    started = time.monotonic()
+    assert len(appointments(client).records) == 120
+    assert time.monotonic() - started < 10, "waited for the full Retry-After instead of the cap"
+
+
+def test_throttled_beyond_the_bound(peer):
+    client = BookingsClient(settings_for(peer, max_attempts=3))
+    fault = peer.inject(path="customers", status=429, retry_after=1, times=None)
+    with pytest.raises(errors.Throttled) as raised:
+        read_all(client.customer_pages(BUSINESS))
+    assert fault.hits == 3
+    assert "after 3 attempts" in raised.value.message
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_transient_server_errors_are_retried(client, peer, status):
+    fault = peer.inject(path="calendarView", page=3, status=status, times=2)
+    assert len(appointments(client).records) == 120
+    assert fault.hits == 2
+
+
+def test_a_service_that_keeps_failing(peer):
+    client = BookingsClient(settings_for(peer, max_attempts=2))
+    peer.inject(path="calendarView", page=2, status=500, times=None)
+    pages = client.appointment_pages(BUSINESS, *WINDOW)
+    assert len(next(pages).records) == 25  # the first page arrives before the failure
+    with pytest.raises(errors.ServiceFailure) as raised:
+        next(pages)
+    assert "HTTP 500" in raised.value.message and "An error has occurred" in raised.value.message
+
+
+def test_a_connection_reset_is_retried(client, peer):
+    fault = peer.inject(path="services", reset=True, times=1)
+    assert len(read_all(client.service_pages(BUSINESS)).records) == 8
+    assert fault.hits == 1
+
+
+def test_a_slow_answer_times_out_with_a_clear_error(peer):
+    client = BookingsClient(settings_for(peer, timeout=(2.0, 0.3), max_attempts=2))
+    peer.inject(path="customers", delay=1.0, times=None)
+    with pytest.raises(errors.ConnectionFailed) as raised:
+        read_all(client.customer_pages(BUSINESS))
+    assert peer.url in raised.value.message
+
+
+def test_a_body_that_is_not_json(client, peer):
+    peer.inject(path="customers", body="<html>gateway</html>", times=None)
+    with pytest.raises(errors.ProtocolError) as raised:
+        read_all(client.customer_pages(BUSINESS))
+    assert "not JSON" in raised.value.message
+
+
+def test_a_collection_without_value(client, peer):
+    peer.inject(path="services", body='{"items": []}')
+    with pytest.raises(errors.ProtocolError) as raised:
+        read_all(client.service_pages(BUSINESS))
+    assert "'value'" in raised.value.message
+
+
+def test_a_malformed_item_is_reported_and_its_page_goes_on(client, peer, store):
+    store.put(BUSINESS, "customers", {"id": "broken", "displayName": ["not", "text"]})
+    store.put(BUSINESS, "customers", {"id": "", "displayName": "No id"})
+    result = read_all(client.customer_pages(BUSINESS))
+    assert len(result.records) == 30
+    assert len(result.problems) == 1 or sorted(p.params["item"] for p in result.problems) == ["?", "broken"]
+    assert any("broken" in p.message and "displayName" in p.message for p in result.problems)
+
+
+def test_a_repeating_next_link_stops_the_read(client, peer):
+    peer.inject(path="calendarView", page=2, repeat_next_link=True, times=None)
+    with pytest.raises(errors.PagingLoop):
+        appointments(client)
+
+
+def test_a_next_link_to_another_host_is_not_followed(client, peer):
+    peer.inject(path="services", body='{"value": [], "@odata.nextLink": "https://evil.example.com/steal"}')
+    with pytest.raises(errors.ProtocolError) as raised:
+        read_all(client.service_pages(BUSINESS))
+    assert "another host" in raised.value.message
+    assert not peer.requests_to("steal")
+
+
+def test_a_result_larger_than_the_bound(peer):
+    client = BookingsClient(settings_for(peer, max_items=60))
+    with pytest.raises(errors.ResultTooLarge) as raised:
+        appointments(client)
+    assert "more than 60 items" in raised.value.message
+
+
+def test_wrong_secret(peer):
+    client = BookingsClient(settings_for(peer, client_secret="wrong"))
+    with pytest.raises(errors.InvalidCredentials) as raised:
+        client.get_business(BUSINESS)
+    assert "invalid_client" in raised.value.message and "wrong" not in raised.value.params["description"]
+
+
+def test_unknown_client_id(peer):
+    client = BookingsClient(settings_for(peer, client_id="nobody"))
+    with pytest.raises(errors.InvalidCredentials) as raised:
+        client.get_business(BUSINESS)
+    assert "unauthorized_client" in raised.value.message
+
+
+def test_unknown_tenant(peer):
+    client = BookingsClient(settings_for(peer, tenant_id="no-such-tenant"))
+    with pytest.raises(errors.UnknownTenant) as raised:
+        client.get_business(BUSINESS)
+    assert "no-such-tenant" in raised.value.message
+
+
+def test_a_token_endpoint_failing_once_is_retried(client, peer):
+    fault = peer.inject(path="/oauth2/v2.0/token", status=503, times=1)
+    assert client.get_business(BUSINESS).id == BUSINESS
+    assert fault.hits == 1
+
+
+def test_a_token_endpoint_that_keeps_failing(peer):
+    client = BookingsClient(settings_for(peer, max_attempts=2))
+    peer.inject(path="/oauth2/v2.0/token", status=500, times=None)
+    with pytest.raises(errors.ServiceFailure) as raised:
+        client.get_business(BUSINESS)
+    assert "HTTP 500" in raised.value.message
+
+
+def test_a_token_endpoint_refusing_the_request(client, peer):
+    peer.inject(path="/oauth2/v2.0/token", status=400, times=1)
+    with pytest.raises(errors.AuthenticationError) as raised:
+        client.get_business(BUSINESS)
+    assert "temporarily_unavailable" in raised.value.message
+
+
+def test_missing_permission_names_the_permission_to_grant(peer, store):
+    store.add_client("tenant-a", "reader-without-rights", "pw", permissions=())
+    client = BookingsClient(settings_for(peer, client_id="reader-without-rights", client_secret="pw"))
+    with pytest.raises(errors.PermissionDenied) as raised:
+        read_all(client.customer_pages(BUSINESS))
+    assert "Bookings.Read.All" in raised.value.message and "customers" in raised.value.message
+
+
+def test_unknown_business(client):
+    with pytest.raises(errors.BusinessNotFound) as raised:
+        client.get_business("nobody@contoso.onmicrosoft.com")
+    assert "nobody@contoso.onmicrosoft.com" in raised.value.message
+
+
+def test_an_untrusted_certificate(store, monkeypatch, peer):
+    with BookingsPeer(store) as stranger:  # its own CA, which this process does not trust
+        client = BookingsClient(settings_for(stranger))
+        with pytest.raises(errors.UntrustedCertificate) as raised:
+            client.get_business(BUSINESS)
+    assert "not trusted" in raised.value.message
+
+
+def test_an_unreachable_host(peer):
+    client = BookingsClient(settings_for(peer, authority_url="https://127.0.0.1:9", graph_url="https://127.0.0.1:9",
+                                         max_attempts=1))
+    with pytest.raises(errors.ConnectionFailed):
+        client.get_business(BUSINESS)
+
+
+def test_only_https_urls_are_accepted(peer):
+    with pytest.raises(ValueError):
+        BookingsClient(settings_for(peer, graph_url="http://127.0.0.1:8080"))
+
+
+def test_the_secret_stays_out_of_repr(peer):
+    assert "s3cret-value" not in repr(settings_for(peer))

@@ -1,0 +1,165 @@
+"""Parsing rules of Graph Bookings items into typed records."""
+import datetime
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+import pytz
+
+from bookings_invoicing.graph import errors
+from bookings_invoicing.graph.records import (
+    normalize_email,
+    parse_appointment,
+    parse_business,
+    parse_customer,
+    parse_duration,
+    parse_service,
+)
+
+UTC = pytz.utc
+
+
+def appointment(**changes):
+    item = {
+        "id": "AAMkADKoAAA=",
+        "serviceId": "57da6774-a087-4d69-b0e6-6fb82c339976",
+        "serviceName": "Catered bento",
+        "customers": [{"customerId": "829e3cb5", "name": "Bob Kelly", "emailAddress": "bobk@tailspintoys.com",
+                       "timeZone": "America/Chicago"}],
+        "startDateTime": {"dateTime": "2026-04-30T13:00:00.0000000Z", "timeZone": "UTC"},
+        "endDateTime": {"dateTime": "2026-04-30T13:30:00.0000000Z", "timeZone": "UTC"},
+        "duration": "PT30M",
+        "priceType": "fixedPrice",
+        "price": 10.0,
+        "staffMemberIds": ["staff-1"],
+        "lastUpdatedDateTime": "2026-04-20T09:12:44.0000000Z",
+    }
+    item.update(changes)
+    return item
+
+
+def test_the_graph_layer_imports_without_odoo():
+    code = "import sys; import bookings_invoicing.graph; assert 'odoo' not in sys.modules, 'odoo was imported'"
+    result = subprocess.run([sys.executable, "-c", "import conftest; " + code], cwd=__file__.rsplit("/", 1)[0],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_appointment_from_the_reference_example():
+    record = parse_appointment(appointment())
+    assert record.id == "AAMkADKoAAA="
+    assert record.start == datetime.datetime(2026, 4, 30, 13, 0, tzinfo=UTC)
+    assert record.end == datetime.datetime(2026, 4, 30, 13, 30, tzinfo=UTC)
+    assert record.duration == datetime.timedelta(minutes=30)
+    assert record.price == Decimal("10.0") and record.price_type == "fixedPrice"
+    assert [(a.customer_id, a.name, a.email) for a in record.attendees] == [
+        ("829e3cb5", "Bob Kelly", "bobk@tailspintoys.com")]
+    assert record.staff_member_ids == ("staff-1",)
+    assert record.last_updated == datetime.datetime(2026, 4, 20, 9, 12, 44, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ({"dateTime": "2026-04-30T13:00:00.1234567Z", "timeZone": "UTC"},
+     datetime.datetime(2026, 4, 30, 13, 0, 0, 123456, tzinfo=UTC)),
+    ({"dateTime": "2026-04-30T15:00:00+02:00", "timeZone": "UTC"}, datetime.datetime(2026, 4, 30, 13, 0, tzinfo=UTC)),
+    ({"dateTime": "2026-04-30T08:00:00.0000000", "timeZone": "America/Chicago"},
+     datetime.datetime(2026, 4, 30, 13, 0, tzinfo=UTC)),
+    ({"dateTime": "2026-01-15T08:00:00.0000000", "timeZone": "W. Europe Standard Time"},
+     datetime.datetime(2026, 1, 15, 7, 0, tzinfo=UTC)),
+    ({"dateTime": "2026-04-30T13:00:00"}, datetime.datetime(2026, 4, 30, 13, 0, tzinfo=UTC)),
+])
+def test_date_times_become_aware_utc(value, expected):
+    record = parse_appointment(appointment(startDateTime=value, endDateTime=value))
+    assert record.start == expected and record.start.tzinfo == UTC
+
+
+@pytest.mark.parametrize("text, minutes", [("PT30M", 30), ("PT1H30M", 90), ("P1D", 1440), ("PT0S", 0)])
+def test_iso_durations(text, minutes):
+    assert parse_duration(text) == datetime.timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("text", ["P1M", "PT-5M", "30 minutes", 30])
+def test_durations_that_cannot_be_read_skip_the_item(text):
+    with pytest.raises(errors.MalformedItem) as raised:
+        parse_appointment(appointment(duration=text))
+    assert "AAMkADKoAAA=" in raised.value.message and "duration" in raised.value.message
+
+
+def test_legacy_single_customer_fields_are_a_fallback_only():
+    legacy = dict(customerId="c-9", customerName="Ann Legacy", customerEmailAddress=" Ann@Example.COM ")
+    item = appointment(**legacy)
+    del item["customers"]
+    assert [(a.customer_id, a.email) for a in parse_appointment(item).attendees] == [("c-9", "ann@example.com")]
+    # customers[] wins whenever it is present, even empty
+    assert parse_appointment(appointment(customers=[], **legacy)).attendees == ()
+
+
+def test_group_and_empty_appointments():
+    group = appointment(customers=[{"customerId": "a", "name": "A"}, {"customerId": "b", "name": "B",
+                                                                      "emailAddress": "not-an-address"}])
+    attendees = parse_appointment(group).attendees
+    assert [a.customer_id for a in attendees] == ["a", "b"]
+    assert attendees[1].email is None
+    assert parse_appointment(appointment(customers=[])).attendees == ()
+
+
+@pytest.mark.parametrize("price_type", ["fixedPrice", "startingAt", "hourly", "free", "priceVaries", "callUs",
+                                        "notSet", "undefined", "unknownFutureValue", "perAttendeeSomeday"])
+def test_every_price_type_is_kept_as_received(price_type):
+    assert parse_appointment(appointment(priceType=price_type)).price_type == price_type
+
+
+def test_prices_are_exact_decimals():
+    assert parse_appointment(appointment(price=49.9)).price == Decimal("49.9")
+    assert parse_appointment(appointment(price=0.1)).price + Decimal("0.2") == Decimal("0.3")
+    assert parse_appointment(appointment(price=None, priceType=None)).price == Decimal(0)
+    assert parse_appointment(appointment(priceType=None)).price_type == "undefined"
+
+
+@pytest.mark.parametrize("changes, detail", [
+    ({"id": None}, "id is missing"),
+    ({"id": 42}, "id is missing"),
+    ({"startDateTime": None}, "startDateTime"),
+    ({"startDateTime": {"dateTime": "yesterday"}}, "startDateTime"),
+    ({"startDateTime": {"dateTime": "2026-04-30T13:00:00", "timeZone": "Mars/Olympus"}}, "Mars/Olympus"),
+    ({"endDateTime": {"dateTime": "2026-04-30T12:00:00Z"}}, "before"),
+    ({"price": "ten"}, "price"),
+    ({"price": -5}, "price"),
+    ({"price": True}, "price"),
+    ({"customers": "Bob"}, "customers"),
+    ({"customers": ["Bob"]}, "customers"),
+    ({"staffMemberIds": [1, 2]}, "staffMemberIds"),
+    ({"serviceId": {"x": 1}}, "serviceId"),
+])
+def test_malformed_appointments_raise_malformed_item(changes, detail):
+    with pytest.raises(errors.MalformedItem) as raised:
+        parse_appointment(appointment(**changes))
+    assert detail in raised.value.message
+
+
+@pytest.mark.parametrize("item", [None, [], "text", 3])
+def test_an_item_that_is_not_an_object(item):
+    with pytest.raises(errors.MalformedItem):
+        parse_appointment(item)
+
+
+def test_emails_are_normalized():
+    assert normalize_email("  Bob.Kelly@Example.COM ") == "bob.kelly@example.com"
+    assert normalize_email("") is None
+    assert normalize_email("bob at example") is None
+    assert normalize_email(None) is None
+
+
+def test_customer_service_and_business():
+    customer = parse_customer({"id": "c1", "displayName": " Zoë Ångström ", "emailAddress": "ZOE@example.org",
+                               "phones": [{"number": "", "type": "home"}, {"number": "+1 555", "type": "mobile"}]})
+    assert (customer.display_name, customer.email, customer.phone) == ("Zoë Ångström", "zoe@example.org", "+1 555")
+    service = parse_service({"id": "s1", "displayName": "Yoga", "defaultPrice": 12.5, "defaultPriceType": "hourly",
+                             "defaultDuration": "PT1H30M", "maximumAttendeesCount": 6})
+    assert service.default_price == Decimal("12.5") and service.default_duration == datetime.timedelta(minutes=90)
+    assert service.maximum_attendees == 6
+    business = parse_business({"id": "shop@contoso.com", "displayName": "Shop", "defaultCurrencyIso": "eur "})
+    assert business.currency == "EUR"
+    with pytest.raises(errors.MalformedItem):
+        parse_service({"id": "s2"})  # a service needs a name

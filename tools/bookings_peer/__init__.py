@@ -1,0 +1,3 @@
+"""A local peer that speaks the Microsoft Graph Bookings protocol over HTTPS, with seeded data and faults."""
+from .data import Generator, Store, seed_business  # noqa: F401
+from .server import BookingsPeer, Fault  # noqa: F401

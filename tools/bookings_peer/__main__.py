@@ -1,0 +1,54 @@
+"""Run the local Bookings peer standalone: ``bookings-peer --seed demo --port 8443``.
+
+It prints (and with ``--connection-file`` writes as JSON) what to configure in Odoo: the URL to use as both the
+authority and the Graph URL, the tenant, client id and secret, the business id and the CA file to trust.
+"""
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .data import Store, seed_business
+from .server import BookingsPeer
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="bookings-peer", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8443)
+    parser.add_argument("--seed", default="demo")
+    parser.add_argument("--tenant", default="contoso-tenant")
+    parser.add_argument("--client-id", default="bookings-invoicing-demo")
+    parser.add_argument("--secret", default="demo-secret")
+    parser.add_argument("--business", default="demo-salon@contoso.onmicrosoft.com")
+    parser.add_argument("--business-name", default="Contoso Salon & Spa")
+    parser.add_argument("--currency", default="USD")
+    parser.add_argument("--customers", type=int, default=40)
+    parser.add_argument("--services", type=int, default=8)
+    parser.add_argument("--appointments", type=int, default=200)
+    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--cert-dir", help="keep the certificates in this folder (reused when present)")
+    parser.add_argument("--connection-file", help="write the connection settings to this JSON file")
+    args = parser.parse_args(argv)
+
+    store = Store()
+    store.add_client(args.tenant, args.client_id, args.secret)
+    seed_business(store, args.tenant, args.business, args.business_name, seed=args.seed, customers=args.customers,
+                  services=args.services, appointments=args.appointments, currency=args.currency)
+    peer = BookingsPeer(store, port=args.port, page_size=args.page_size, cert_dir=args.cert_dir).start()
+    connection = {"url": peer.url, "tenant_id": args.tenant, "client_id": args.client_id,
+                  "client_secret": args.secret, "business_id": args.business, "ca_file": peer.ca_file}
+    if args.connection_file:
+        with open(args.connection_file, "w") as handle:
+            json.dump(connection, handle, indent=2)
+    print("Bookings peer serving %s (%d appointments); trust %s" % (peer.url, args.appointments, peer.ca_file))
+    sys.stdout.flush()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    peer.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""The peer's data: an in-memory, thread-safe store of Bookings businesses as Graph JSON, and a seeded generator.
+
+The generator is deterministic for a seed and a reference time: the same seed gives the same customers, services
+and appointments, placed relative to ``now``, so that a demo always has past (completed) and future bookings.
+"""
+import base64
+import datetime
+import random
+import threading
+import uuid
+from collections import OrderedDict
+
+PRICE_TYPES = ("fixedPrice", "hourly", "startingAt", "free", "priceVaries", "callUs", "notSet", "undefined")
+
+FIRST_NAMES = (
+    "Alex", "Bob", "Chloé", "Dmitri", "Élodie", "Fatima", "Grace", "Hiroshi", "Ingrid", "José", "Kai", "Léa",
+    "Mohammed", "Nadia", "Ørjan", "Priya", "Quentin", "Ramón", "Siobhán", "Tomás", "Ulrike", "Vikram", "Wei",
+    "Ximena", "Yusuf", "Zoë",
+)
+LAST_NAMES = (
+    "Kelly", "Müller", "Ångström", "Nguyễn", "O'Brien", "Dubois", "Kowalski", "Rossi", "Tanaka", "Haddad",
+    "Svensson", "García", "Ødegård", "Papadopoulos", "Smith", "Van der Berg", "李", "Cohen", "Novák", "Silva",
+)
+SERVICES = (
+    ("Initial consultation", 60), ("Follow-up session", 30), ("Deep tissue massage", 90), ("Tax advice", 60),
+    ("Group yoga class", 60), ("Bike repair estimate", 30), ("Hair cut", 45), ("Language lesson", 60),
+    ("Photo shoot", 120), ("Piano lesson", 45), ("Strategy workshop", 180), ("Eye test", 20),
+)
+STAFF = ("Alice Staff", "Ben Staff", "Carla Staff", "Dev Staff")
+
+
+def graph_offset(moment):
+    """A UTC datetime as Graph writes a DateTimeOffset: seven fractional digits and a Z."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + "%07dZ" % (moment.microsecond * 10)
+
+
+def graph_time(moment):
+    """A UTC datetime as Graph writes a dateTimeTimeZone."""
+    return {"dateTime": graph_offset(moment), "timeZone": "UTC"}
+
+
+def iso_duration(minutes):
+    hours, minutes = divmod(int(minutes), 60)
+    return "PT" + ("%dH" % hours if hours else "") + ("%dM" % minutes if minutes or not hours else "")
+
+
+class Store:
+    """Businesses as Graph JSON, keyed by id, in insertion order. Every access takes the lock."""
+
+    COLLECTIONS = ("services", "customers", "appointments", "staffMembers")
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.tenants = {}  # tenant id -> {client id: {"secret": ..., "permissions": set()}}
+        self.businesses = OrderedDict()  # business id -> {"tenant": ..., "business": {...}, collection: OrderedDict}
+
+    def add_client(self, tenant_id, client_id, secret, permissions=("Bookings.Read.All",)):
+        with self.lock:
+            self.tenants.setdefault(tenant_id, {})[client_id] = {"secret": secret, "permissions": set(permissions)}
+
+    def add_business(self, tenant_id, business):
+        with self.lock:
+            entry = {"tenant": tenant_id, "business": dict(business)}
+            entry.update((name, OrderedDict()) for name in self.COLLECTIONS)
+            self.businesses[business["id"]] = entry
+            return entry
+
+    def business(self, business_id):
+        with self.lock:
+            return self.businesses.get(business_id)
+
+    def items(self, business_id, collection):
+        """A snapshot list of one collection of a business (None for an unknown business)."""
+        with self.lock:
+            entry = self.businesses.get(business_id)
+            return None if entry is None else list(entry[collection].values())
+
+    def put(self, business_id, collection, item):
+        """Add or replace one item (by its id); returns it."""
+        with self.lock:
+            self.businesses[business_id][collection][item["id"]] = dict(item)
+            return item
+
+    def update(self, business_id, collection, item_id, **changes):
+        with self.lock:
+            item = self.businesses[business_id][collection][item_id]
+            item.update(changes)
+            return dict(item)
+
+    def remove(self, business_id, collection, item_id):
+        """Remove one item, as Bookings does when an appointment is cancelled; True when it existed."""
+        with self.lock:
+            return self.businesses[business_id][collection].pop(item_id, None) is not None
+
+
+class Generator:
+    """Seeded generation of realistic Bookings data."""
+
+    def __init__(self, seed="demo", now=None):
+        self.rng = random.Random(str(seed))
+        self.now = (now or datetime.datetime.utcnow()).replace(minute=0, second=0, microsecond=0)
+
+    def _uuid(self):
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _appointment_id(self):
+        raw = bytes(self.rng.getrandbits(8) for _ in range(24))
+        return "AAMkA" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    def business(self, business_id, name, currency="USD"):
+        return {
+            "id": business_id,
+            "displayName": name,
+            "email": business_id,
+            "defaultCurrencyIso": currency,
+            "businessType": "Professional services",
+            "phone": "+1 206 555 0100",
+            "webSiteUrl": "https://www.example.com",
+            "languageTag": "en-US",
+            "isPublished": True,
+            "address": {"street": "1 Main Street", "city": "Seattle", "state": "WA", "postalCode": "98101",
+                        "countryOrRegion": "USA"},
+        }
+
+    def staff(self):
+        return [{"id": self._uuid(), "displayName": name, "emailAddress": "%s@example.com" % name.split()[0].lower(),
+                 "role": "guest"} for name in STAFF]
+
+    def services(self, count, staff_ids=()):
+        services = []
+        for index in range(count):
+            name, minutes = SERVICES[index % len(SERVICES)]
+            if index >= len(SERVICES):
+                name = "%s %d" % (name, index // len(SERVICES) + 1)
+            price_type = PRICE_TYPES[index % len(PRICE_TYPES)]
+            price = 0.0 if price_type == "free" else round(self.rng.choice((25, 40, 49.9, 60, 75.5, 90, 120)), 2)
+            services.append({
+                "id": self._uuid(),
+                "displayName": name,
+                "description": "%s with one of our specialists." % name,
+                "defaultDuration": iso_duration(minutes),
+                "defaultPrice": price,
+                "defaultPriceType": price_type,
+                "isHiddenFromCustomers": False,
+                "maximumAttendeesCount": 6 if "Group" in name or "workshop" in name else 1,
+                "staffMemberIds": list(staff_ids),
+                "notes": "",
+            })
+        return services
+
+    def customers(self, count, domain="example.net"):
+        customers = []
+        for index in range(count):
+            first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+            name = "%s %s" % (first, last)
+            local = "%s.%s%d" % (first.lower(), last.lower().replace(" ", "").replace("'", ""), index)
+            email = "%s@%s" % (local, domain)
+            if index % 17 == 5:
+                email = ""  # some customers give no e-mail address
+            elif index % 23 == 7 and customers:
+                email = customers[-1]["emailAddress"]  # a family sharing one address
+            elif index % 11 == 3:
+                email = "  %s " % email.upper()  # as typed: spaces and capitals
+            customers.append({
+                "id": self._uuid(),
+                "displayName": name,
+                "emailAddress": email,
+                "addresses": [{"street": "%d Elm Street" % (index + 1), "city": "Springfield", "state": "",
+                               "postalCode": "%05d" % (10000 + index), "countryOrRegion": "USA"}],
+                "phones": [{"number": "+1 555 %07d" % index, "type": "mobile"}],
+            })
+        return customers
+
+    def appointments(self, count, services, customers, staff_ids=(), days_back=60, days_ahead=30):
+        """Appointments spread over the window around ``now``, about two thirds of them in the past."""
+        appointments = []
+        span_hours = (days_back + days_ahead) * 24
+        for index in range(count):
+            service = services[index % len(services)]
+            minutes = _minutes(service["defaultDuration"])
+            start = self.now - datetime.timedelta(days=days_back) + datetime.timedelta(
+                hours=self.rng.randrange(span_hours))
+            start = start.replace(hour=8 + start.hour % 10, minute=self.rng.choice((0, 15, 30, 45)))
+            end = start + datetime.timedelta(minutes=minutes)
+            if service["maximumAttendeesCount"] > 1:
+                attendees = self.rng.sample(customers, min(len(customers), self.rng.randint(2, 4)))
+            elif index % 29 == 13 or not customers:
+                attendees = []  # reported in the wild: appointments with an empty customers array
+            else:
+                attendees = [self.rng.choice(customers)]
+            price = service["defaultPrice"]
+            if service["defaultPriceType"] in ("priceVaries", "startingAt") and index % 3 == 0:
+                price = round(price + self.rng.choice((5, 10, 12.5)), 2)
+            notes = "" if index % 13 else ("Please bring the forms. " * 40).strip()
+            appointments.append({
+                "id": self._appointment_id(),
+                "selfServiceAppointmentId": self._uuid(),
+                "serviceId": service["id"],
+                "serviceName": service["displayName"],
+                "staffMemberIds": [self.rng.choice(staff_ids)] if staff_ids else [],
+                "customers": [{
+                    "@odata.type": "#microsoft.graph.bookingCustomerInformation",
+                    "customerId": c["id"], "name": c["displayName"], "emailAddress": c["emailAddress"],
+                    "phone": c["phones"][0]["number"], "timeZone": "America/Chicago", "notes": None,
+                } for c in attendees],
+                "startDateTime": graph_time(start),
+                "endDateTime": graph_time(end),
+                "duration": iso_duration(minutes),
+                "preBuffer": "PT0S",
+                "postBuffer": "PT10M",
+                "priceType": service["defaultPriceType"],
+                "price": price,
+                "isLocationOnline": index % 4 == 0,
+                "additionalInformation": notes,
+                "serviceLocation": {"displayName": "Main office"},
+                "optOutOfCustomerEmail": False,
+                "maximumAttendeesCount": service["maximumAttendeesCount"],
+                "filledAttendeesCount": len(attendees),
+                "createdDateTime": graph_offset(start - datetime.timedelta(days=7)),
+                "lastUpdatedDateTime": graph_offset(start - datetime.timedelta(days=2)),
+            })
+        appointments.sort(key=lambda a: a["startDateTime"]["dateTime"])
+        return appointments
+
+
+def _minutes(iso):
+    hours = minutes = 0
+    body = iso[2:]
+    if "H" in body:
+        hours, body = body.split("H")
+    if "M" in body:
+        minutes = body.rstrip("M")
+    return int(hours) * 60 + int(minutes or 0)
+
+
+def seed_business(store, tenant_id, business_id, name, seed="demo", customers=40, services=8, appointments=200,
+                  currency="USD", now=None, days_back=60, days_ahead=30):
+    """Fill ``store`` with one generated business; returns the generator (its ``now`` is the reference time)."""
+    generator = Generator(seed=seed, now=now)
+    entry = store.add_business(tenant_id, generator.business(business_id, name, currency))
+    staff = generator.staff()
+    staff_ids = [s["id"] for s in staff]
+    service_items = generator.services(services, staff_ids)
+    customer_items = generator.customers(customers)
+    for collection, items in (
+        ("staffMembers", staff),
+        ("services", service_items),
+        ("customers", customer_items),
+        ("appointments", generator.appointments(appointments, service_items, customer_items, staff_ids,
+                                                days_back, days_ahead)),
+    ):
+        for item in items:
+            entry[collection][item["id"]] = item
+    return generator

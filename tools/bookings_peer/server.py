@@ -1,0 +1,388 @@
+"""An HTTPS server on 127.0.0.1 that speaks the parts of Microsoft Entra ID and Microsoft Graph Bookings the add-on
+uses: OpenID discovery and the client-credentials token endpoint of a tenant, and the Bookings collections with
+``@odata.nextLink`` paging. Faults are injected on demand; ``/_peer/...`` is a small control interface.
+"""
+import json
+import os
+import re
+import secrets
+import shutil
+import ssl
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, fields
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Optional
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+import trustme
+from dateutil.parser import isoparse
+
+from .data import Store
+
+GRAPH_PREFIX = "/v1.0/solutions/bookingBusinesses"
+
+
+@dataclass
+class Fault:
+    """A misbehaviour served to the requests whose path contains ``path`` (and, if set, on page ``page``)."""
+
+    path: str
+    page: Optional[int] = None  # 1-based page of a collection; None: any request
+    status: Optional[int] = None  # answer this HTTP status (with a Graph- or Entra-shaped error body)
+    retry_after: Optional[float] = None  # with status 429/503: the Retry-After header, in seconds
+    body: Optional[str] = None  # answer 200 with this raw body (malformed JSON, a wrong shape...)
+    delay: float = 0.0  # wait this long before answering
+    reset: bool = False  # close the connection without answering
+    repeat_next_link: bool = False  # answer the page with a next link pointing at the same page
+    times: Optional[int] = 1  # how many requests it hits; None: every one
+    hits: int = 0
+
+    def matches(self, path, page):
+        return (self.path in path and (self.page is None or self.page == page)
+                and (self.times is None or self.hits < self.times))
+
+
+class PeerServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, peer, address):
+        self.peer = peer
+        super().__init__(address, Handler)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "BookingsPeer/1.0"
+
+    def log_message(self, fmt, *args):  # quiet: tests read ``peer.requests`` instead
+        pass
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
+    @property
+    def peer(self):
+        return self.server.peer
+
+    def _send(self, status, payload=None, headers=None, raw=None):
+        body = raw.encode("utf-8") if raw is not None else (
+            b"" if payload is None else json.dumps(payload).encode("utf-8"))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _graph_error(self, status, code, message, headers=None):
+        self._send(status, {"error": {"code": code, "message": message,
+                                      "innerError": {"request-id": secrets.token_hex(8)}}}, headers)
+
+    def _entra_error(self, status, code, message):
+        codes = re.match(r"AADSTS(\d+):", message)
+        self._send(status, {"error": code, "error_description": message,
+                            "error_codes": [int(codes.group(1))] if codes else []})
+
+    def _body(self):
+        return self._request_body
+
+    def _dispatch(self, method):
+        # Read the body first, whatever the answer: left unread, it would be taken for the next request.
+        length = int(self.headers.get("Content-Length") or 0)
+        self._request_body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        self.peer.record(method, self.path)
+        page = int(query.get("$skiptoken", 0)) // self.peer.page_size + 1 if "$skiptoken" in query else 1
+        fault = self.peer.take_fault(path, page) if not path.startswith("/_peer/") else None
+        if fault:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.reset:
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            if fault.status:
+                headers = {"Retry-After": "%g" % fault.retry_after} if fault.retry_after is not None else {}
+                if "/oauth2/" in path or "openid" in path:
+                    return self._entra_error(fault.status, "temporarily_unavailable",
+                                             "AADSTS5000000: The service is temporarily unavailable.")
+                code = {429: "TooManyRequests", 403: "ErrorAccessDenied"}.get(fault.status, "UnknownError")
+                return self._graph_error(fault.status, code, "An error has occurred (injected fault).", headers)
+            if fault.body is not None:
+                return self._send(200, raw=fault.body)
+        try:
+            if path.startswith("/_peer/"):
+                return self._control(method, path, query)
+            if path.startswith(GRAPH_PREFIX):
+                return self._graph(method, path, query, repeat=bool(fault and fault.repeat_next_link))
+            return self._entra(method, path)
+        except (ValueError, KeyError) as error:
+            return self._graph_error(400, "BadRequest", "Invalid request: %s" % error)
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_PATCH(self):
+        self._dispatch("PATCH")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    # --- Microsoft Entra ID ---------------------------------------------------------------------------------
+    def _entra(self, method, path):
+        parts = [p for p in path.split("/") if p]
+        if not parts:
+            return self._send(404, {"error": "not_found"})
+        tenant, rest = parts[0], "/".join(parts[1:])
+        clients = self.peer.store.tenants.get(tenant)
+        if clients is None:
+            return self._entra_error(400, "invalid_tenant",
+                                     "AADSTS90002: Tenant '%s' not found. Check to make sure you have the correct "
+                                     "tenant ID and are signing into the correct cloud." % tenant)
+        base = "%s/%s" % (self.peer.url, tenant)
+        if method == "GET" and rest == "v2.0/.well-known/openid-configuration":
+            return self._send(200, {
+                "issuer": "%s/v2.0" % base,
+                "authorization_endpoint": "%s/oauth2/v2.0/authorize" % base,
+                "token_endpoint": "%s/oauth2/v2.0/token" % base,
+                "device_authorization_endpoint": "%s/oauth2/v2.0/devicecode" % base,
+                "jwks_uri": "%s/discovery/v2.0/keys" % base,
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+            })
+        if method == "POST" and rest == "oauth2/v2.0/token":
+            form = {k: v[0] for k, v in parse_qs(self._body().decode("utf-8")).items()}
+            client = clients.get(form.get("client_id", ""))
+            if form.get("grant_type") != "client_credentials":
+                return self._entra_error(400, "unsupported_grant_type",
+                                         "AADSTS70003: The app requested an unsupported grant type.")
+            if client is None:
+                return self._entra_error(400, "unauthorized_client",
+                                         "AADSTS700016: Application with identifier '%s' was not found in the "
+                                         "directory '%s'." % (form.get("client_id", ""), tenant))
+            if not secrets.compare_digest(client["secret"], form.get("client_secret", "")):
+                return self._entra_error(401, "invalid_client",
+                                         "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
+                                         "sent in the request is the client secret value, not the client secret "
+                                         "ID, for a secret added to app '%s'." % form["client_id"])
+            token = self.peer.issue_token(tenant, form["client_id"])
+            return self._send(200, {"token_type": "Bearer", "expires_in": self.peer.token_lifetime,
+                                    "ext_expires_in": self.peer.token_lifetime, "access_token": token})
+        return self._send(404, {"error": "not_found"})
+
+    # --- Microsoft Graph Bookings -----------------------------------------------------------------------------
+    def _graph(self, method, path, query, repeat=False):
+        grant = self.peer.check_token(self.headers.get("Authorization", ""))
+        if grant is None:
+            return self._graph_error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+        if method != "GET":
+            return self._graph_error(405, "MethodNotAllowed", "This peer only reads.")
+        tenant, client_id = grant
+        permissions = self.peer.store.tenants[tenant][client_id]["permissions"]
+        parts = [p for p in path[len(GRAPH_PREFIX):].split("/") if p]
+        store = self.peer.store
+        if not parts:
+            if not permissions:
+                return self._graph_error(403, "ErrorAccessDenied", "Access is denied to the requested resource.")
+            items = [{"id": b["business"]["id"], "displayName": b["business"]["displayName"]}
+                     for b in list(store.businesses.values()) if b["tenant"] == tenant]
+            return self._page(items, query, repeat)
+        entry = store.business(parts[0])
+        if entry is None or entry["tenant"] != tenant:
+            return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if "Bookings.Read.All" not in permissions and "BookingsAppointment.ReadWrite.All" not in permissions:
+            return self._graph_error(403, "ErrorAccessDenied",
+                                     "Access is denied. Check credentials and try again.")
+        if len(parts) == 1:
+            return self._send(200, dict(entry["business"], **{
+                "@odata.context": "%s/v1.0/$metadata#solutions/bookingBusinesses/$entity" % self.peer.url}))
+        collection = parts[1]
+        if collection == "calendarView":
+            if "start" not in query or "end" not in query:
+                return self._graph_error(400, "ErrorInvalidParameter",
+                                         "calendarView requires the start and end parameters.")
+            start, end = isoparse(query["start"]), isoparse(query["end"])
+            items = [a for a in store.items(parts[0], "appointments")
+                     if isoparse(a["startDateTime"]["dateTime"]) < end
+                     and isoparse(a["endDateTime"]["dateTime"]) > start]
+            return self._page(items, query, repeat)
+        if collection not in Store.COLLECTIONS:
+            return self._graph_error(400, "BadRequest", "Resource not found for the segment '%s'." % collection)
+        items = store.items(parts[0], collection)
+        if len(parts) == 3:
+            found = [i for i in items if i.get("id") == parts[2]]
+            if not found:
+                return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found.")
+            return self._send(200, found[0])
+        return self._page(items, query, repeat)
+
+    def _page(self, items, query, repeat):
+        """One page of ``items``; like the service, an explicit ``$top`` truncates without a next link."""
+        if "$top" in query:
+            return self._send(200, {"value": items[:int(query["$top"])]})
+        offset = int(query.get("$skiptoken", 0))
+        size = self.peer.page_size
+        body = {"value": items[offset:offset + size]}
+        if repeat:
+            body["@odata.nextLink"] = self._link(query, offset) if offset else self._link(query, 0, first=True)
+        elif offset + size < len(items):
+            body["@odata.nextLink"] = self._link(query, offset + size)
+        self._send(200, body)
+
+    def _link(self, query, offset, first=False):
+        params = {k: v for k, v in query.items() if k != "$skiptoken"}
+        if not first:
+            params["$skiptoken"] = str(offset)
+        url = "%s%s" % (self.peer.url, quote(urlsplit(self.path).path.split("?")[0], safe="/%"))
+        return "%s?%s" % (url, urlencode(params)) if params else url
+
+    # --- control interface --------------------------------------------------------------------------------------
+    def _control(self, method, path, query):
+        """``/_peer/faults`` (POST a fault, DELETE all), ``/_peer/requests`` (GET, DELETE),
+        ``/_peer/businesses/{id}/{collection}[/{item}]`` (POST or PATCH JSON, DELETE: cancel/remove)."""
+        parts = [p for p in path.split("/") if p][1:]
+        peer = self.peer
+        if parts == ["faults"]:
+            if method == "POST":
+                allowed = {f.name for f in fields(Fault)} - {"hits"}
+                fault = peer.inject(**{k: v for k, v in json.loads(self._body()).items() if k in allowed})
+                return self._send(201, asdict(fault))
+            if method == "DELETE":
+                peer.clear_faults()
+                return self._send(204)
+            return self._send(200, {"value": [asdict(f) for f in peer.faults]})
+        if parts == ["requests"]:
+            if method == "DELETE":
+                peer.clear_requests()
+                return self._send(204)
+            return self._send(200, {"value": [list(r) for r in peer.requests]})
+        if len(parts) >= 3 and parts[0] == "businesses" and parts[2] in Store.COLLECTIONS:
+            business_id, collection = parts[1], parts[2]
+            if peer.store.business(business_id) is None:
+                return self._send(404, {"error": "no such business"})
+            if method == "POST" and len(parts) == 3:
+                return self._send(201, peer.store.put(business_id, collection, json.loads(self._body())))
+            if method == "PATCH" and len(parts) == 4:
+                return self._send(200, peer.store.update(business_id, collection, parts[3],
+                                                         **json.loads(self._body())))
+            if method == "DELETE" and len(parts) == 4:
+                found = peer.store.remove(business_id, collection, parts[3])
+                return self._send(204 if found else 404)
+        return self._send(404, {"error": "unknown control request"})
+
+
+class BookingsPeer:
+    """The peer: ``start()`` serves it in a thread on 127.0.0.1, ``stop()`` (or leaving a ``with``) ends it.
+
+    ``url`` is both the authority URL and the Graph URL to configure; ``ca_file`` is the certificate authority
+    to trust (set ``REQUESTS_CA_BUNDLE`` to it in the process that calls the peer).
+    """
+
+    def __init__(self, store=None, port=0, page_size=100, token_lifetime=3599, cert_dir=None):
+        self.store = store or Store()
+        self.page_size = page_size
+        self.token_lifetime = token_lifetime
+        self.faults = []
+        self.requests = []
+        self._tokens = {}
+        self._lock = threading.Lock()
+        self._port = port
+        self._cert_dir = cert_dir
+        self._own_cert_dir = cert_dir is None
+        self._server = None
+        self._thread = None
+
+    # --- life cycle ---------------------------------------------------------------------------------------
+    def _certificates(self):
+        """Create (or reuse, in a given folder) a CA and a server certificate for 127.0.0.1 and localhost."""
+        directory = self._cert_dir or tempfile.mkdtemp(prefix="bookings-peer-")
+        self._cert_dir = directory
+        ca_file, key_file = os.path.join(directory, "ca.pem"), os.path.join(directory, "server.pem")
+        if not (os.path.exists(ca_file) and os.path.exists(key_file)):
+            ca = trustme.CA(organization_name="Bookings peer (local)")
+            ca.cert_pem.write_to_path(ca_file)
+            ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(key_file)
+        return ca_file, key_file
+
+    def start(self):
+        self.ca_file, key_file = self._certificates()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(key_file)
+        self._server = PeerServer(self, ("127.0.0.1", self._port))
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self.url = "https://127.0.0.1:%d" % self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="bookings-peer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._own_cert_dir and self._cert_dir:
+            shutil.rmtree(self._cert_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- tokens -------------------------------------------------------------------------------------------
+    def issue_token(self, tenant, client_id):
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = (tenant, client_id, time.time() + self.token_lifetime)
+        return token
+
+    def check_token(self, header):
+        if not header.startswith("Bearer "):
+            return None
+        with self._lock:
+            grant = self._tokens.get(header[7:])
+        if grant is None or grant[2] < time.time():
+            return None
+        return grant[:2]
+
+    def revoke_tokens(self):
+        with self._lock:
+            self._tokens.clear()
+
+    # --- faults and the request log ---------------------------------------------------------------------------
+    def inject(self, **kwargs):
+        fault = Fault(**kwargs)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(self, path, page):
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(path, page):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def clear_faults(self):
+        with self._lock:
+            self.faults = []
+
+    def record(self, method, path):
+        with self._lock:
+            self.requests.append((method, path))
+
+    def clear_requests(self):
+        with self._lock:
+            self.requests = []
+
+    def requests_to(self, fragment):
+        with self._lock:
+            return [r for r in self.requests if fragment in r[1]]
