@@ -8,6 +8,7 @@ import re
 import secrets
 import shutil
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -51,6 +52,11 @@ class PeerServer(ThreadingHTTPServer):
     def __init__(self, peer, address):
         self.peer = peer
         super().__init__(address, Handler)
+
+    def handle_error(self, request, client_address):
+        """A client that hangs up (a closed keep-alive connection, a TLS EOF) is normal; anything else is shown."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):

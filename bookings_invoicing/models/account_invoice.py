@@ -1,0 +1,27 @@
+from odoo import _, api, fields, models
+
+
+class AccountInvoiceLine(models.Model):
+    _inherit = "account.invoice.line"
+
+    bookings_appointment_ids = fields.One2many("bookings.appointment", "invoice_line_id", readonly=True)
+
+
+class AccountInvoice(models.Model):
+    _inherit = "account.invoice"
+
+    bookings_appointment_ids = fields.One2many("bookings.appointment", "invoice_id", readonly=True,
+                                               string="Bookings appointments")
+    bookings_appointment_count = fields.Integer(compute="_compute_bookings_appointment_count")
+
+    @api.depends("bookings_appointment_ids")
+    def _compute_bookings_appointment_count(self):
+        for invoice in self:
+            invoice.bookings_appointment_count = len(invoice.bookings_appointment_ids)
+
+    @api.multi
+    def action_open_bookings_appointments(self):
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
+        action.update({"domain": [("invoice_id", "in", self.ids)], "context": {},
+                       "name": _("Bookings appointments")})
+        return action

@@ -1,0 +1,303 @@
+import logging
+import re
+import zlib
+from urllib.parse import urlsplit
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..graph import BookingsClient, GraphSettings, errors
+from ..graph.client import GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL
+from ..transaction import unit_of_work
+
+_logger = logging.getLogger(__name__)
+
+MAILBOX_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: First key of the PostgreSQL advisory locks that keep two synchronizations of one business apart.
+SYNC_LOCK_CLASS = zlib.crc32(b"bookings_invoicing.sync") & 0x7FFFFFFF
+
+
+class BookingsBusiness(models.Model):
+    _name = "bookings.business"
+    _description = "Bookings Business"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, track_visibility="onchange")
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.user.company_id, ondelete="restrict",
+    )
+    mailbox = fields.Char(
+        string="Business Id", required=True,
+        help="The Bookings business id: the SMTP address of its mailbox, e.g. contosolunch@contoso.onmicrosoft.com.",
+    )
+    tenant_id = fields.Char(
+        string="Tenant Id", required=True, groups="bookings_invoicing.group_bookings_invoicing_manager",
+        help="The directory (tenant) id of the Microsoft Entra ID tenant that owns the business.",
+    )
+    client_id = fields.Char(
+        string="Client Id", required=True, groups="bookings_invoicing.group_bookings_invoicing_manager",
+        help="The application (client) id of the application registered in Microsoft Entra ID, with the "
+             "application permission Bookings.Read.All granted and admin consent given.",
+    )
+    client_secret = fields.Char(
+        copy=False, groups="base.group_system",
+        help="A client secret of that application. Only administrators can read or change it.",
+    )
+    authority_url = fields.Char(
+        string="Authority URL", required=True, default=GLOBAL_AUTHORITY_URL,
+        groups="bookings_invoicing.group_bookings_invoicing_manager",
+        help="The Microsoft Entra ID login host. National clouds use their own: https://login.microsoftonline.us "
+             "(US Government), https://login.chinacloudapi.cn (China).",
+    )
+    graph_url = fields.Char(
+        string="Graph URL", required=True, default=GLOBAL_GRAPH_URL,
+        groups="bookings_invoicing.group_bookings_invoicing_manager",
+        help="The Microsoft Graph host. National clouds use their own: https://graph.microsoft.us "
+             "(US Government), https://microsoftgraph.chinacloudapi.cn (China).",
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        help="Currency of the Bookings prices. Set from the business's default currency at each "
+             "synchronization; the company's currency when Bookings names none.",
+    )
+    partner_template_id = fields.Many2one(
+        "res.partner", string="Partner Template",
+        help="New customers copy this partner's payment terms, fiscal position, tags, language and salesperson.",
+    )
+    product_template_id = fields.Many2one(
+        "product.product", string="Product Template", domain=[("type", "=", "service")],
+        help="New service products copy this service product's category, taxes, unit of measure and accounts.",
+    )
+    sync_customers = fields.Boolean(
+        string="Synchronize customers", default=True,
+        help="Create a partner for a Bookings customer that matches none. Off: unmatched customers stay "
+             "unlinked and their appointments wait for a partner set by hand.",
+    )
+    sync_services = fields.Boolean(
+        string="Synchronize services", default=True,
+        help="Create a service product for a Bookings service that matches none by name.",
+    )
+    sync_days_back = fields.Integer(
+        string="Days back", default=30, help="The synchronization reads appointments from this many days ago...",
+    )
+    sync_days_ahead = fields.Integer(
+        string="Days ahead", default=30, help="...up to this many days ahead.",
+    )
+    invoice_grouping = fields.Selection(
+        [("customer", "One invoice per customer"), ("appointment", "One invoice per appointment")],
+        default="customer", required=True,
+        help="One draft invoice per customer and currency with a line per appointment, or one invoice for each "
+             "appointment (and attendee).",
+    )
+    journal_id = fields.Many2one(
+        "account.journal", string="Sales Journal", domain="[('type', '=', 'sale'), ('company_id', '=', company_id)]",
+        help="Journal of the draft invoices; the company's default sales journal when empty.",
+    )
+    price_include_tax = fields.Boolean(
+        string="Bookings prices include taxes",
+        help="On: each invoice line's total with taxes equals the Bookings price (the line uses the "
+             "price-included variant of its taxes). Off: taxes are added to the Bookings prices.",
+    )
+    last_sync_date = fields.Datetime(string="Last synchronization", readonly=True, copy=False)
+    last_sync_state = fields.Selection(
+        [("never", "Never"), ("queued", "Queued"), ("running", "Running"), ("done", "Done"),
+         ("partial", "Done with problems"), ("failed", "Failed")],
+        string="Synchronization state", default="never", readonly=True, copy=False,
+    )
+    last_sync_message = fields.Text(string="Synchronization message", readonly=True, copy=False)
+    sync_run_ids = fields.One2many("bookings.sync.run", "business_id", string="Synchronizations", readonly=True)
+    appointment_count = fields.Integer(compute="_compute_counts")
+    uninvoiced_count = fields.Integer(compute="_compute_counts")
+
+    _sql_constraints = [
+        ("mailbox_uniq", "unique(mailbox)",
+         "This Bookings business is already connected: one business is synchronized by one record only."),
+        ("sync_window_check", "check(sync_days_back >= 0 and sync_days_ahead >= 0)",
+         "The synchronization window counts days back and ahead: neither can be negative."),
+    ]
+
+    def _compute_counts(self):
+        Appointment = self.env["bookings.appointment"]
+        groups = Appointment.read_group([("business_id", "in", self.ids)], ["business_id"], ["business_id"])
+        totals = {g["business_id"][0]: g["business_id_count"] for g in groups}
+        groups = Appointment.read_group(
+            Appointment._uninvoiced_domain() + [("business_id", "in", self.ids)], ["business_id"], ["business_id"])
+        uninvoiced = {g["business_id"][0]: g["business_id_count"] for g in groups}
+        for business in self:
+            business.appointment_count = totals.get(business.id, 0)
+            business.uninvoiced_count = uninvoiced.get(business.id, 0)
+
+    @api.constrains("mailbox")
+    def _check_mailbox(self):
+        for business in self:
+            if not MAILBOX_RE.match(business.mailbox or ""):
+                raise ValidationError(
+                    _("The business id %(mailbox)r is not an e-mail address. Bookings names a business by the "
+                      "SMTP address of its mailbox, e.g. contosolunch@contoso.onmicrosoft.com.")
+                    % {"mailbox": business.mailbox})
+
+    @api.constrains("authority_url", "graph_url")
+    def _check_urls(self):
+        for business in self.sudo():
+            for label, url in ((_("authority URL"), business.authority_url), (_("Graph URL"), business.graph_url)):
+                parts = urlsplit(url or "")
+                if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+                    raise ValidationError(
+                        _("The %(label)s must be an https:// address without query, e.g. %(example)s; got %(url)r.")
+                        % {"label": label, "url": url,
+                           "example": GLOBAL_AUTHORITY_URL if label == _("authority URL") else GLOBAL_GRAPH_URL})
+
+    @api.constrains("product_template_id")
+    def _check_product_template(self):
+        for business in self:
+            if business.product_template_id and business.product_template_id.type != "service":
+                raise ValidationError(_("The product template must be a service product."))
+
+    @api.onchange("mailbox")
+    def _onchange_mailbox(self):
+        if self.mailbox:
+            self.mailbox = self.mailbox.strip().lower()
+
+    # --- Graph ------------------------------------------------------------------------------------------------
+    def _graph_settings(self):
+        """The client settings of this business; reads the secret, which only administrators may see."""
+        self.ensure_one()
+        business = self.sudo()
+        if not business.client_secret:
+            raise UserError(_("Enter the client secret of %(name)s first (an administrator can).")
+                            % {"name": self.name})
+        return GraphSettings(
+            tenant_id=business.tenant_id.strip(),
+            client_id=business.client_id.strip(),
+            client_secret=business.client_secret,
+            authority_url=business.authority_url.strip().rstrip("/"),
+            graph_url=business.graph_url.strip().rstrip("/"),
+        )
+
+    def _graph_client(self):
+        return BookingsClient(self._graph_settings())
+
+    def _graph_error_message(self, error):
+        """The message of a Graph client error in the user's language (its template is in the .pot)."""
+        return _(error.template) % error.params
+
+    def _currency_from_iso(self, iso_code):
+        """The Odoo currency of a Bookings ``defaultCurrencyIso``, activated if needed; else the company's."""
+        self.ensure_one()
+        if iso_code:
+            currency = self.env["res.currency"].with_context(active_test=False).search(
+                [("name", "=", iso_code)], limit=1)
+            if currency:
+                if not currency.active:
+                    currency.sudo().active = True
+                return currency
+            _logger.warning("Bookings business %s uses currency %s, unknown to Odoo", self.mailbox, iso_code)
+        return self.company_id.currency_id
+
+    @api.multi
+    def action_test_connection(self):
+        self.ensure_one()
+        try:
+            info = self._graph_client().get_business(self.mailbox)
+        except errors.GraphError as error:
+            raise UserError(self._graph_error_message(error))
+        currency = self._currency_from_iso(info.currency)
+        self.currency_id = currency
+        raise UserError(
+            _("Connection works. Bookings business: %(name)s, currency: %(currency)s.")
+            % {"name": info.display_name, "currency": info.currency or currency.name})
+
+    # --- synchronization ------------------------------------------------------------------------------------
+    #: Businesses with more appointment rows than this synchronize in the background when asked from the form.
+    _sync_foreground_limit = 2000
+
+    @api.multi
+    def action_synchronize(self):
+        """Synchronize now: at once for a small business, in the background (right away) for a large one."""
+        self.ensure_one()
+        if self.appointment_count > self._sync_foreground_limit:
+            self.write({"last_sync_state": "queued",
+                        "last_sync_message": _("Queued: the synchronization runs in the background.")})
+            cron = self.env.ref("bookings_invoicing.ir_cron_bookings_synchronize").sudo()
+            cron.write({"nextcall": fields.Datetime.now()})
+            return True
+        run = self._synchronize()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "bookings.sync.run",
+            "res_id": run.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Synchronization"),
+        }
+
+    def _synchronize(self):
+        """Run one synchronization of this business and return its ``bookings.sync.run``.
+
+        It runs as the system, as the cron does, whoever starts it: it creates partners and products on behalf of
+        the business, which its configuration (managers only) governs.
+        """
+        self.ensure_one()
+        business = self.sudo()
+        with _SyncLock(business):
+            run = business.env["bookings.sync.run"].create({"business_id": business.id})
+            run._execute()
+        return run.with_env(self.env)
+
+    @api.model
+    def _cron_synchronize(self):
+        """Synchronize every active business, each in isolation: one failure is recorded, the others go on."""
+        for business in self.search([]):
+            try:
+                with unit_of_work(self.env.cr):
+                    business._synchronize()
+            except Exception as error:  # noqa: B902 - recorded on the business; the others still synchronize
+                _logger.exception("Synchronization of Bookings business %s failed", business.mailbox)
+                with unit_of_work(self.env.cr):
+                    business.write({
+                        "last_sync_state": "failed",
+                        "last_sync_date": fields.Datetime.now(),
+                        "last_sync_message": error.name if isinstance(error, UserError) else str(error),
+                    })
+
+    @api.multi
+    def action_open_uninvoiced(self):
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action_uninvoiced").read()[0]
+        action["context"] = {"search_default_business_id": self.id, "search_default_ready": 1}
+        return action
+
+    @api.multi
+    def action_open_appointments(self):
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
+        action["domain"] = [("business_id", "=", self.id)]
+        return action
+
+
+class _SyncLock(object):
+    """A PostgreSQL session lock per business, so that a second synchronization is refused while one runs.
+
+    It is held on a connection of its own: the synchronization commits (or fails) on its cursor without
+    touching the lock, which is released at the end, or by PostgreSQL when a crashed process's connection closes.
+    """
+
+    def __init__(self, business):
+        self.business = business
+        self.cr = None
+
+    def __enter__(self):
+        self.cr = self.business.pool.cursor()
+        self.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (SYNC_LOCK_CLASS, self.business.id))
+        if not self.cr.fetchone()[0]:
+            self.cr.close()
+            raise UserError(
+                _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
+                  "result on the business.") % {"name": self.business.name})
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (SYNC_LOCK_CLASS, self.business.id))
+        finally:
+            self.cr.close()

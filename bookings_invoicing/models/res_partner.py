@@ -1,0 +1,23 @@
+from odoo import _, api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    bookings_customer_ids = fields.One2many("bookings.customer", "partner_id", string="Bookings customers",
+                                            readonly=True)
+    bookings_appointment_count = fields.Integer(compute="_compute_bookings_appointment_count")
+
+    def _compute_bookings_appointment_count(self):
+        groups = self.env["bookings.appointment"].read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["partner_id"])
+        counts = {g["partner_id"][0]: g["partner_id_count"] for g in groups}
+        for partner in self:
+            partner.bookings_appointment_count = counts.get(partner.id, 0)
+
+    @api.multi
+    def action_open_bookings_appointments(self):
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
+        action.update({"domain": [("partner_id", "in", self.ids)], "context": {},
+                       "name": _("Bookings appointments")})
+        return action

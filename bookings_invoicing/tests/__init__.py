@@ -1,0 +1,3 @@
+from . import test_business
+from . import test_sync
+from . import test_invoicing

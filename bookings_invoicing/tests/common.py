@@ -1,0 +1,115 @@
+"""Shared set-up of the add-on's tests: a local Bookings peer over HTTPS (tools/bookings_peer), a business
+configured against it, users with the lowest rights that do the job, and builders of Graph items."""
+import datetime
+import os
+import uuid
+
+from bookings_peer import BookingsPeer, Store
+from bookings_peer.data import graph_offset, graph_time, iso_duration
+
+from odoo.tests.common import SavepointCase, at_install, post_install
+
+TENANT, CLIENT_ID, SECRET = "tests-tenant", "tests-client", "tests-secret"
+MAILBOX = "salon@contoso.onmicrosoft.com"
+NOW = datetime.datetime.utcnow().replace(microsecond=0)
+
+
+def hours_ago(hours):
+    return NOW - datetime.timedelta(hours=hours)
+
+
+@at_install(False)
+@post_install(True)
+class BookingsCase(SavepointCase):
+    """A business ``cls.business`` of ``cls.company`` served by ``cls.peer``; ``self.store`` is fresh per test."""
+
+    @classmethod
+    def setUpClass(cls):
+        super(BookingsCase, cls).setUpClass()
+        cls.peer = BookingsPeer(Store(), page_size=10).start()
+        cls._ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+        os.environ["REQUESTS_CA_BUNDLE"] = cls.peer.ca_file
+        cls.company = cls.env.ref("base.main_company")
+        cls.product_template = cls.env["product.product"].create({
+            "name": "Bookings template", "type": "service", "list_price": 30.0,
+            "uom_id": cls.env.ref("product.product_uom_hour").id,
+            "uom_po_id": cls.env.ref("product.product_uom_hour").id,
+        })
+        cls.business = cls.env["bookings.business"].create(cls._business_values(cls.peer, MAILBOX))
+        users = cls.env["res.users"].with_context(no_reset_password=True)
+        cls.manager = users.create({
+            "name": "Bookings Manager", "login": "bookings-manager-test", "email": "manager@example.com",
+            "groups_id": [(6, 0, [cls.env.ref("bookings_invoicing.group_bookings_invoicing_manager").id])],
+        })
+        cls.user = users.create({
+            "name": "Bookings User", "login": "bookings-user-test", "email": "user@example.com", "tz": "Europe/Paris",
+            "groups_id": [(6, 0, [cls.env.ref("bookings_invoicing.group_bookings_invoicing_user").id])],
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.peer.stop()
+        if cls._ca_bundle is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = cls._ca_bundle
+        super(BookingsCase, cls).tearDownClass()
+
+    @classmethod
+    def _business_values(cls, peer, mailbox, **values):
+        result = {
+            "name": "Contoso Salon", "mailbox": mailbox, "tenant_id": TENANT, "client_id": CLIENT_ID,
+            "client_secret": SECRET, "authority_url": peer.url, "graph_url": peer.url,
+            "product_template_id": cls.product_template.id, "sync_days_back": 30, "sync_days_ahead": 30,
+        }
+        result.update(values)
+        return result
+
+    def setUp(self):
+        super(BookingsCase, self).setUp()
+        self.store = self.peer.store = Store()
+        self.store.add_client(TENANT, CLIENT_ID, SECRET)
+        self.add_business(MAILBOX)
+        self.peer.clear_faults()
+
+    # --- Graph items --------------------------------------------------------------------------------------------
+    def add_business(self, mailbox, currency="USD"):
+        self.store.add_business(TENANT, {"id": mailbox, "displayName": "Contoso Salon", "email": mailbox,
+                                         "defaultCurrencyIso": currency})
+
+    def add_service(self, name, price=50.0, price_type="fixedPrice", minutes=60, mailbox=MAILBOX, **extra):
+        item = {"id": str(uuid.uuid4()), "displayName": name, "defaultPrice": price, "defaultPriceType": price_type,
+                "defaultDuration": iso_duration(minutes), "maximumAttendeesCount": 1}
+        item.update(extra)
+        return self.store.put(mailbox, "services", item)
+
+    def add_customer(self, name, email, mailbox=MAILBOX):
+        return self.store.put(mailbox, "customers", {"id": str(uuid.uuid4()), "displayName": name,
+                                                     "emailAddress": email, "phones": []})
+
+    def add_appointment(self, service, customers, start, minutes=60, price=None, price_type=None, mailbox=MAILBOX,
+                        **extra):
+        end = start + datetime.timedelta(minutes=minutes)
+        item = {
+            "id": "AAMk%s" % uuid.uuid4().hex, "serviceId": service["id"], "serviceName": service["displayName"],
+            "customers": [{"customerId": c["id"], "name": c["displayName"], "emailAddress": c["emailAddress"]}
+                          for c in customers],
+            "startDateTime": graph_time(start), "endDateTime": graph_time(end), "duration": iso_duration(minutes),
+            "price": service["defaultPrice"] if price is None else price,
+            "priceType": price_type or service["defaultPriceType"], "staffMemberIds": [],
+            "lastUpdatedDateTime": graph_offset(start - datetime.timedelta(days=1)),
+        }
+        item.update(extra)
+        return self.store.put(mailbox, "appointments", item)
+
+    # --- Odoo side ----------------------------------------------------------------------------------------------
+    def sync(self, business=None):
+        run = (business or self.business).sudo(self.manager)._synchronize()
+        run.invalidate_cache()
+        return run.sudo()
+
+    def rows(self, appointment=None, business=None):
+        domain = [("business_id", "=", (business or self.business).id)]
+        if appointment:
+            domain.append(("bookings_id", "=", appointment["id"]))
+        return self.env["bookings.appointment"].search(domain, order="id")

@@ -1,0 +1,98 @@
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import mute_logger
+
+from .common import MAILBOX, BookingsCase
+
+
+class TestBusiness(BookingsCase):
+
+    def test_the_secret_is_readable_by_administrators_only(self):
+        business = self.business.sudo(self.manager)
+        with self.assertRaises(AccessError):
+            business.read(["client_secret"])
+        self.assertNotIn("client_secret", business.read()[0])
+        self.assertNotIn("client_secret", business.search_read([("id", "=", business.id)])[0])
+        with self.assertRaises(AccessError):
+            business.write({"client_secret": "stolen"})
+        self.assertEqual(self.business.client_secret, "tests-secret")  # administrators (sudo) read it
+
+    def test_a_user_cannot_configure_businesses(self):
+        with self.assertRaises(AccessError):
+            self.business.sudo(self.user).write({"name": "Renamed"})
+        with self.assertRaises(AccessError):
+            self.env["bookings.business"].sudo(self.user).create(
+                self._business_values(self.peer, "other@contoso.onmicrosoft.com"))
+        # ...but sees them, without their connection settings
+        self.assertEqual(self.business.sudo(self.user).name, "Contoso Salon")
+        with self.assertRaises(AccessError):
+            self.business.sudo(self.user).read(["tenant_id"])
+
+    def test_the_business_id_must_be_a_mailbox_address(self):
+        with self.assertRaisesRegexp(ValidationError, "not an e-mail address"):
+            self.business.write({"mailbox": "Contoso Salon"})
+
+    def test_urls_must_be_https(self):
+        with self.assertRaisesRegexp(ValidationError, "https://"):
+            self.business.write({"graph_url": "http://graph.microsoft.com"})
+        with self.assertRaisesRegexp(ValidationError, "https://"):
+            self.business.write({"authority_url": "login.microsoftonline.com"})
+        self.business.write({"authority_url": "https://login.microsoftonline.us",
+                             "graph_url": "https://graph.microsoft.us"})  # a national cloud is fine
+
+    def test_the_product_template_must_be_a_service(self):
+        goods = self.env["product.product"].create({"name": "Shampoo", "type": "consu"})
+        with self.assertRaisesRegexp(ValidationError, "service"):
+            self.business.write({"product_template_id": goods.id})
+
+    def test_one_business_is_connected_once(self):
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.cr.savepoint():
+                self.env["bookings.business"].create(self._business_values(self.peer, MAILBOX))
+
+    def test_the_window_cannot_be_negative(self):
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.cr.savepoint():
+                self.business.write({"sync_days_back": -1})
+
+    def test_test_connection_shows_the_business_and_its_currency(self):
+        with self.assertRaisesRegexp(UserError, "Connection works. Bookings business: Contoso Salon, currency: USD"):
+            self.business.sudo(self.manager).action_test_connection()
+
+    def test_test_connection_explains_a_wrong_secret(self):
+        self.business.client_secret = "wrong"
+        with self.assertRaisesRegexp(UserError, "client id or the client secret is wrong"):
+            self.business.sudo(self.manager).action_test_connection()
+
+    def test_test_connection_explains_a_missing_permission(self):
+        self.store.tenants["tests-tenant"]["tests-client"]["permissions"] = set()
+        with self.assertRaisesRegexp(UserError, "Bookings.Read.All"):
+            self.business.sudo(self.manager).action_test_connection()
+
+    def test_test_connection_without_secret(self):
+        self.business.client_secret = False
+        with self.assertRaisesRegexp(UserError, "client secret"):
+            self.business.sudo(self.manager).action_test_connection()
+
+    def test_the_messages_are_translated(self):
+        self.env["res.lang"].load_lang("fr_FR")
+        self.env["ir.translation"].create({
+            "type": "code", "name": "addons/bookings_invoicing/graph/errors.py", "lang": "fr_FR",
+            "module": "bookings_invoicing", "state": "translated",
+            "src": "No Bookings business %(business)s exists in this tenant (Graph answered 404).",
+            "value": "Aucune entreprise Bookings %(business)s dans ce tenant (Graph a répondu 404).",
+        })
+        self.business.mailbox = "missing@contoso.onmicrosoft.com"
+        with self.assertRaisesRegexp(UserError, "Aucune entreprise Bookings missing@contoso"):
+            self.business.sudo(self.manager).with_context(lang="fr_FR").action_test_connection()
+
+    def test_the_menus(self):
+        menu = self.env.ref("bookings_invoicing.bookings_menu_root")
+        names = self.env["ir.ui.menu"].sudo(self.user).search([("id", "child_of", menu.id)]).mapped("name")
+        self.assertIn("Uninvoiced Bookings", names)
+        self.assertIn("All Bookings", names)
+        self.assertNotIn("Synchronizations", names)
+        names = self.env["ir.ui.menu"].sudo(self.manager).search([("id", "child_of", menu.id)]).mapped("name")
+        self.assertIn("Bookings Businesses", names)
+        self.assertIn("Synchronizations", names)

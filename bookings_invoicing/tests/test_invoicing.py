@@ -1,0 +1,318 @@
+import datetime
+
+from odoo import SUPERUSER_ID, api
+from odoo.exceptions import UserError
+
+from .common import MAILBOX, NOW, BookingsCase, hours_ago
+
+
+class TestInvoicing(BookingsCase):
+
+    def setUp(self):
+        super(TestInvoicing, self).setUp()
+        self.ann = self.add_customer("Ann Archer", "ann@example.com")
+        self.bob = self.add_customer("Bob Baker", "bob@example.com")
+        self.cut = self.add_service("Hair cut", price=35.0, minutes=45)
+        self.tax = self.env["account.tax"].create({
+            "name": "VAT 20%", "amount": 20.0, "amount_type": "percent", "type_tax_use": "sale"})
+        self.product_template.taxes_id = self.tax
+
+    def invoice(self, rows, user=None, grouping=None):
+        invoices, skipped = rows.sudo(user or self.user)._create_invoices(grouping=grouping)
+        return invoices.sudo(), skipped
+
+    # --- lines per price type ---------------------------------------------------------------------------------
+    def test_each_price_type_gives_its_line(self):
+        cases = [  # price type, Bookings price, minutes -> quantity, unit price, price to confirm
+            ("fixedPrice", 35.0, 30, 1.0, 35.0, False),
+            ("startingAt", 60.0, 45, 1.0, 60.0, False),
+            ("hourly", 80.0, 90, 1.5, 80.0, False),
+            ("priceVaries", 45.0, 60, 1.0, 45.0, True),
+            ("callUs", 0.0, 60, 1.0, 30.0, True),  # no Bookings price: the product's sales price
+            ("notSet", 0.0, 60, 1.0, 30.0, True),
+            ("undefined", 0.0, 60, 1.0, 30.0, True),
+            ("somethingNew", 25.0, 60, 1.0, 25.0, True),
+        ]
+        for index, (price_type, price, minutes, quantity, unit_price, to_confirm) in enumerate(cases):
+            service = self.add_service("Service %s" % price_type, price=price, price_type=price_type)
+            self.add_appointment(service, [self.ann], hours_ago(10 + index * 3), minutes=minutes)
+        self.sync()
+        self.env["product.product"].search([("name", "like", "Service ")]).write({"list_price": 30.0})
+        invoices, skipped = self.invoice(self.rows())
+        self.assertFalse(skipped)
+        lines = invoices.invoice_line_ids
+        self.assertEqual(len(invoices), 1)
+        self.assertEqual(len(lines), len(cases))
+        for price_type, price, minutes, quantity, unit_price, to_confirm in cases:
+            row = self.rows().filtered(lambda r: r.service_name == "Service %s" % price_type)
+            self.assertEqual((row.invoice_line_id.quantity, row.invoice_line_id.price_unit), (quantity, unit_price),
+                             price_type)
+            self.assertEqual(row.price_to_confirm, to_confirm, price_type)
+            self.assertEqual(row.invoice_status, "invoiced")
+
+    def test_a_free_appointment_has_nothing_to_invoice(self):
+        free = self.add_service("Free check", price=0.0, price_type="free")
+        self.add_appointment(free, [self.ann], hours_ago(5))
+        self.sync()
+        self.assertEqual(self.rows().invoice_status, "nothing")
+        self.assertFalse(self.env["bookings.appointment"].search(
+            self.env["bookings.appointment"]._uninvoiced_domain() + [("business_id", "=", self.business.id)]))
+        with self.assertRaisesRegexp(UserError, "free: nothing to invoice"):
+            self.rows().sudo(self.user).action_create_invoices()
+
+    def test_the_line_describes_the_appointment_in_local_time(self):
+        start = datetime.datetime(NOW.year - 1, 7, 1, 13, 0)  # 13:00 UTC = 15:00 in Paris (summer)
+        self.add_appointment(self.cut, [self.ann], start, minutes=45)
+        self.business.sync_days_back = 800
+        self.sync()
+        self.rows().partner_id.tz = "Europe/Paris"
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual(invoices.invoice_line_ids.name, "Hair cut - %s-07-01 15:00 (45 min)" % (NOW.year - 1))
+        self.assertIn("Microsoft Bookings", invoices.origin)
+
+    # --- grouping ----------------------------------------------------------------------------------------------
+    def test_one_invoice_per_customer(self):
+        for hours in (5, 30, 55):
+            self.add_appointment(self.cut, [self.ann], hours_ago(hours))
+        self.add_appointment(self.cut, [self.bob], hours_ago(6))
+        self.sync()
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual(len(invoices), 2)
+        by_partner = {inv.partner_id.email: inv for inv in invoices}
+        self.assertEqual(len(by_partner["ann@example.com"].invoice_line_ids), 3)
+        self.assertEqual(by_partner["ann@example.com"].state, "draft")
+        self.assertEqual(by_partner["ann@example.com"].bookings_appointment_count, 3)
+
+    def test_one_invoice_per_appointment(self):
+        for hours in (5, 30):
+            self.add_appointment(self.cut, [self.ann], hours_ago(hours))
+        self.sync()
+        self.business.invoice_grouping = "appointment"
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual(len(invoices), 2)
+        self.assertEqual(invoices.mapped(lambda i: len(i.invoice_line_ids)), [1, 1])
+
+    def test_a_group_booking_is_billed_per_attendee(self):
+        yoga = self.add_service("Group yoga", price=12.0, maximumAttendeesCount=6)
+        self.add_appointment(yoga, [self.ann, self.bob], hours_ago(5))
+        self.sync()
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual(sorted(invoices.mapped("partner_id.email")), ["ann@example.com", "bob@example.com"])
+        self.assertEqual(invoices.mapped("amount_untaxed"), [12.0, 12.0])
+
+    # --- accounts, taxes, currencies --------------------------------------------------------------------------
+    def test_accounts_taxes_and_fiscal_position_as_odoo_sets_them(self):
+        exempt = self.env["account.tax"].create({
+            "name": "Export 0%", "amount": 0.0, "amount_type": "percent", "type_tax_use": "sale"})
+        income = self.env["account.account"].create({
+            "name": "Export sales", "code": "BK400", "user_type_id": self.env.ref("account.data_account_type_revenue").id})
+        position = self.env["account.fiscal.position"].create({
+            "name": "Export", "tax_ids": [(0, 0, {"tax_src_id": self.tax.id, "tax_dest_id": exempt.id})],
+            "account_ids": [(0, 0, {"account_src_id": self._income_account().id, "account_dest_id": income.id})],
+        })
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.add_appointment(self.cut, [self.bob], hours_ago(6))
+        self.sync()
+        ann = self.rows().filtered(lambda r: r.customer_name == "Ann Archer")
+        ann.partner_id.property_account_position_id = position
+        invoices, _skipped = self.invoice(self.rows())
+        ann_invoice = invoices.filtered(lambda i: i.partner_id == ann.partner_id)
+        bob_invoice = invoices - ann_invoice
+        self.assertEqual(ann_invoice.fiscal_position_id, position)
+        self.assertEqual(ann_invoice.invoice_line_ids.invoice_line_tax_ids, exempt)
+        self.assertEqual(ann_invoice.invoice_line_ids.account_id, income)
+        self.assertEqual(ann_invoice.amount_total, 35.0)
+        self.assertEqual(bob_invoice.invoice_line_ids.invoice_line_tax_ids, self.tax)
+        self.assertEqual(bob_invoice.invoice_line_ids.account_id, self._income_account())
+        self.assertEqual(bob_invoice.account_id, bob_invoice.partner_id.property_account_receivable_id)
+        self.assertEqual((bob_invoice.amount_untaxed, bob_invoice.amount_tax, bob_invoice.amount_total),
+                         (35.0, 7.0, 42.0))
+
+    def _income_account(self):
+        product = self.env["product.product"].search([("name", "=", "Hair cut")], limit=1) or self.product_template
+        return product.property_account_income_id or product.categ_id.property_account_income_categ_id
+
+    def test_prices_that_include_taxes_are_kept_to_the_cent(self):
+        included = self.env["account.tax"].create({
+            "name": "VAT 20% included", "amount": 20.0, "amount_type": "percent", "type_tax_use": "sale",
+            "price_include": True})
+        self.business.price_include_tax = True
+        for index, price in enumerate((10.0, 35.0, 49.99, 0.05, 123.45)):
+            service = self.add_service("Priced %s" % index, price=price)
+            self.add_appointment(service, [self.ann], hours_ago(5 + index))
+        self.sync()
+        invoices, _skipped = self.invoice(self.rows())
+        for line in invoices.invoice_line_ids:
+            row = line.bookings_appointment_ids
+            self.assertEqual(line.invoice_line_tax_ids, included)
+            self.assertEqual(line.price_total, row.price, line.name)
+        self.assertEqual(invoices.amount_total, round(10.0 + 35.0 + 49.99 + 0.05 + 123.45, 2))
+        self.assertEqual(invoices.amount_total, invoices.amount_untaxed + invoices.amount_tax)
+
+    def test_included_prices_need_an_included_tax(self):
+        self.business.price_include_tax = True
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        with self.assertRaisesRegexp(UserError, "VAT 20% has no price-included variant"):
+            self.invoice(self.rows())
+        self.assertEqual(self.rows().invoice_status, "to_invoice", "nothing is half-done")
+
+    def test_the_invoice_is_in_the_business_currency(self):
+        euro = self.env.ref("base.EUR")
+        euro.active = True
+        self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = "EUR"
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual(invoices.currency_id, euro)
+        self.assertEqual(invoices.invoice_line_ids.price_unit, 35.0)
+        self.assertEqual(invoices.amount_untaxed, 35.0)
+
+    # --- the life of an invoice ------------------------------------------------------------------------------
+    def test_a_cancelled_or_deleted_invoice_frees_its_rows(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        row = self.rows()
+        invoices, _skipped = self.invoice(row)
+        self.assertEqual(row.invoice_status, "invoiced")
+        invoices.action_invoice_cancel()
+        self.assertEqual(row.invoice_status, "to_invoice")
+        again, _skipped = self.invoice(row)
+        self.assertEqual(row.invoice_id, again)
+        again.unlink()
+        self.assertFalse(row.invoice_line_id)
+        self.assertEqual(row.invoice_status, "to_invoice")
+        self.assertIn(row, self.env["bookings.appointment"].search(self.env["bookings.appointment"]._uninvoiced_domain()))
+
+    def test_rows_that_cannot_be_invoiced_are_skipped_with_the_reason(self):
+        done = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        future = self.add_appointment(self.cut, [self.ann], hours_ago(-24))
+        nobody = self.add_appointment(self.cut, [], hours_ago(6))
+        gone = self.add_appointment(self.cut, [self.bob], hours_ago(7))
+        billed = self.add_appointment(self.cut, [self.bob], hours_ago(8))
+        self.sync()
+        first, _skipped = self.invoice(self.rows(billed))
+        self.store.remove(MAILBOX, "appointments", gone["id"])
+        self.sync()
+        action = self.rows().sudo(self.user).action_create_invoices()
+        wizard = self.env["bookings.invoice.wizard"].browse(action["res_id"])
+        self.assertEqual(self.rows(done).invoice_status, "invoiced")
+        message = wizard.skipped_message
+        self.assertIn("4 booking(s) were not invoiced", message)
+        self.assertIn("not completed yet", message)
+        self.assertIn("no customer: set the partner first", message)
+        self.assertIn("cancelled in Bookings", message)
+        self.assertIn("already on invoice", message)
+        self.assertEqual(wizard.invoice_ids, self.rows(done).invoice_id)
+        for data in (future, nobody, gone):
+            self.assertFalse(self.rows(data).invoice_line_id)
+        self.assertEqual(self.rows(billed).invoice_id, first)
+
+    def test_the_result_opens_the_invoice_or_the_list(self):
+        cid = self.add_customer("Cid Cole", "cid@example.com")
+        for hours, customer in ((5, self.ann), (6, self.bob), (7, cid)):
+            self.add_appointment(self.cut, [customer], hours_ago(hours))
+        self.sync()
+        ann = self.rows().filtered(lambda r: r.customer_name == "Ann Archer")
+        action = ann.sudo(self.user).action_create_invoices()
+        self.assertEqual((action["res_model"], action["res_id"]), ("account.invoice", ann.invoice_id.id))
+        others = self.rows() - ann
+        action = others.sudo(self.user).action_create_invoices()
+        self.assertEqual(action["res_model"], "account.invoice")
+        self.assertEqual(action["domain"], [("id", "in", others.mapped("invoice_id").ids)])
+        self.assertEqual(len(others.mapped("invoice_id")), 2)
+
+    def test_exclude_and_restore(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        row = self.rows()
+        wizard = self.env["bookings.exclude.wizard"].sudo(self.user).with_context(active_ids=row.ids).create(
+            {"reason": "Paid at the desk"})
+        wizard.action_exclude()
+        self.assertEqual((row.invoice_status, row.exclusion_reason), ("excluded", "Paid at the desk"))
+        with self.assertRaisesRegexp(UserError, "excluded from invoicing"):
+            row.sudo(self.user).action_create_invoices()
+        row.sudo(self.user).action_restore()
+        self.assertEqual(row.invoice_status, "to_invoice")
+        self.invoice(row)
+        with self.assertRaisesRegexp(UserError, "on an invoice"):
+            row.sudo(self.user).action_exclude("too late")
+
+    def test_invoice_all_shows_what_it_will_do(self):
+        for hours in (5, 30):
+            self.add_appointment(self.cut, [self.ann], hours_ago(hours))
+        self.add_appointment(self.cut, [self.bob], hours_ago(6))
+        self.add_appointment(self.cut, [self.bob], hours_ago(-5))  # not completed
+        self.sync()
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).with_context(
+            active_model="bookings.business", active_id=self.business.id).create({})
+        self.assertEqual((wizard.row_count, wizard.customer_count), (3, 2))
+        wizard.date_until = (NOW - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+        self.assertEqual((wizard.row_count, wizard.customer_count), (1, 1))
+        action = wizard.action_create_invoices()
+        self.assertEqual(action["res_model"], "account.invoice")
+        self.assertEqual(len(self.rows().filtered(lambda r: r.invoice_status == "invoiced")), 1)
+
+    def test_a_bookings_user_without_accounting_rights_does_it_all(self):
+        self.assertFalse(self.user.has_group("account.group_account_manager"))
+        self.add_appointment(self.cut, [], hours_ago(6))
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        rows = self.env["bookings.appointment"].sudo(self.user).search(
+            self.env["bookings.appointment"]._uninvoiced_domain())
+        self.assertEqual(len(rows), 2)
+        walk_in = self.env["res.partner"].create({"name": "Walk-in customer"})
+        rows.filtered(lambda r: not r.partner_id).partner_id = walk_in
+        action = rows.action_create_invoices()
+        self.assertEqual(action["res_model"], "account.invoice")
+        self.assertEqual(set(rows.mapped("invoice_status")), {"invoiced"})
+
+
+class TestConcurrentInvoicing(BookingsCase):
+    """Two users invoice overlapping selections at the same moment, each in a transaction of their own."""
+
+    def test_each_appointment_ends_on_exactly_one_invoice(self):
+        registry = self.registry
+        with registry.cursor() as cr:  # committed data, which both transactions see
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            business = env["bookings.business"].create(self._business_values(
+                self.peer, "concurrent@contoso.onmicrosoft.com", product_template_id=False))
+            partner = env["res.partner"].create({"name": "Concurrent customer"})
+            product = env["product.product"].create({"name": "Concurrent service", "type": "service"})
+            service = env["bookings.service"].create({"business_id": business.id, "bookings_id": "svc",
+                                                      "name": "Concurrent", "product_id": product.id})
+            ids = [env["bookings.appointment"].create({
+                "business_id": business.id, "bookings_id": "appt-%d" % index, "attendee_key": "c",
+                "partner_id": partner.id, "service_id": service.id, "customer_name": "Concurrent customer",
+                "start": hours_ago(10 + index), "end": hours_ago(9 + index), "duration": 1.0, "price": 10.0,
+                "price_type": "fixedPrice", "currency_id": env.user.company_id.currency_id.id}).id
+                for index in range(4)]
+        try:
+            with registry.cursor() as cr1, registry.cursor() as cr2:
+                first = api.Environment(cr1, SUPERUSER_ID, {})["bookings.appointment"].browse(ids[:3])
+                second = api.Environment(cr2, SUPERUSER_ID, {})["bookings.appointment"].browse(ids[1:])
+                first._create_invoices()
+                # the other user's transaction is still open: the second is told, and nothing of it is done
+                with self.assertRaisesRegexp(UserError, "Another user is invoicing some of these bookings"):
+                    second._create_invoices()
+                cr2.rollback()
+                cr1.commit()
+                # once it is committed, the second invoices what is left and is told which rows were taken
+                invoices, skipped = second._create_invoices()
+                self.assertEqual(sorted(skipped), ids[1:3])
+                self.assertTrue(all("already on invoice" in reason for reason in skipped.values()))
+                self.assertEqual(len(invoices.invoice_line_ids), 1)
+            with registry.cursor() as cr:
+                cr.execute("""SELECT a.bookings_id, count(l.id) FROM bookings_appointment a
+                                JOIN account_invoice_line l ON l.id = a.invoice_line_id
+                               WHERE a.id IN %s GROUP BY a.bookings_id ORDER BY a.bookings_id""", (tuple(ids),))
+                self.assertEqual(cr.fetchall(), [("appt-%d" % i, 1) for i in range(4)])
+                cr.execute("SELECT count(*) FROM account_invoice_line WHERE product_id = %s", (product.id,))
+                self.assertEqual(cr.fetchone()[0], 4, "each appointment is on exactly one invoice line")
+        finally:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["account.invoice.line"].search([("product_id", "=", product.id)]).mapped("invoice_id").unlink()
+                env["bookings.business"].browse(business.id).unlink()
+                env["product.product"].browse(product.id).unlink()
+                env["res.partner"].browse(partner.id).unlink()

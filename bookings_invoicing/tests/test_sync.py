@@ -1,0 +1,319 @@
+import datetime
+import re
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import mute_logger
+
+from ..models.bookings_business import SYNC_LOCK_CLASS
+from .common import MAILBOX, BookingsCase, hours_ago
+
+WRITES = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(bookings_appointment|bookings_customer|"
+                    r"bookings_service|res_partner|product_product|product_template|account_invoice)\"?\b",
+                    re.IGNORECASE)
+
+
+class TestSync(BookingsCase):
+
+    def setUp(self):
+        super(TestSync, self).setUp()
+        self.cut = self.add_service("Hair cut", price=35.0, minutes=45)
+        self.yoga = self.add_service("Group yoga", price=12.0, maximumAttendeesCount=6)
+        self.ann = self.add_customer("Ann Archer", "ann@example.com")
+        self.bob = self.add_customer("Bob Baker", "bob@example.com")
+        self.cid = self.add_customer("Cid Cole", "cid@example.com")
+
+    def test_first_sync_mirrors_bookings(self):
+        self.business.partner_template_id = self.env["res.partner"].create({
+            "name": "Customer template", "lang": "en_US", "comment": "template",
+            "property_payment_term_id": self.env.ref("account.account_payment_term_15days").id,
+        })
+        one = self.add_appointment(self.cut, [self.ann], hours_ago(3), minutes=45)
+        run = self.sync()
+        self.assertEqual(run.state, "done", run.message)
+        self.assertEqual((run.customers_created, run.services_created, run.appointments_created), (3, 2, 1))
+        row = self.rows(one)
+        self.assertEqual(row.partner_id.email, "ann@example.com")
+        self.assertEqual(row.partner_id.property_payment_term_id,
+                         self.env.ref("account.account_payment_term_15days"))
+        self.assertFalse(row.partner_id.is_company)
+        self.assertEqual(row.partner_id.company_id, self.company)
+        self.assertEqual(row.product_id.name, "Hair cut")
+        self.assertEqual(row.product_id.type, "service")
+        self.assertEqual(row.product_id.list_price, 35.0)
+        self.assertEqual(row.product_id.uom_id, self.env.ref("product.product_uom_hour"))  # from the template
+        self.assertEqual(row.start, (hours_ago(3)).strftime("%Y-%m-%d %H:%M:%S"))  # UTC in the database
+        self.assertAlmostEqual(row.duration, 0.75)
+        self.assertEqual((row.price, row.price_type, row.currency_id.name), (35.0, "fixedPrice", "USD"))
+        self.assertEqual(row.invoice_status, "to_invoice")
+        self.assertEqual(self.business.last_sync_state, "done")
+        self.assertIn("1 new", self.business.last_sync_message)
+        self.assertEqual(self.business.sync_run_ids, run)
+
+    def test_a_second_sync_without_change_writes_nothing(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(3))
+        self.add_appointment(self.yoga, [self.ann, self.bob], hours_ago(30))
+        self.add_appointment(self.cut, [], hours_ago(50))
+        self.sync()
+        statements = []
+        execute = type(self.cr).execute
+
+        def spy(cr, query, params=None, log_exceptions=None):
+            statements.append(query)
+            return execute(cr, query, params, log_exceptions)
+
+        with patch.object(type(self.cr), "execute", spy):
+            run = self.sync()
+        self.assertEqual((run.appointments_created, run.appointments_updated, run.appointments_cancelled,
+                          run.customers_updated, run.services_updated), (0, 0, 0, 0, 0))
+        self.assertEqual([q for q in statements if WRITES.match(q)], [])
+
+    def test_customers_match_existing_partners_by_email(self):
+        partner = self.env["res.partner"].create({"name": "Ann A.", "email": "  ANN@Example.com "})
+        company = self.env["res.partner"].create({"name": "Bob's shop", "email": "bob@example.com",
+                                                  "is_company": True})
+        self.add_appointment(self.cut, [self.ann], hours_ago(3))
+        self.sync()
+        customers = self.env["bookings.customer"].search([("business_id", "=", self.business.id)])
+        self.assertEqual(customers.filtered(lambda c: c.name == "Ann Archer").partner_id, partner)
+        bob = customers.filtered(lambda c: c.name == "Bob Baker").partner_id
+        self.assertTrue(bob and bob != company, "a company is never matched: Bookings customers are people")
+
+    def test_a_link_by_bookings_id_wins_over_the_email(self):
+        self.sync()
+        customer = self.env["bookings.customer"].search([("bookings_id", "=", self.ann["id"])])
+        chosen = self.env["res.partner"].create({"name": "Ann (chosen by hand)"})
+        customer.partner_id = chosen
+        self.store.update(MAILBOX, "customers", self.ann["id"], emailAddress="ann.new@example.com")
+        self.sync()
+        self.assertEqual(customer.partner_id, chosen)
+        self.assertEqual(customer.email, "ann.new@example.com")
+
+    def test_several_candidates_are_raised_for_review(self):
+        first = self.env["res.partner"].create({"name": "Dee One", "email": "dee@example.com"})
+        second = self.env["res.partner"].create({"name": "Dee Two", "email": "dee@example.com"})
+        self.add_customer("Dee Dee", "dee@example.com")
+        run = self.sync()
+        customer = self.env["bookings.customer"].search([("name", "=", "Dee Dee")])
+        self.assertFalse(customer.partner_id)
+        self.assertTrue(customer.needs_review)
+        self.assertIn(first.name, customer.review_reason)
+        self.assertIn(second.name, customer.review_reason)
+        self.assertEqual(run.state, "partial")
+        self.assertIn("Dee Dee", run.message)
+
+    def test_a_shared_email_does_not_merge_two_people(self):
+        self.add_customer("Eve Family", "family@example.com")
+        self.add_customer("Fay Family", "family@example.com")
+        self.sync()
+        customers = self.env["bookings.customer"].search([("email", "=", "family@example.com")])
+        self.assertEqual(len(customers.mapped("partner_id")), 2)
+        self.sync()  # and it stays so
+        self.assertEqual(len(self.env["res.partner"].search([("email", "=", "family@example.com")])), 2)
+
+    def test_a_customer_without_email_stays_unlinked(self):
+        self.add_customer("Gus Nomail", "")
+        run = self.sync()
+        customer = self.env["bookings.customer"].search([("name", "=", "Gus Nomail")])
+        self.assertFalse(customer.partner_id)
+        self.assertIn("No e-mail address", customer.review_reason)
+        self.assertIn("Gus Nomail", run.message)
+
+    def test_no_partner_is_created_when_customers_are_not_synchronized(self):
+        self.business.sync_customers = False
+        partners = self.env["res.partner"].search_count([])
+        self.sync()
+        self.assertEqual(self.env["res.partner"].search_count([]), partners)
+        customer = self.env["bookings.customer"].search([("bookings_id", "=", self.ann["id"])])
+        self.assertFalse(customer.partner_id)
+        self.assertIn("link one by hand", customer.review_reason)
+
+    def test_services_match_a_service_product_by_name_only(self):
+        product = self.env["product.product"].create({"name": "HAIR CUT", "type": "service"})
+        self.env["product.product"].create({"name": "Group yoga", "type": "consu"})  # not a service
+        self.sync()
+        services = self.env["bookings.service"].search([("business_id", "=", self.business.id)])
+        self.assertEqual(services.filtered(lambda s: s.name == "Hair cut").product_id, product)
+        yoga = services.filtered(lambda s: s.name == "Group yoga").product_id
+        self.assertEqual(yoga.type, "service")
+
+    def test_no_product_is_created_when_services_are_not_synchronized(self):
+        self.business.sync_services = False
+        run = self.sync()
+        service = self.env["bookings.service"].search([("bookings_id", "=", self.cut["id"])])
+        self.assertFalse(service.product_id)
+        self.assertTrue(service.needs_review)
+        self.assertIn("Hair cut", run.message)
+
+    def test_a_group_appointment_gives_a_row_per_attendee(self):
+        group = self.add_appointment(self.yoga, [self.ann, self.bob, self.cid], hours_ago(5))
+        self.sync()
+        rows = self.rows(group)
+        self.assertEqual(sorted(rows.mapped("partner_id.email")),
+                         ["ann@example.com", "bob@example.com", "cid@example.com"])
+        self.assertEqual(set(rows.mapped("amount")), {12.0})
+        # one attendee leaves the class: only that row is cancelled
+        self.store.update(MAILBOX, "appointments", group["id"], customers=group["customers"][:2])
+        run = self.sync()
+        self.assertEqual(run.appointments_cancelled, 1)
+        self.assertEqual(rows.filtered(lambda r: r.state == "cancelled").customer_name, "Cid Cole")
+
+    def test_an_appointment_without_customer(self):
+        empty = self.add_appointment(self.cut, [], hours_ago(5))
+        self.sync()
+        row = self.rows(empty)
+        self.assertEqual(len(row), 1)
+        self.assertFalse(row.partner_id)
+        self.assertEqual(row.invoice_status, "no_customer")
+        row.sudo(self.user).partner_id = self.env["res.partner"].create({"name": "Walk-in"})
+        self.assertEqual(row.invoice_status, "to_invoice")
+        self.sync()
+        self.assertEqual(row.partner_id.name, "Walk-in", "a partner set by hand is kept")
+
+    def test_a_cancelled_appointment_inside_the_window(self):
+        gone = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        self.store.remove(MAILBOX, "appointments", gone["id"])
+        run = self.sync()
+        self.assertEqual(run.appointments_cancelled, 1)
+        self.assertEqual(self.rows(gone).state, "cancelled")
+        self.assertEqual(self.rows(gone).invoice_status, "cancelled")
+
+    def test_rows_outside_the_window_are_left_alone(self):
+        old = self.add_appointment(self.cut, [self.ann], hours_ago(24 * 20))
+        self.sync()
+        self.business.sync_days_back = 10
+        run = self.sync()
+        self.assertEqual(run.appointments_cancelled, 0)
+        self.assertEqual(self.rows(old).state, "active")
+
+    def test_a_change_after_invoicing_is_applied_and_raised(self):
+        booked = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        invoices, _skipped = self.rows(booked)._create_invoices()
+        self.store.update(MAILBOX, "appointments", booked["id"], price=40.0)
+        run = self.sync()
+        row = self.rows(booked)
+        self.assertEqual(row.price, 40.0)
+        self.assertTrue(row.needs_review)
+        self.assertIn("price", row.review_reason)
+        self.assertEqual(row.invoice_id, invoices)
+        self.assertEqual(run.rows_flagged, 1)
+        self.assertTrue(any("changed after it was invoiced" in m.body for m in invoices.message_ids))
+
+    def test_a_cancellation_after_invoicing_is_raised_not_applied(self):
+        booked = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        invoices, _skipped = self.rows(booked)._create_invoices()
+        self.store.remove(MAILBOX, "appointments", booked["id"])
+        self.sync()
+        row = self.rows(booked)
+        self.assertEqual(row.state, "active")
+        self.assertEqual(row.invoice_status, "invoiced")
+        self.assertIn("Cancelled in Bookings after invoicing", row.review_reason)
+        self.assertTrue(any("was cancelled in Bookings" in m.body for m in invoices.message_ids))
+        self.sync()  # raised once, not at every run
+        self.assertEqual(len([m for m in invoices.message_ids if "was cancelled in Bookings" in m.body]), 1)
+
+    def test_a_failed_page_cancels_nothing_and_is_recorded(self):
+        for hours in range(1, 26):
+            self.add_appointment(self.cut, [self.ann], hours_ago(hours * 3))
+        self.sync()
+        for item in list(self.store.items(MAILBOX, "appointments"))[:5]:
+            self.store.remove(MAILBOX, "appointments", item["id"])
+        self.peer.inject(path="calendarView", page=2, status=500, times=None)
+        run = self.sync()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("HTTP 500", run.message)
+        self.assertEqual(self.business.last_sync_state, "failed")
+        self.assertEqual(run.appointments_cancelled, 0)
+        self.assertEqual(set(self.rows().mapped("state")), {"active"})
+        self.peer.clear_faults()
+        self.assertEqual(self.sync().appointments_cancelled, 5)  # the next complete read converges
+
+    def test_a_malformed_appointment_is_skipped_and_never_cancelled(self):
+        kept = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        self.store.update(MAILBOX, "appointments", kept["id"], price="a lot")
+        run = self.sync()
+        self.assertEqual((run.state, run.items_skipped, run.appointments_cancelled), ("partial", 1, 0))
+        self.assertIn(kept["id"], run.message)
+        self.assertEqual(self.rows(kept).state, "active")
+
+    def test_the_business_currency_is_used_and_activated(self):
+        euro = self.env.ref("base.EUR")
+        euro.active = False
+        self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = "EUR"
+        booked = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        self.assertTrue(euro.active)
+        self.assertEqual(self.business.currency_id, euro)
+        self.assertEqual(self.rows(booked).currency_id, euro)
+
+    def test_two_businesses_in_two_companies(self):
+        other_company = self.env["res.company"].create({"name": "Fabrikam", "currency_id": self.env.ref("base.EUR").id})
+        other = self.env["bookings.business"].create(self._business_values(
+            self.peer, "spa@fabrikam.onmicrosoft.com", name="Fabrikam Spa", company_id=other_company.id))
+        self.add_business("spa@fabrikam.onmicrosoft.com")
+        massage = self.add_service("Massage", mailbox="spa@fabrikam.onmicrosoft.com")
+        zed = self.add_customer("Zed Zorn", "zed@example.com", mailbox="spa@fabrikam.onmicrosoft.com")
+        self.add_appointment(massage, [zed], hours_ago(4), mailbox="spa@fabrikam.onmicrosoft.com")
+        self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        self.env["bookings.business"]._cron_synchronize()
+        self.assertEqual(self.rows(business=other).partner_id.company_id, other_company)
+        self.assertEqual(self.rows(business=other).product_id.company_id, other_company)
+        visible = self.env["bookings.appointment"].sudo(self.user).search([])
+        self.assertEqual(visible.mapped("company_id"), self.company)
+        with self.assertRaises(AccessError):
+            self.rows(business=other).sudo(self.user).read(["price"])
+
+    def test_one_failing_business_does_not_stop_the_others(self):
+        broken = self.env["bookings.business"].create(self._business_values(
+            self.peer, "gone@contoso.onmicrosoft.com", name="Gone"))
+        self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        with mute_logger("odoo.addons.bookings_invoicing.models.bookings_sync_run"):
+            self.env["bookings.business"]._cron_synchronize()
+        self.assertEqual(broken.last_sync_state, "failed")
+        self.assertIn("No Bookings business gone@contoso.onmicrosoft.com", broken.last_sync_message)
+        self.assertEqual(self.business.last_sync_state, "done")
+        self.assertEqual(len(self.rows()), 1)
+
+    def test_two_synchronizations_of_one_business_never_overlap(self):
+        with self.registry.cursor() as other:
+            other.execute("SELECT pg_try_advisory_lock(%s, %s)", (SYNC_LOCK_CLASS, self.business.id))
+            self.assertTrue(other.fetchone()[0])
+            try:
+                with self.assertRaisesRegexp(UserError, "already running"):
+                    self.business.sudo(self.manager).action_synchronize()
+            finally:
+                other.execute("SELECT pg_advisory_unlock(%s, %s)", (SYNC_LOCK_CLASS, self.business.id))
+        self.assertEqual(self.sync().state, "done")  # free again
+
+    def test_synchronize_now_reports_its_counts(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        action = self.business.sudo(self.manager).action_synchronize()
+        run = self.env["bookings.sync.run"].browse(action["res_id"])
+        self.assertEqual(action["res_model"], "bookings.sync.run")
+        self.assertIn("Appointments: 1 new", run.summary)
+
+    def test_a_large_business_synchronizes_in_the_background(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        self.sync()
+        cron = self.env.ref("bookings_invoicing.ir_cron_bookings_synchronize")
+        cron.nextcall = datetime.datetime(2100, 1, 1)
+        self.business.invalidate_cache()
+        with patch.object(type(self.business), "_sync_foreground_limit", 0):
+            self.business.sudo(self.manager).action_synchronize()
+        self.assertEqual(self.business.last_sync_state, "queued")
+        self.assertLessEqual(cron.nextcall, datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"))
+
+    def test_the_partner_and_product_show_their_bookings(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        self.add_appointment(self.cut, [self.ann], hours_ago(30))
+        self.sync()
+        partner = self.rows()[0].partner_id
+        self.assertEqual(partner.bookings_appointment_count, 2)
+        self.assertEqual(self.env["bookings.appointment"].search(
+            partner.action_open_bookings_appointments()["domain"]), self.rows())
+        template = self.rows()[0].product_id.product_tmpl_id
+        self.assertEqual((template.bookings_service_count, template.bookings_appointment_count), (1, 2))

@@ -1,0 +1,2 @@
+from . import bookings_invoice_wizard
+from . import bookings_exclude_wizard

@@ -1,0 +1,41 @@
+"""Read the log of an Odoo 11 test run and count what the unittest runners reported.
+
+Odoo's exit code does not say whether its tests failed, so the log is read instead: every test module ends with
+``Ran N tests``, and Odoo adds ``Module NAME: F failures, E errors`` when any failed. Errors outside any test (a
+module that fails to load) are counted as failures too.
+
+Usage: odoo_test_summary.py LOG MODULE  -> prints "passed failed" and exits 0
+"""
+import re
+import sys
+
+RAN = re.compile(r"\bRan (\d+) tests? in ")
+FAILED = re.compile(r"\bModule (\S+): (\d+) failures?, (\d+) errors?")
+OUTSIDE = re.compile(
+    r"(Failed to initialize database|Failed to load registry|invalid module names|"
+    r"Some modules are not loaded|At least one test failed when loading the modules|"
+    r"Module %s: an exception occurred in a test)")
+
+
+def summarize(path, module):
+    ran = failed = 0
+    outside = OUTSIDE.pattern.replace("%s", re.escape(module))
+    outside = re.compile(outside)
+    with open(path, encoding="utf-8", errors="replace") as log:
+        for line in log:
+            match = RAN.search(line)
+            if match:
+                ran += int(match.group(1))
+                continue
+            match = FAILED.search(line)
+            if match and match.group(1) == module:
+                failed += int(match.group(2)) + int(match.group(3))
+                continue
+            if outside.search(line):
+                failed += 1
+    return max(ran - failed, 0), failed
+
+
+if __name__ == "__main__":
+    passed, failed = summarize(sys.argv[1], sys.argv[2])
+    print(passed, failed)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every test suite, after the set-up: the plain-Python suite (Graph client, peer, rules) with pytest, then the
+# add-on's Odoo tests on a freshly created database. Exits non-zero when any test fails or errors; the last line
+# is "N passed, N failed" over all suites.
+set -uo pipefail
+source "$(dirname "$0")/env.sh"
+bash "$ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+ARTIFACTS=${ARTIFACTS:-$ROOT/artifacts}
+mkdir -p "$ARTIFACTS"
+passed=0
+failed=0
+
+# --- plain Python -----------------------------------------------------------------------------------------------
+echo "== plain-Python tests (pytest)"
+"$VENV/bin/python" -m pytest "$ROOT/tests" -q -p no:cacheprovider --junitxml="$ARTIFACTS/pytest.xml" "$@"
+read -r p f < <("$VENV/bin/python" - "$ARTIFACTS/pytest.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+total = sum(int(s.get("tests", 0)) for s in suites)
+bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(total - bad - skipped, bad + skipped)  # a skipped test is not counted as passing
+PY
+) || { p=0; f=1; }
+passed=$((passed + p)); failed=$((failed + f))
+
+# --- Odoo -------------------------------------------------------------------------------------------------------
+echo "== Odoo tests (bookings_invoicing on a new database)"
+DB="bookings_test_$$"
+LOG="$ARTIFACTS/odoo-tests.log"
+export PGPASSWORD=$DB_PASSWORD
+cleanup() { dropdb -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" --if-exists "$DB" 2>/dev/null; }
+trap cleanup EXIT
+ODOO_TEST=("$ODOO" -c "$ODOO_CONF" -d "$DB" --http-port="${TEST_HTTP_PORT:-8169}"
+           --longpolling-port="${TEST_LONGPOLLING_PORT:-8172}" --stop-after-init --log-level=test)
+"${ODOO_TEST[@]}" -i l10n_generic_coa >"$ARTIFACTS/odoo-setup.log" 2>&1 \
+    || { echo "the test database could not be created: see $ARTIFACTS/odoo-setup.log"; tail -20 "$ARTIFACTS/odoo-setup.log"; }
+"${ODOO_TEST[@]}" -i bookings_invoicing --test-enable >"$LOG" 2>&1
+grep -E "^(\S+ \S+) [0-9]+ (ERROR|CRITICAL) .*(bookings_invoicing|odoo.modules)|FAIL:|ERROR:" "$LOG" \
+    | grep -v "Unmet dependencies" | head -40
+read -r p f < <("$VENV/bin/python" "$ROOT/scripts/odoo_test_summary.py" "$LOG" bookings_invoicing)
+state=$(psql -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" -d "$DB" -tAc \
+        "SELECT state FROM ir_module_module WHERE name = 'bookings_invoicing'" 2>/dev/null)
+if [ "$state" != "installed" ]; then
+    echo "bookings_invoicing did not install (state: ${state:-none}): see $LOG"
+    f=$((f + 1))
+fi
+if [ "$((p + f))" -eq 0 ]; then
+    echo "no Odoo test ran: see $LOG"
+    f=1
+fi
+echo "Odoo: $p passed, $f failed (log: $LOG)"
+passed=$((passed + p)); failed=$((failed + f))
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
