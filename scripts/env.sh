@@ -12,3 +12,4 @@ LONGPOLLING_PORT=${LONGPOLLING_PORT:-8072}
 ADMIN_PASSWD=${ADMIN_PASSWD:-admin}
 ODOO=$VENV/bin/odoo
 export ROOT VAR VENV ODOO_CONF PGPORT
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}  # Debian lessc, which Odoo 11 runs, needs it under this Node.js

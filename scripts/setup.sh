@@ -88,6 +88,5 @@ http_port = $HTTP_PORT
 longpolling_port = $LONGPOLLING_PORT
 admin_passwd = $ADMIN_PASSWD
 list_db = False
-without_demo = all
 CONF
 log "ready: Odoo $("$VENV/bin/python" -c 'import odoo.release as r; print(r.version)') in $VENV"

@@ -33,7 +33,7 @@ LOG="$ARTIFACTS/odoo-tests.log"
 export PGPASSWORD=$DB_PASSWORD
 cleanup() { dropdb -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" --if-exists "$DB" 2>/dev/null; }
 trap cleanup EXIT
-ODOO_TEST=("$ODOO" -c "$ODOO_CONF" -d "$DB" --http-port="${TEST_HTTP_PORT:-8169}"
+ODOO_TEST=("$ODOO" -c "$ODOO_CONF" -d "$DB" --without-demo=all --http-port="${TEST_HTTP_PORT:-8169}"
            --longpolling-port="${TEST_LONGPOLLING_PORT:-8172}" --stop-after-init --log-level=test)
 "${ODOO_TEST[@]}" -i l10n_generic_coa >"$ARTIFACTS/odoo-setup.log" 2>&1 \
     || { echo "the test database could not be created: see $ARTIFACTS/odoo-setup.log"; tail -20 "$ARTIFACTS/odoo-setup.log"; }
