@@ -1,4 +1,5 @@
 from . import bookings_business
+from . import bookings_binding
 from . import bookings_customer
 from . import bookings_service
 from . import bookings_appointment

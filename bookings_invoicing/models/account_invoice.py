@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class AccountInvoiceLine(models.Model):
@@ -21,7 +21,4 @@ class AccountInvoice(models.Model):
 
     @api.multi
     def action_open_bookings_appointments(self):
-        action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
-        action.update({"domain": [("invoice_id", "in", self.ids)], "context": {},
-                       "name": _("Bookings appointments")})
-        return action
+        return self.env["bookings.appointment"]._action_open([("invoice_id", "in", self.ids)])

@@ -157,6 +157,13 @@ class BookingsAppointment(models.Model):
         return start.strftime("%Y-%m-%d %H:%M") if start else ""
 
     @api.model
+    def _action_open(self, domain):
+        """The All Bookings action, restricted to ``domain``: what the smart buttons open."""
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
+        action.update({"domain": domain, "context": {}})
+        return action
+
+    @api.model
     def _uninvoiced_domain(self):
         return [("invoice_status", "in", ("to_invoice", "no_customer")), ("is_completed", "=", True)]
 

@@ -270,9 +270,7 @@ class BookingsBusiness(models.Model):
 
     @api.multi
     def action_open_appointments(self):
-        action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
-        action["domain"] = [("business_id", "=", self.id)]
-        return action
+        return self.env["bookings.appointment"]._action_open([("business_id", "=", self.id)])
 
 
 class _SyncLock(object):

@@ -7,22 +7,12 @@ class BookingsCustomer(models.Model):
     """A Bookings customer of one business, linked to the Odoo partner it is invoiced as."""
 
     _name = "bookings.customer"
+    _inherit = "bookings.binding"
     _description = "Bookings Customer"
-    _order = "name"
 
-    business_id = fields.Many2one("bookings.business", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="business_id.company_id", store=True, readonly=True)
-    bookings_id = fields.Char(string="Bookings Id", required=True, readonly=True)
-    name = fields.Char(readonly=True)
     email = fields.Char(readonly=True, help="As received from Bookings, trimmed and in lower case.")
     phone = fields.Char(readonly=True)
     partner_id = fields.Many2one("res.partner", ondelete="set null", index=True)
-    needs_review = fields.Boolean(readonly=True)
-    review_reason = fields.Char(readonly=True)
-
-    _sql_constraints = [
-        ("bookings_id_uniq", "unique(business_id, bookings_id)", "A Bookings customer is linked once per business."),
-    ]
 
     @api.model
     def _partner_index(self, business):

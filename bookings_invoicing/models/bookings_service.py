@@ -25,24 +25,14 @@ class BookingsService(models.Model):
     """A Bookings service of one business, linked to the service product it is invoiced as."""
 
     _name = "bookings.service"
+    _inherit = "bookings.binding"
     _description = "Bookings Service"
-    _order = "name"
 
-    business_id = fields.Many2one("bookings.business", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="business_id.company_id", store=True, readonly=True)
-    bookings_id = fields.Char(string="Bookings Id", required=True, readonly=True)
-    name = fields.Char(readonly=True)
     default_price = fields.Float(readonly=True, digits=(16, 4))
     price_type = fields.Selection(PRICE_TYPE_SELECTION, readonly=True)
     default_duration = fields.Float(string="Default duration (hours)", readonly=True)
     product_id = fields.Many2one("product.product", domain=[("type", "=", "service")], ondelete="restrict",
                                  index=True)
-    needs_review = fields.Boolean(readonly=True)
-    review_reason = fields.Char(readonly=True)
-
-    _sql_constraints = [
-        ("bookings_id_uniq", "unique(business_id, bookings_id)", "A Bookings service is linked once per business."),
-    ]
 
     @api.constrains("product_id")
     def _check_product_is_service(self):

@@ -130,6 +130,13 @@ class BookingsSyncRun(models.Model):
             self._counts["items_skipped"] += 1
             self._problem(self.business_id._graph_error_message(problem))
 
+    def _write_changes(self, record, values, counter):
+        """Write the values that differ from the record's, if any, and count the record as updated."""
+        changes = {k: v for k, v in values.items() if not _same(record[k], v)}
+        if changes:
+            record.write(changes)
+            self._counts[counter] += 1
+
     def _read_staff(self, client):
         """Staff names for the invoice lines; their absence does not stop a synchronization."""
         try:
@@ -162,10 +169,7 @@ class BookingsSyncRun(models.Model):
                 record = Service.create(dict(values, business_id=business.id, bookings_id=service.id))
                 self._counts["services_created"] += 1
             else:
-                changes = {k: v for k, v in values.items() if not _same(record[k], v)}
-                if changes:
-                    record.write(changes)
-                    self._counts["services_updated"] += 1
+                self._write_changes(record, values, "services_updated")
             if not record.product_id:
                 self._link_product(record, service)
             result[service.id] = (record.id, record.product_id.id)
@@ -204,10 +208,7 @@ class BookingsSyncRun(models.Model):
             existing[bookings_id] = record
             self._counts["customers_created"] += 1
         else:
-            changes = {k: v for k, v in values.items() if not _same(record[k], v)}
-            if changes:
-                record.write(changes)
-                self._counts["customers_updated"] += 1
+            self._write_changes(record, values, "customers_updated")
         if not record.partner_id:
             partner_id, reason = self._find_or_create_partner(record.name, record.email, record.phone)
             if partner_id or reason != record.review_reason:

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class ProductTemplate(models.Model):
@@ -22,7 +22,4 @@ class ProductTemplate(models.Model):
 
     @api.multi
     def action_open_bookings_appointments(self):
-        action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
-        action.update({"domain": [("product_id", "in", self.mapped("product_variant_ids").ids)], "context": {},
-                       "name": _("Bookings appointments")})
-        return action
+        return self.env["bookings.appointment"]._action_open([("product_id", "in", self.mapped("product_variant_ids").ids)])

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -17,7 +17,4 @@ class ResPartner(models.Model):
 
     @api.multi
     def action_open_bookings_appointments(self):
-        action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
-        action.update({"domain": [("partner_id", "in", self.ids)], "context": {},
-                       "name": _("Bookings appointments")})
-        return action
+        return self.env["bookings.appointment"]._action_open([("partner_id", "in", self.ids)])

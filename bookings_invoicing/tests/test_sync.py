@@ -2,6 +2,8 @@ import datetime
 import re
 from unittest.mock import patch
 
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
@@ -67,6 +69,20 @@ class TestSync(BookingsCase):
         self.assertEqual((run.appointments_created, run.appointments_updated, run.appointments_cancelled,
                           run.customers_updated, run.services_updated), (0, 0, 0, 0, 0))
         self.assertEqual([q for q in statements if WRITES.match(q)], [])
+
+    def test_a_bookings_id_is_bound_once_per_business(self):
+        booked = self.add_appointment(self.cut, [self.ann], hours_ago(3))
+        self.sync()
+        duplicates = [
+            ("bookings.customer", {"bookings_id": self.ann["id"], "name": "Ann again"}),
+            ("bookings.service", {"bookings_id": self.cut["id"], "name": "Cut again"}),
+            ("bookings.appointment", {"bookings_id": booked["id"], "attendee_key": self.ann["id"],
+                                      "start": hours_ago(3), "end": hours_ago(2)}),
+        ]
+        for model, values in duplicates:
+            with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+                with self.cr.savepoint():
+                    self.env[model].create(dict(values, business_id=self.business.id))
 
     def test_customers_match_existing_partners_by_email(self):
         partner = self.env["res.partner"].create({"name": "Ann A.", "email": "  ANN@Example.com "})
