@@ -10,6 +10,8 @@ import threading
 import uuid
 from collections import OrderedDict
 
+from dateutil.parser import isoparse
+
 PRICE_TYPES = ("fixedPrice", "hourly", "startingAt", "free", "priceVaries", "callUs", "notSet", "undefined")
 
 FIRST_NAMES = (
@@ -53,6 +55,8 @@ class Store:
         self.lock = threading.RLock()
         self.tenants = {}  # tenant id -> {client id: {"secret": ..., "permissions": set()}}
         self.businesses = OrderedDict()  # business id -> {"tenant": ..., "business": {...}, collection: OrderedDict}
+        self.version = 0  # grows with every change: a key for what is derived from the data
+        self._windows = {}  # (business id, start, end, version) -> the appointments of that calendar view
 
     def add_client(self, tenant_id, client_id, secret, permissions=("Bookings.Read.All",)):
         with self.lock:
@@ -63,6 +67,7 @@ class Store:
             entry = {"tenant": tenant_id, "business": dict(business)}
             entry.update((name, OrderedDict()) for name in self.COLLECTIONS)
             self.businesses[business["id"]] = entry
+            self.version += 1
             return entry
 
     def business(self, business_id):
@@ -79,18 +84,33 @@ class Store:
         """Add or replace one item (by its id); returns it."""
         with self.lock:
             self.businesses[business_id][collection][item["id"]] = dict(item)
+            self.version += 1
             return item
 
     def update(self, business_id, collection, item_id, **changes):
         with self.lock:
             item = self.businesses[business_id][collection][item_id]
             item.update(changes)
+            self.version += 1
             return dict(item)
 
     def remove(self, business_id, collection, item_id):
         """Remove one item, as Bookings does when an appointment is cancelled; True when it existed."""
         with self.lock:
+            self.version += 1
             return self.businesses[business_id][collection].pop(item_id, None) is not None
+
+    def calendar_view(self, business_id, start, end):
+        """The appointments that overlap ``[start, end)``, computed once per window and version of the data."""
+        with self.lock:
+            key = (business_id, start, end, self.version)
+            if key not in self._windows:
+                self._windows = {k: v for k, v in self._windows.items() if k[3] == self.version}
+                self._windows[key] = [
+                    item for item in self.businesses[business_id]["appointments"].values()
+                    if isoparse(item["startDateTime"]["dateTime"]) < end
+                    and isoparse(item["endDateTime"]["dateTime"]) > start]
+            return self._windows[key]
 
 
 class Generator:
@@ -251,4 +271,6 @@ def seed_business(store, tenant_id, business_id, name, seed="demo", customers=40
     ):
         for item in items:
             entry[collection][item["id"]] = item
+    with store.lock:
+        store.version += 1
     return generator

@@ -214,10 +214,7 @@ class Handler(BaseHTTPRequestHandler):
             if "start" not in query or "end" not in query:
                 return self._graph_error(400, "ErrorInvalidParameter",
                                          "calendarView requires the start and end parameters.")
-            start, end = isoparse(query["start"]), isoparse(query["end"])
-            items = [a for a in store.items(parts[0], "appointments")
-                     if isoparse(a["startDateTime"]["dateTime"]) < end
-                     and isoparse(a["endDateTime"]["dateTime"]) > start]
+            items = store.calendar_view(parts[0], isoparse(query["start"]), isoparse(query["end"]))
             return self._page(items, query, repeat)
         if collection not in Store.COLLECTIONS:
             return self._graph_error(400, "BadRequest", "Resource not found for the segment '%s'." % collection)
