@@ -15,7 +15,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Tuple
 from urllib.parse import quote, urlsplit
 
 import msal
