@@ -124,6 +124,8 @@ def test_prices_are_exact_decimals():
     ({"startDateTime": {"dateTime": "yesterday"}}, "startDateTime"),
     ({"startDateTime": {"dateTime": "2026-04-30T13:00:00", "timeZone": "Mars/Olympus"}}, "Mars/Olympus"),
     ({"endDateTime": {"dateTime": "2026-04-30T12:00:00Z"}}, "before"),
+    ({"startDateTime": {"dateTime": "0001-01-01T00:00:00", "timeZone": "Pacific/Kiritimati"}}, "out of range"),
+    ({"endDateTime": {"dateTime": "9999-12-31T23:00:00-05:00"}}, "out of range"),
     ({"price": "ten"}, "price"),
     ({"price": -5}, "price"),
     ({"price": True}, "price"),

@@ -132,13 +132,16 @@ def parse_datetime(value, key):
         moment = isoparse(text)
     except (ValueError, OverflowError):
         raise _Invalid("%s.dateTime %r is not an ISO 8601 date-time" % (key, text))
+    zone = None  # the date-time's own offset applies
     if moment.tzinfo is None:
         zone_name = value.get("timeZone") or "UTC"
         if not isinstance(zone_name, str):
             raise _Invalid("%s.timeZone is not a string" % key)
         zone = _time_zone(zone_name)
-        moment = zone.localize(moment) if hasattr(zone, "localize") else moment.replace(tzinfo=zone)
-    return moment.astimezone(pytz.utc)
+    try:
+        return (zone.localize(moment) if zone else moment).astimezone(pytz.utc)
+    except (OverflowError, ValueError):  # e.g. 0001-01-01 in a zone ahead of UTC
+        raise _Invalid("%s.dateTime %r is out of range in UTC" % (key, text))
 
 
 @dataclass(frozen=True)
