@@ -196,9 +196,15 @@ class BookingsBusiness(models.Model):
             _logger.warning("Bookings business %s uses currency %s, unknown to Odoo", self.mailbox, iso_code)
         return self.company_id.currency_id
 
+    def _check_may_connect(self):
+        """Reaching Bookings is for who may configure the business (managers): the buttons are not the guard."""
+        self.check_access_rights("write")
+        self.check_access_rule("write")
+
     @api.multi
     def action_test_connection(self):
         self.ensure_one()
+        self._check_may_connect()
         try:
             info = self._graph_client().get_business(self.mailbox)
         except errors.GraphError as error:
@@ -217,6 +223,7 @@ class BookingsBusiness(models.Model):
     def action_synchronize(self):
         """Synchronize now: at once for a small business, in the background (right away) for a large one."""
         self.ensure_one()
+        self._check_may_connect()
         if self.appointment_count > self._sync_foreground_limit:
             self.write({"last_sync_state": "queued",
                         "last_sync_message": _("Queued: the synchronization runs in the background.")})

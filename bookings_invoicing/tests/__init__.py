@@ -1,3 +1,4 @@
 from . import test_business
 from . import test_sync
 from . import test_invoicing
+from . import test_access
