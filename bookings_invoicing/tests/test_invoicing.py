@@ -240,7 +240,7 @@ class TestInvoicing(BookingsCase):
             row.sudo(self.user).action_exclude("too late")
 
     def test_invoice_all_shows_what_it_will_do(self):
-        for hours in (5, 30):
+        for hours in (5, 24 * 3):
             self.add_appointment(self.cut, [self.ann], hours_ago(hours))
         self.add_appointment(self.cut, [self.bob], hours_ago(6))
         self.add_appointment(self.cut, [self.bob], hours_ago(-5))  # not completed
@@ -248,11 +248,23 @@ class TestInvoicing(BookingsCase):
         wizard = self.env["bookings.invoice.wizard"].sudo(self.user).with_context(
             active_model="bookings.business", active_id=self.business.id).create({})
         self.assertEqual((wizard.row_count, wizard.customer_count), (3, 2))
-        wizard.date_until = (NOW - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+        wizard.date_until = (NOW - datetime.timedelta(days=2)).strftime("%Y-%m-%d")
         self.assertEqual((wizard.row_count, wizard.customer_count), (1, 1))
         action = wizard.action_create_invoices()
         self.assertEqual(action["res_model"], "account.invoice")
         self.assertEqual(len(self.rows().filtered(lambda r: r.invoice_status == "invoiced")), 1)
+
+    def test_up_to_means_the_end_of_the_day_where_the_user_is(self):
+        self.user.tz = "Pacific/Auckland"  # UTC+12 or +13: its day ends while it is still midday in UTC
+        local_noon = datetime.datetime.combine(NOW.date() - datetime.timedelta(days=3), datetime.time(12, 0))
+        self.add_appointment(self.cut, [self.ann], local_noon, minutes=30)  # 12:00 UTC: next morning in Auckland
+        self.business.sync_days_back = 10
+        self.sync()
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create(
+            {"date_until": local_noon.strftime("%Y-%m-%d")})
+        self.assertEqual(wizard.row_count, 0, "in Auckland this booking is on the next day")
+        wizard.date_until = (local_noon + datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+        self.assertEqual(wizard.row_count, 1)
 
     def test_a_bookings_user_without_accounting_rights_does_it_all(self):
         self.assertFalse(self.user.has_group("account.group_account_manager"))

@@ -1,3 +1,7 @@
+import datetime
+
+import pytz
+
 from odoo import _, api, fields, models
 
 
@@ -29,8 +33,10 @@ class BookingsInvoiceWizard(models.TransientModel):
         return values
 
     def _rows(self):
-        end_of_day = fields.Datetime.to_string(
-            fields.Datetime.from_string(self.date_until).replace(hour=23, minute=59, second=59))
+        # the end of the chosen day where the user is, in UTC as the database keeps times
+        zone = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        local_end = datetime.datetime.combine(fields.Date.from_string(self.date_until), datetime.time.max)
+        end_of_day = fields.Datetime.to_string(zone.localize(local_end).astimezone(pytz.utc))
         domain = [("invoice_status", "=", "to_invoice"), ("is_completed", "=", True), ("end", "<=", end_of_day)]
         if self.business_id:
             domain.append(("business_id", "=", self.business_id.id))
