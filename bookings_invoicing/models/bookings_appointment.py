@@ -285,6 +285,7 @@ class BookingsAppointment(models.Model):
             "uom_id": product.uom_id.id,
             "price_unit": self.unit_price,
             "invoice_line_tax_ids": [(6, 0, taxes.ids)],
+            "bookings_appointment_ids": [(6, 0, self.ids)],  # the line links back to its appointment
         }
 
     def _price_included_taxes(self, taxes):
@@ -324,18 +325,16 @@ class BookingsAppointment(models.Model):
             key = row._invoice_group_key(grouping or row.business_id.invoice_grouping)
             groups.setdefault(key, self.browse())
             groups[key] |= row
-        Invoice = self.env["account.invoice"]
-        invoices = Invoice.browse()
+        # as sale orders are invoiced: the invoice, then its lines, then its taxes, one invoice at a time
+        invoices = self.env["account.invoice"]
         for group in groups.values():
             values = group[0]._prepare_invoice()
-            fiscal_position = self.env["account.fiscal.position"].browse(values["fiscal_position_id"])
-            values["invoice_line_ids"] = [(0, 0, row._prepare_invoice_line(fiscal_position)) for row in group]
-            invoice = Invoice.with_context(force_company=values["company_id"]).create(values)
-            lines = invoice.invoice_line_ids.sorted("id")  # created in the order of the rows
-            for row, line in zip(group, lines):
-                row.invoice_line_id = line
+            invoice = invoices.with_context(force_company=values["company_id"]).create(values)
+            for row in group:
+                line_values = row._prepare_invoice_line(invoice.fiscal_position_id)
+                self.env["account.invoice.line"].create(dict(line_values, invoice_id=invoice.id))
+            invoice.compute_taxes()
             invoices |= invoice
-        invoices.compute_taxes()
         return invoices, skipped
 
     @api.multi
