@@ -11,6 +11,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import html_escape
 
 from .. import rules
 from ..graph import errors, read_all
@@ -26,6 +27,10 @@ MAX_PROBLEMS = 20
 SYNCED_FIELDS = ("bookings_customer_id", "partner_id", "customer_name", "customer_email", "service_id",
                  "service_name", "start", "end", "duration", "price", "price_type", "currency_id", "staff", "notes",
                  "bookings_updated", "state")
+#: The stored columns each synchronization compares with Bookings.
+SERVICE_COLUMNS = ("name", "default_price", "price_type", "default_duration", "product_id")
+CUSTOMER_COLUMNS = ("name", "email", "phone", "partner_id", "review_reason")
+APPOINTMENT_COLUMNS = ("attendee_key", "invoice_status", "review_reason") + SYNCED_FIELDS
 #: Changes to these after invoicing are raised for review and posted on the invoice (labels translated at use).
 BILLING_FIELDS = {"partner_id": _("customer"), "service_id": _("service"), "price": _("price"),
                   "price_type": _("price type"), "start": _("start"), "end": _("end"), "duration": _("duration")}
@@ -130,13 +135,6 @@ class BookingsSyncRun(models.Model):
             self._counts["items_skipped"] += 1
             self._problem(self.business_id._graph_error_message(problem))
 
-    def _write_changes(self, record, values, counter):
-        """Write the values that differ from the record's, if any, and count the record as updated."""
-        changes = {k: v for k, v in values.items() if not _same(record[k], v)}
-        if changes:
-            record.write(changes)
-            self._counts[counter] += 1
-
     def _read_staff(self, client):
         """Staff names for the invoice lines; their absence does not stop a synchronization."""
         try:
@@ -148,13 +146,36 @@ class BookingsSyncRun(models.Model):
             self._problem(self.business_id._graph_error_message(error))
             return []
 
+    # --- stored rows ------------------------------------------------------------------------------------------
+    def _stored(self, model, columns, bookings_ids=None):
+        """This business's rows of ``model`` as dicts (``id``, ``bookings_id`` and ``columns``, as stored), read in
+        one query: comparing them with Bookings costs no ORM read. ``bookings_ids`` restricts them."""
+        if bookings_ids is not None and not bookings_ids:
+            return []
+        query = 'SELECT id, bookings_id, %s FROM "%s" WHERE business_id = %%s' % (
+            ", ".join('"%s"' % column for column in columns), self.env[model]._table)
+        params = [self.business_id.id]
+        if bookings_ids is not None:
+            query += " AND bookings_id IN %s"
+            params.append(tuple(bookings_ids))
+        self.env.cr.execute(query, params)
+        names = [description[0] for description in self.env.cr.description]
+        return [dict(zip(names, row)) for row in self.env.cr.fetchall()]
+
+    def _write_changes(self, model, old, values, counter):
+        """Write the values that differ from the stored row ``old``, if any, and count the row as updated."""
+        changes = {k: v for k, v in values.items() if not _same(old[k], v)}
+        if changes:
+            self.env[model].browse(old["id"]).write(changes)
+            old.update(changes)
+            self._counts[counter] += 1
+
     # --- services -----------------------------------------------------------------------------------------------
     def _sync_services(self, listing):
         """Upsert the services; returns ``{bookings service id: (bookings.service id, product id)}``."""
         self._skip(listing.problems)
-        business = self.business_id
         Service = self.env["bookings.service"]
-        existing = {s.bookings_id: s for s in Service.search([("business_id", "=", business.id)])}
+        existing = {row["bookings_id"]: row for row in self._stored("bookings.service", SERVICE_COLUMNS)}
         result = {}
         for service in listing.records:
             values = {
@@ -164,27 +185,31 @@ class BookingsSyncRun(models.Model):
                 "default_duration": service.default_duration.total_seconds() / 3600.0
                 if service.default_duration else 0.0,
             }
-            record = existing.get(service.id)
-            if record is None:
-                record = Service.create(dict(values, business_id=business.id, bookings_id=service.id))
+            old = existing.get(service.id)
+            if old is None:
+                record = Service.create(dict(values, business_id=self.business_id.id, bookings_id=service.id))
+                old = dict(values, id=record.id, product_id=False)
                 self._counts["services_created"] += 1
             else:
-                self._write_changes(record, values, "services_updated")
-            if not record.product_id:
-                self._link_product(record, service)
-            result[service.id] = (record.id, record.product_id.id)
+                self._write_changes("bookings.service", old, values, "services_updated")
+            if not old["product_id"]:
+                old["product_id"] = self._link_product(Service.browse(old["id"]), service)
+            result[service.id] = (old["id"], old["product_id"])
         return result
 
     def _link_product(self, record, service):
+        """Link a service to its product (found by name, or created); returns the product id or False."""
         business = self.business_id
         product, reason = record._match_product(business, service.display_name)
         if not product and not reason and business.sync_services:
-            product = self.env["product.product"].create(record._prepare_product_values(business, service))
+            product = self.env["product.product"].with_context(tracking_disable=True).create(
+                record._prepare_product_values(business, service))
         if not product and not reason:
             reason = _("No service product is named %(name)s: link one by hand.") % {"name": service.display_name}
         record.write({"product_id": product.id, "needs_review": bool(reason), "review_reason": reason or False})
         if reason:
             self._problem(reason)
+        return product.id
 
     # --- customers ----------------------------------------------------------------------------------------------
     def _sync_customers(self, listing):
@@ -192,9 +217,9 @@ class BookingsSyncRun(models.Model):
         self._skip(listing.problems)
         self._customer_index = {}
         self._partner_index = self.env["bookings.customer"]._partner_index(self.business_id)
-        Customer = self.env["bookings.customer"]
-        existing = {c.bookings_id: c for c in Customer.search([("business_id", "=", self.business_id.id)])}
-        self._taken = {c.partner_id.id: (c.name or "").strip().lower() for c in existing.values() if c.partner_id}
+        existing = {row["bookings_id"]: row for row in self._stored("bookings.customer", CUSTOMER_COLUMNS)}
+        self._taken = {row["partner_id"]: (row["name"] or "").strip().lower()
+                       for row in existing.values() if row["partner_id"]}
         for customer in listing.records:
             self._upsert_customer(customer.id, customer.display_name, customer.email, customer.phone, existing)
         return self._customer_index
@@ -202,20 +227,22 @@ class BookingsSyncRun(models.Model):
     def _upsert_customer(self, bookings_id, name, email, phone, existing):
         Customer = self.env["bookings.customer"]
         values = {"name": name, "email": email or False, "phone": phone or False}
-        record = existing.get(bookings_id)
-        if record is None:
+        old = existing.get(bookings_id)
+        if old is None:
             record = Customer.create(dict(values, business_id=self.business_id.id, bookings_id=bookings_id))
-            existing[bookings_id] = record
+            old = existing[bookings_id] = dict(values, id=record.id, partner_id=False, review_reason=False)
             self._counts["customers_created"] += 1
         else:
-            self._write_changes(record, values, "customers_updated")
-        if not record.partner_id:
-            partner_id, reason = self._find_or_create_partner(record.name, record.email, record.phone)
-            if partner_id or reason != record.review_reason:
-                record.write({"partner_id": partner_id, "needs_review": bool(reason), "review_reason": reason})
+            self._write_changes("bookings.customer", old, values, "customers_updated")
+        if not old["partner_id"]:
+            partner_id, reason = self._find_or_create_partner(name, values["email"], phone)
+            if partner_id or reason != old["review_reason"]:
+                link = {"partner_id": partner_id, "needs_review": bool(reason), "review_reason": reason}
+                Customer.browse(old["id"]).write(link)
+                old.update(link)
             if reason:
-                self._problem(_("Customer %(name)s: %(reason)s") % {"name": record.name, "reason": reason})
-        self._customer_index[bookings_id] = (record.id, record.partner_id.id)
+                self._problem(_("Customer %(name)s: %(reason)s") % {"name": name, "reason": reason})
+        self._customer_index[bookings_id] = (old["id"], old["partner_id"])
         return self._customer_index[bookings_id]
 
     def _find_or_create_partner(self, name, email, phone):
@@ -227,7 +254,8 @@ class BookingsSyncRun(models.Model):
         if not partner_id and not reason:
             if not business.sync_customers:
                 return False, _("No partner has the e-mail %(email)s: link one by hand.") % {"email": email}
-            partner = self.env["res.partner"].create(Customer._prepare_partner_values(business, name, email, phone))
+            partner = self.env["res.partner"].with_context(tracking_disable=True).create(
+                Customer._prepare_partner_values(business, name, email, phone))
             partner_id = partner.id
             self._partner_index[email].append((partner_id, (name or "").strip().lower()))
         if partner_id:
@@ -239,8 +267,8 @@ class BookingsSyncRun(models.Model):
         if attendee.customer_id in self._customer_index:
             return self._customer_index[attendee.customer_id]
         if attendee.customer_id:  # not in the customer list (removed since): record it from the appointment
-            existing = {c.bookings_id: c for c in self.env["bookings.customer"].search(
-                [("business_id", "=", self.business_id.id), ("bookings_id", "=", attendee.customer_id)])}
+            existing = {row["bookings_id"]: row for row in self._stored(
+                "bookings.customer", CUSTOMER_COLUMNS, [attendee.customer_id])}
             return self._upsert_customer(attendee.customer_id, attendee.name, attendee.email, attendee.phone,
                                          existing)
         if attendee.email:
@@ -258,6 +286,7 @@ class BookingsSyncRun(models.Model):
             unreadable.update(problem.params.get("item") for problem in page.problems)
             seen.update(self._upsert_page(page.records, services, staff, currency))
             commit(self.env.cr)
+            self.invalidate_cache()  # what a page read stays out of memory: the run's footprint is one page
         if "?" in unreadable:
             self._problem(_("An appointment without id came back: no appointment was cancelled this time."))
             return
@@ -286,20 +315,11 @@ class BookingsSyncRun(models.Model):
             "state": "active",
         }
 
-    def _existing_rows(self, bookings_ids):
-        """The stored rows of these appointments, keyed by ``(bookings id, attendee key)``."""
-        if not bookings_ids:
-            return {}
-        self.env.cr.execute(
-            'SELECT id, bookings_id, attendee_key, invoice_status, review_reason, %s FROM bookings_appointment '
-            'WHERE business_id = %%s AND bookings_id IN %%s' % ", ".join('"%s"' % f for f in SYNCED_FIELDS),
-            (self.business_id.id, tuple(bookings_ids)))
-        columns = [d[0] for d in self.env.cr.description]
-        return {(row[1], row[2]): dict(zip(columns, row)) for row in self.env.cr.fetchall()}
-
     def _upsert_page(self, appointments, services, staff, currency):
-        Appointment = self.env["bookings.appointment"]
-        existing = self._existing_rows([a.id for a in appointments])
+        # the run is the record of what it created: no chatter message or follower per row
+        Appointment = self.env["bookings.appointment"].with_context(tracking_disable=True)
+        existing = {(row["bookings_id"], row["attendee_key"]): row for row in self._stored(
+            "bookings.appointment", APPOINTMENT_COLUMNS, [a.id for a in appointments])}
         seen = []
         for appointment in appointments:
             for key, attendee in rules.attendee_rows(appointment):
@@ -315,8 +335,8 @@ class BookingsSyncRun(models.Model):
                 if not values["partner_id"]:
                     values.pop("partner_id")  # keep a partner set by hand
                 changes = {f: v for f, v in values.items() if not _same(old[f], v)}
-                if changes:
-                    self._update_row(Appointment.browse(old["id"]), old, changes)
+                if changes:  # changes to an existing row are tracked in its chatter
+                    self._update_row(self.env["bookings.appointment"].browse(old["id"]), old, changes)
         return seen
 
     def _update_row(self, row, old, changes):
@@ -329,7 +349,7 @@ class BookingsSyncRun(models.Model):
             row.write(changes)
             row.invoice_id.message_post(body=_("Bookings appointment %(row)s changed after it was invoiced "
                                                "(%(what)s): check this invoice.")
-                                        % {"row": row.display_label, "what": ", ".join(billing)})
+                                        % {"row": html_escape(row.display_label), "what": ", ".join(billing)})
             return
         row.write(changes)
 
@@ -347,7 +367,8 @@ class BookingsSyncRun(models.Model):
         for row in invoiced.filtered(lambda r: r.review_reason != reason):
             row.write({"needs_review": True, "review_reason": reason})
             row.invoice_id.message_post(body=_("Bookings appointment %(row)s was cancelled in Bookings after it "
-                                               "was invoiced: check this invoice.") % {"row": row.display_label})
+                                               "was invoiced: check this invoice.")
+                                        % {"row": html_escape(row.display_label)})
             self._counts["rows_flagged"] += 1
         cancelled = missing - invoiced
         if cancelled:

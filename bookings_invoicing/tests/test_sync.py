@@ -231,6 +231,18 @@ class TestSync(BookingsCase):
         self.sync()  # raised once, not at every run
         self.assertEqual(len([m for m in invoices.message_ids if "was cancelled in Bookings" in m.body]), 1)
 
+    def test_hostile_names_stay_inert_in_messages(self):
+        hostile = self.add_customer('<img src=x onerror="alert(1)">\u202e Eve', "eve@example.com")
+        booked = self.add_appointment(self.cut, [hostile], hours_ago(5))
+        self.sync()
+        invoices, _skipped = self.rows(booked)._create_invoices()
+        self.store.remove(MAILBOX, "appointments", booked["id"])
+        self.sync()
+        body = [m.body for m in invoices.message_ids if "was cancelled in Bookings" in m.body][0]
+        self.assertNotIn("<img", body)
+        self.assertIn("&lt;img", body)
+        self.assertEqual(self.rows(booked).customer_name, '<img src=x onerror="alert(1)">\u202e Eve')  # as received
+
     def test_a_failed_page_cancels_nothing_and_is_recorded(self):
         for hours in range(1, 26):
             self.add_appointment(self.cut, [self.ann], hours_ago(hours * 3))
