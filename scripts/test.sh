@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test suite, after the set-up: the plain-Python suite (Graph client, peer, rules) with pytest, then the
-# add-on's Odoo tests on a freshly created database. Exits non-zero when any test fails or errors; the last line
-# is "N passed, N failed" over all suites.
+# Every test suite, after the set-up: the plain-Python suite (Graph client, peer, rules) with pytest, the add-on's
+# Odoo tests on a freshly created database, then the integration suite (real Odoo processes killed mid-work) on
+# that database. Exits non-zero when any test fails or errors; the last line is "N passed, N failed" over all.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
@@ -10,20 +10,22 @@ ARTIFACTS=${ARTIFACTS:-$ROOT/artifacts}
 mkdir -p "$ARTIFACTS"
 passed=0
 failed=0
-
-# --- plain Python -----------------------------------------------------------------------------------------------
-echo "== plain-Python tests (pytest)"
-"$VENV/bin/python" -m pytest "$ROOT/tests" -q -p no:cacheprovider --junitxml="$ARTIFACTS/pytest.xml" "$@"
-read -r p f < <("$VENV/bin/python" - "$ARTIFACTS/pytest.xml" <<'PY'
+junit_counts() {  # "passed failed" of a pytest JUnit XML file; a skipped test is not counted as passing
+    "$VENV/bin/python" - "$1" <<'PY'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = [root] if root.tag == "testsuite" else list(root)
 total = sum(int(s.get("tests", 0)) for s in suites)
 bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 skipped = sum(int(s.get("skipped", 0)) for s in suites)
-print(total - bad - skipped, bad + skipped)  # a skipped test is not counted as passing
+print(total - bad - skipped, bad + skipped)
 PY
-) || { p=0; f=1; }
+}
+
+# --- plain Python -----------------------------------------------------------------------------------------------
+echo "== plain-Python tests (pytest)"
+"$VENV/bin/python" -m pytest "$ROOT/tests" -q -p no:cacheprovider --junitxml="$ARTIFACTS/pytest.xml" "$@"
+read -r p f < <(junit_counts "$ARTIFACTS/pytest.xml") || { p=0; f=1; }
 passed=$((passed + p)); failed=$((failed + f))
 
 # --- Odoo -------------------------------------------------------------------------------------------------------
@@ -52,6 +54,13 @@ if [ "$((p + f))" -eq 0 ]; then
     f=1
 fi
 echo "Odoo: $p passed, $f failed (log: $LOG)"
+passed=$((passed + p)); failed=$((failed + f))
+
+# --- integration: real Odoo processes on the same database (crashes) ----------------------------------------------
+echo "== integration tests (pytest, Odoo processes on $DB)"
+BOOKINGS_TEST_DB=$DB "$VENV/bin/python" -m pytest "$ROOT/tests_integration" -q -p no:cacheprovider \
+    --junitxml="$ARTIFACTS/integration.xml"
+read -r p f < <(junit_counts "$ARTIFACTS/integration.xml") || { p=0; f=1; }
 passed=$((passed + p)); failed=$((failed + f))
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,73 @@
+"""Fixtures of the integration suite: real Odoo processes on the database that `make test` created
+(``BOOKINGS_TEST_DB``), and the local Bookings peer in a process of its own."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import uuid
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from peer import start_peer  # noqa: E402
+
+PRELUDE = textwrap.dedent("""
+    import json, os, sys
+    import odoo
+    from odoo import SUPERUSER_ID, api
+    odoo.tools.config.parse_config(["-c", os.environ["ODOO_CONF"], "-d", os.environ["BOOKINGS_TEST_DB"],
+                                    "--log-level=warn"])
+    registry = odoo.registry(os.environ["BOOKINGS_TEST_DB"])
+""")
+
+
+@pytest.fixture(scope="session")
+def database():
+    name = os.environ.get("BOOKINGS_TEST_DB")
+    if not name:
+        pytest.fail("BOOKINGS_TEST_DB names no database: run these tests through `make test`")
+    return name
+
+
+class Odoo:
+    """Runs Python code in an Odoo process of its own, against the test database."""
+
+    def __init__(self, database, ca_file):
+        self.env = dict(os.environ, BOOKINGS_TEST_DB=database, REQUESTS_CA_BUNDLE=ca_file,
+                        ODOO_CONF=os.environ.get("ODOO_CONF", os.path.join(ROOT, "var", "odoo.conf")))
+
+    def start(self, code):
+        return subprocess.Popen([sys.executable, "-c", PRELUDE + textwrap.dedent(code)], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+
+    def run(self, code, timeout=600):
+        process = self.start(code)
+        out, err = process.communicate(timeout=timeout)
+        assert process.returncode == 0, err[-3000:]
+        return json.loads(out.strip().splitlines()[-1])
+
+    def sql(self, query, params=()):
+        return self.run("""
+            with registry.cursor() as cr:
+                cr.execute(%r, %r)
+                print(json.dumps(cr.fetchall()))
+        """ % (query, tuple(params)))
+
+
+@pytest.fixture
+def peer_process():
+    folder = tempfile.mkdtemp(prefix="bookings-crash-")
+    business = "crash-%s@contoso.onmicrosoft.com" % uuid.uuid4().hex[:8]  # a business of its own, on any database
+    process, connection = start_peer(folder, 18900, appointments=1500, customers=300, services=12,
+                                     seed="crash", business=business, page_size=50)
+    yield connection
+    process.terminate()
+    process.wait()
+
+
+@pytest.fixture
+def odoo(database, peer_process):
+    return Odoo(database, peer_process["ca_file"])

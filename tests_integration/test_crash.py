@@ -1,0 +1,118 @@
+"""A hard crash (SIGKILL) of the Odoo process in the middle of a large synchronization or a bulk invoicing,
+then the work again: every count is exact, nothing is duplicated, nothing is left half-invoiced."""
+import json
+import signal
+import time
+
+BUSINESS = """
+    with api.Environment.manage(), registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        connection = %(connection)s
+        business = env["bookings.business"].search([("mailbox", "=", connection["business_id"])])
+        if not business:
+            business = env["bookings.business"].create({
+                "name": "Crash test", "mailbox": connection["business_id"], "tenant_id": connection["tenant_id"],
+                "client_id": connection["client_id"], "client_secret": connection["client_secret"],
+                "authority_url": connection["url"], "graph_url": connection["url"],
+                "sync_days_back": 400, "sync_days_ahead": 400})
+            cr.commit()
+"""
+
+
+def rows_of(odoo, connection):
+    return odoo.sql("""SELECT count(*), count(DISTINCT (a.bookings_id, a.attendee_key))
+                         FROM bookings_appointment a JOIN bookings_business b ON b.id = a.business_id
+                        WHERE b.mailbox = %s""", [connection["business_id"]])[0]
+
+
+def expected_rows(connection):
+    """What the peer holds: one row per attendee, or one for an appointment without customer."""
+    import requests
+
+    url = "%s/v1.0/solutions/bookingBusinesses/%s/appointments" % (connection["url"], connection["business_id"])
+    token = requests.post("%s/%s/oauth2/v2.0/token" % (connection["url"], connection["tenant_id"]),
+                          data={"grant_type": "client_credentials", "client_id": connection["client_id"],
+                                "client_secret": connection["client_secret"], "scope": "x"},
+                          verify=connection["ca_file"], timeout=30).json()["access_token"]
+    count = 0
+    while url:
+        page = requests.get(url, headers={"Authorization": "Bearer " + token}, verify=connection["ca_file"],
+                            timeout=60).json()
+        count += sum(max(1, len({c["customerId"] for c in a["customers"]})) for a in page["value"])
+        url = page.get("@odata.nextLink")
+    return count
+
+
+def test_a_synchronization_killed_midway_converges(odoo, peer_process):
+    code = BUSINESS % {"connection": json.dumps(peer_process)} + """
+        run = business._synchronize()
+        print(json.dumps([run.state, run.appointments_created, run.customers_created, run.items_skipped]))
+    """
+    process = odoo.start(code)
+    deadline = time.time() + 300
+    while time.time() < deadline and rows_of(odoo, peer_process)[0] < 300:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done_before = rows_of(odoo, peer_process)[0]
+    total = expected_rows(peer_process)
+    assert 0 < done_before < total, "the crash did not land in the middle of the synchronization"
+
+    # the lock of the dead process went with its connection; "partial": customers without e-mail are reported
+    state, created, _customers, skipped = odoo.run(code)
+    assert (state, skipped) == ("partial", 0)
+    assert created == total - done_before, "the second run creates exactly what the first did not commit"
+    rows, distinct = rows_of(odoo, peer_process)
+    assert rows == distinct == total
+    duplicates = odoo.sql("""
+        SELECT p.name, lower(p.email), count(*) FROM res_partner p
+          JOIN bookings_customer c ON c.partner_id = p.id JOIN bookings_business b ON b.id = c.business_id
+         WHERE b.mailbox = %s GROUP BY p.name, lower(p.email) HAVING count(DISTINCT p.id) > 1""",
+                          [peer_process["business_id"]])
+    assert duplicates == []
+    state, created, customers, skipped = odoo.run(code)
+    assert (state, created, customers, skipped) == ("partial", 0, 0, 0)
+
+
+def test_an_invoicing_killed_midway_leaves_nothing_half_done(odoo, peer_process):
+    odoo.run(BUSINESS % {"connection": json.dumps(peer_process)} + """
+        business._synchronize()
+        print(json.dumps(True))
+    """)
+    invoice = BUSINESS % {"connection": json.dumps(peer_process)} + """
+        rows = env["bookings.appointment"].search([("business_id", "=", business.id)]
+                                                   + env["bookings.appointment"]._uninvoiced_domain()
+                                                   + [("invoice_status", "=", "to_invoice")])
+        if os.environ.get("PAUSE_AFTER"):  # the crash point: this script pauses invoice creation, then is killed
+            import time
+            Invoice = type(env["account.invoice"])
+            create, made = Invoice.create, []
+            def slow_create(self, values):
+                made.append(1)
+                if len(made) == int(os.environ["PAUSE_AFTER"]):
+                    print(json.dumps("paused"), flush=True)
+                    time.sleep(600)
+                return create(self, values)
+            Invoice.create = api.model(slow_create)
+        invoices, skipped = rows._create_invoices()
+        cr.commit()
+        print(json.dumps([len(rows), len(invoices), len(skipped)]))
+    """
+    odoo.env["PAUSE_AFTER"] = "5"
+    process = odoo.start(invoice)
+    assert json.loads(process.stdout.readline()) == "paused"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    linked = """SELECT count(*) FROM bookings_appointment a JOIN bookings_business b ON b.id = a.business_id
+                 WHERE b.mailbox = %s AND a.invoice_line_id IS NOT NULL"""
+    assert odoo.sql(linked, [peer_process["business_id"]]) == [[0]], "nothing of the killed run remains"
+
+    del odoo.env["PAUSE_AFTER"]
+    rows, invoices, skipped = odoo.run(invoice)
+    assert rows > 100 and invoices > 5 and skipped == 0
+    counts = odoo.sql("""
+        SELECT count(*), count(DISTINCT a.invoice_line_id), count(DISTINCT l.id)
+          FROM bookings_appointment a JOIN bookings_business b ON b.id = a.business_id
+          JOIN account_invoice_line l ON l.id = a.invoice_line_id
+         WHERE b.mailbox = %s""", [peer_process["business_id"]])[0]
+    assert counts == [rows, rows, rows], "each appointment on exactly one invoice line"
