@@ -10,6 +10,7 @@ demo:
 test:
 	bash scripts/test.sh
 
-# Not a test: figures and ratios measured in one run (the Graph client's memory, page by page).
+# Not a test: figures and ratios against baselines measured in the same run.
 bench: setup
 	.venv/bin/python bench/client_memory.py
+	.venv/bin/python bench/odoo_bench.py

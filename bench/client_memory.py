@@ -7,33 +7,21 @@ A baseline from the same run: the same records gathered in a list (what a client
 Usage: python bench/client_memory.py [SIZE ...]   (default: 10000 40000)
 """
 import datetime
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+import types
 
 import pytz
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the Graph client alone, without the add-on's Odoo models (as in tests/conftest.py)
+_package = types.ModuleType("bookings_invoicing")
+_package.__path__ = [os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bookings_invoicing")]
+sys.modules.setdefault("bookings_invoicing", _package)
 from bookings_invoicing.graph import BookingsClient, GraphSettings  # noqa: E402
-
-
-def start_peer(size, folder, port):
-    connection = os.path.join(folder, "connection-%d.json" % size)
-    process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "bookings-peer"), "--port", str(port), "--appointments",
-         str(size), "--customers", "500", "--seed", "bench", "--cert-dir", folder, "--connection-file", connection],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        if os.path.exists(connection) and os.path.getsize(connection):
-            with open(connection) as handle:
-                return process, json.load(handle)
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the peer did not start")
+from peer import start_peer  # noqa: E402
 
 
 def measure(connection, hold):
@@ -60,7 +48,7 @@ def main(sizes):
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for index, size in enumerate(sizes):
-            process, connection = start_peer(size, folder, 18443 + index)
+            process, connection = start_peer(folder, 18443 + index, appointments=size, seed="bench-%d" % size)
             try:
                 count, peak, seconds = measure(connection, hold=False)
                 _count, held_peak, _seconds = measure(connection, hold=True)

@@ -1,0 +1,399 @@
+"""Benchmarks of the synchronization, the invoicing and the Uninvoiced Bookings list, each beside a baseline
+measured in the same run on the same machine. Figures are medians of several runs (the first sync of a size
+runs once: it creates what the next runs would find). Not a test: it prints a table and writes JSON.
+
+Usage: python bench/odoo_bench.py [--quick] [--runs N] [--json FILE]
+
+Each measurement of the Odoo side runs in a child process of its own (peak memory is that process's), against a
+database ``bookings_bench`` created for the run and the local Bookings peer in another process.
+"""
+import argparse
+import datetime
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+DB = os.environ.get("BENCH_DB", "bookings_bench")
+CONF = os.environ.get("ODOO_CONF", os.path.join(ROOT, "var", "odoo.conf"))
+
+
+# --- child side: runs inside an Odoo registry ---------------------------------------------------------------------
+def median_time(function, runs):
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def business_for(env, connection, name):
+    values = {"name": name, "mailbox": connection["business_id"], "tenant_id": connection["tenant_id"],
+              "client_id": connection["client_id"], "client_secret": connection["client_secret"],
+              "authority_url": connection["url"], "graph_url": connection["url"],
+              "sync_days_back": 400, "sync_days_ahead": 400}
+    business = env["bookings.business"].search([("mailbox", "=", values["mailbox"])])
+    return business or env["bookings.business"].create(values)
+
+
+def rows_written(cr, business, since):
+    cr.execute("SELECT count(*) FROM bookings_appointment WHERE business_id = %s AND write_date >= %s",
+               (business.id, since))
+    return cr.fetchone()[0]
+
+
+def child_first_sync(env, cr, args):
+    """One first synchronization: seconds, rows, peak memory growth of this process."""
+    os.environ["REQUESTS_CA_BUNDLE"] = args["connection"]["ca_file"]
+    business = business_for(env, args["connection"], "Bench %s" % args["label"])
+    cr.commit()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    run = business._synchronize()
+    seconds = time.perf_counter() - started
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rows = env["bookings.appointment"].search_count([("business_id", "=", business.id)])
+    cr.commit()
+    return {"seconds": seconds, "rows": rows, "state": run.state, "peak_kib": rss_after - rss_before,
+            "rss_kib": rss_after}
+
+
+def child_resync(env, cr, args):
+    """Fetch-only baseline and re-synchronizations of a business synchronized before."""
+    from odoo.addons.bookings_invoicing.graph import read_all
+
+    os.environ["REQUESTS_CA_BUNDLE"] = args["connection"]["ca_file"]
+    business = business_for(env, args["connection"], "Bench %s" % args["label"])
+    mailbox = business.mailbox
+
+    def fetch_only():
+        client = business._graph_client()
+        client.get_business(mailbox)
+        read_all(client.service_pages(mailbox))
+        read_all(client.customer_pages(mailbox))
+        client.pages(client._business_url(mailbox, "staffMembers"), dict)
+        now = datetime.datetime.utcnow()
+        window = [pytz_utc(now - datetime.timedelta(days=400)), pytz_utc(now + datetime.timedelta(days=400))]
+        for _page in client.appointment_pages(mailbox, *window):
+            pass
+
+    baseline = median_time(fetch_only, args["runs"])
+    written = []
+
+    def resync():
+        since = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S")
+        time.sleep(1.01)  # write_date has a one-second resolution
+        business._synchronize()
+        cr.commit()
+        written.append(rows_written(cr, business, since))
+
+    seconds = median_time(resync, args["runs"]) - 1.01
+    return {"baseline_seconds": baseline, "seconds": seconds, "rows_written": max(written)}
+
+
+def child_changed_sync(env, cr, args):
+    """A re-synchronization after the peer changed some appointments and dropped others."""
+    os.environ["REQUESTS_CA_BUNDLE"] = args["connection"]["ca_file"]
+    business = business_for(env, args["connection"], "Bench %s" % args["label"])
+    since = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    time.sleep(1.01)
+    started = time.perf_counter()
+    run = business._synchronize()
+    seconds = time.perf_counter() - started
+    cr.commit()
+    return {"seconds": seconds, "rows_written": rows_written(cr, business, since),
+            "updated": run.appointments_updated, "cancelled": run.appointments_cancelled}
+
+
+def pytz_utc(moment):
+    import pytz
+
+    return pytz.utc.localize(moment)
+
+
+def invoicing_fixture(env, customers, per_customer):
+    """A business with ``customers x per_customer`` completed rows, and the same work as confirmed sale orders."""
+    tax = env["account.tax"].search([("type_tax_use", "=", "sale"), ("amount_type", "=", "percent")], limit=1)
+    product = env["product.product"].create({"name": "Bench service", "type": "service", "list_price": 50.0,
+                                             "invoice_policy": "order", "taxes_id": [(6, 0, tax.ids)]})
+    business = env["bookings.business"].create({
+        "name": "Bench invoicing", "mailbox": "invoicing@bench.example.com", "tenant_id": "t", "client_id": "c",
+        "client_secret": "s"})
+    service = env["bookings.service"].create({"business_id": business.id, "bookings_id": "svc", "name": "Bench",
+                                              "product_id": product.id, "price_type": "fixedPrice"})
+    Appointment = env["bookings.appointment"].with_context(tracking_disable=True)
+    Partner = env["res.partner"].with_context(tracking_disable=True)
+    Order = env["sale.order"].with_context(tracking_disable=True)
+    currency = env.user.company_id.currency_id
+    rows, orders = Appointment, Order
+    start = datetime.datetime.utcnow() - datetime.timedelta(days=60)  # all of them completed
+    for index in range(customers):
+        partner = Partner.create({"name": "Bench customer %d" % index, "email": "bench%d@example.com" % index})
+        for line in range(per_customer):
+            moment = start + datetime.timedelta(hours=index * per_customer + line)
+            rows |= Appointment.create({
+                "business_id": business.id, "bookings_id": "bench-%d-%d" % (index, line), "attendee_key": "c",
+                "partner_id": partner.id, "service_id": service.id, "service_name": "Bench", "customer_name":
+                partner.name, "start": moment, "end": moment + datetime.timedelta(hours=1), "duration": 1.0,
+                "price": 50.0, "price_type": "fixedPrice", "currency_id": currency.id})
+        orders |= Order.create({"partner_id": partner.id, "order_line": [
+            (0, 0, {"product_id": product.id, "product_uom_qty": 1, "price_unit": 50.0, "name": "Bench line %d" % n})
+            for n in range(per_customer)]})
+    for order in orders:  # one by one: on several orders at once, Odoo 11 trips over a singleton
+        order.action_confirm()
+    return rows, orders, product, tax
+
+
+def child_invoicing(env, cr, args):
+    rows, orders, product, tax = invoicing_fixture(env, args["customers"], args["per_customer"])
+    cr.commit()
+    account = product.categ_id.property_account_income_categ_id
+    results = {}
+
+    def measured(name, function):
+        times, queries = [], []
+        for _ in range(args["runs"]):
+            env.cache.invalidate()
+            count = cr.sql_log_count
+            started = time.perf_counter()
+            invoices = function()
+            times.append(time.perf_counter() - started)
+            queries.append(cr.sql_log_count - count)
+            assert len(invoices) == args["customers"], (name, len(invoices))
+            cr.rollback()
+        results[name] = {"seconds": statistics.median(times), "queries": int(statistics.median(queries))}
+
+    def bookings():
+        return rows.browse(rows.ids)._create_invoices(grouping="customer")[0]
+
+    def sale_orders():
+        return env["account.invoice"].browse(orders.browse(orders.ids).action_invoice_create())
+
+    def floor():
+        """The same invoices made the plainest fast way: the invoice, its lines, its taxes; no booking logic."""
+        Invoice = env["account.invoice"].with_context(tracking_disable=True)
+        invoices = Invoice
+        for order in orders.browse(orders.ids):
+            invoice = Invoice.create({"partner_id": order.partner_id.id, "type": "out_invoice"})
+            for line in order.order_line:
+                env["account.invoice.line"].create({
+                    "invoice_id": invoice.id, "product_id": product.id, "name": line.name, "quantity": 1,
+                    "price_unit": 50.0, "account_id": account.id, "invoice_line_tax_ids": [(6, 0, tax.ids)]})
+            invoice.compute_taxes()
+            invoices |= invoice
+        return invoices
+
+    for name, function in (("bookings", bookings), ("sale_order", sale_orders), ("floor", floor)):
+        measured(name, function)
+    return results
+
+
+def child_list(env, cr, args):
+    """The Uninvoiced Bookings list at a given number of rows (inserted in bulk), as a Bookings user sees it."""
+    business = env["bookings.business"].search([("mailbox", "=", "list@bench.example.com")])
+    if not business:
+        business = env["bookings.business"].create({"name": "Bench list", "mailbox": "list@bench.example.com",
+                                                    "tenant_id": "t", "client_id": "c", "client_secret": "s"})
+    partner = env["res.partner"].search([], limit=1)
+    cr.execute("SELECT count(*) FROM bookings_appointment")
+    missing = args["rows"] - cr.fetchone()[0]
+    if missing > 0:
+        # a realistic mix: most completed and to invoice, some in the future, invoiced or without customer
+        cr.execute("""
+            INSERT INTO bookings_appointment (business_id, company_id, bookings_id, attendee_key, partner_id,
+                customer_name, service_name, start, "end", duration, price, price_type, state, invoice_status,
+                amount, quantity, unit_price, create_uid, create_date, write_uid, write_date)
+            SELECT %(business)s, %(company)s, 'list-' || n || '-' || %(offset)s, 'c',
+                   CASE WHEN n %% 10 = 3 THEN NULL ELSE %(partner)s END, 'Customer ' || n, 'Service ' || (n %% 20),
+                   now() at time zone 'utc' - (n %% 900 || ' hours')::interval + (CASE WHEN n %% 10 = 7
+                       THEN '60 days' ELSE '0 days' END)::interval,
+                   now() at time zone 'utc' - (n %% 900 || ' hours')::interval + (CASE WHEN n %% 10 = 7
+                       THEN '60 days' ELSE '0 days' END)::interval + interval '1 hour',
+                   1.0, 50.0, 'fixedPrice', 'active',
+                   CASE WHEN n %% 10 = 3 THEN 'no_customer' WHEN n %% 10 = 5 THEN 'invoiced' ELSE 'to_invoice' END,
+                   50.0, 1.0, 50.0, 1, now() at time zone 'utc', 1, now() at time zone 'utc'
+              FROM generate_series(1, %(missing)s) AS n""",
+                   {"business": business.id, "company": business.company_id.id, "partner": partner.id,
+                    "missing": missing, "offset": args["rows"]})
+        cr.execute("ANALYZE bookings_appointment")
+        cr.commit()
+    user = env["res.users"].search([("login", "=", "bench-user")])
+    if not user:
+        user = env["res.users"].create({"name": "Bench user", "login": "bench-user", "groups_id": [
+            (6, 0, [env.ref("bookings_invoicing.group_bookings_invoicing_user").id])]})
+        cr.commit()
+    Appointment = env["bookings.appointment"].sudo(user)
+    domain = Appointment._uninvoiced_domain() + [("invoice_status", "=", "to_invoice")]  # the list's default
+    fields = ["start", "partner_id", "customer_name", "service_name", "duration", "price_type", "amount",
+              "currency_id", "price_to_confirm", "needs_review", "invoice_status", "business_id"]
+
+    def open_list():
+        env.cache.invalidate()
+        Appointment.search_count(domain)
+        Appointment.search_read(domain, fields, limit=80)
+
+    open_list()  # warm the caches, as a second look at the list would
+    return {"seconds": median_time(open_list, args["runs"]), "rows": args["rows"]}
+
+
+def child(name, args):
+    import odoo
+    from odoo import SUPERUSER_ID, api
+
+    odoo.tools.config.parse_config(["-c", CONF, "-d", DB, "--log-level=warn"])
+    with api.Environment.manage(), odoo.registry(DB).cursor() as cr:
+        result = globals()["child_" + name](api.Environment(cr, SUPERUSER_ID, {}), cr, args)
+    print(json.dumps(result))
+
+
+# --- parent side ---------------------------------------------------------------------------------------------------
+def run_child(name, **args):
+    output = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", name, json.dumps(args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if output.returncode:
+        sys.stderr.write(output.stderr[-4000:])
+        raise SystemExit("the %s measurement failed" % name)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def odoo(*args):
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "odoo"), "-c", CONF, "-d", DB,
+                    "--stop-after-init", "--log-level=warn", "--without-demo=all", "--no-http"] + list(args),
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def fresh_database():
+    env = dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo"))
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", os.environ.get("DB_USER", "odoo"), "--if-exists", DB],
+                   check=True, env=env)
+    odoo("-i", "l10n_generic_coa,sale,bookings_invoicing")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run each: a smoke run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--appointments", type=int, default=7700, help="about 10,000 rows (group bookings)")
+    parser.add_argument("--big-appointments", type=int, default=30800, help="about 40,000 rows")
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--services", type=int, default=20)
+    parser.add_argument("--invoice-customers", type=int, default=200)
+    parser.add_argument("--invoice-lines", type=int, default=5)
+    parser.add_argument("--list-rows", type=int, default=100000)
+    parser.add_argument("--json", default=os.path.join(ROOT, "artifacts", "bench.json"))
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child[0], json.loads(args.child[1]))
+    if args.quick:
+        args.runs, args.appointments, args.big_appointments, args.customers = 1, 400, 1600, 100
+        args.invoice_customers, args.list_rows = 20, 5000
+    from peer import start_peer
+
+    print("creating the database %s ..." % DB, flush=True)
+    fresh_database()
+    results = {"runs": args.runs}
+
+    print("the Uninvoiced Bookings list ...", flush=True)
+    small = run_child("list", rows=1000, runs=args.runs * 3)
+    large = run_child("list", rows=args.list_rows, runs=args.runs * 3)
+    results["list"] = {"small": small, "large": large, "ratio": large["seconds"] / small["seconds"]}
+
+    print("invoicing ...", flush=True)
+    results["invoicing"] = run_child("invoicing", customers=args.invoice_customers,
+                                     per_customer=args.invoice_lines, runs=args.runs)
+
+    with tempfile.TemporaryDirectory() as folder:
+        for label, appointments in (("size", args.appointments), ("big", args.big_appointments)):
+            print("synchronizing %d appointments ..." % appointments, flush=True)
+            process, connection = start_peer(
+                folder, 18600 + len(results), appointments=appointments, customers=args.customers,
+                services=args.services, seed="bench-%s" % label, business="%s@bench.example.com" % label)
+            try:
+                first = run_child("first_sync", connection=connection, label=label)
+                results["first_sync_" + label] = first
+                if label == "size":
+                    resync = run_child("resync", connection=connection, label=label, runs=args.runs)
+                    results["resync"] = resync
+                    changed = change_peer(connection, percent=1)
+                    results["changed_sync"] = dict(run_child("changed_sync", connection=connection, label=label),
+                                                   **changed)
+            finally:
+                process.terminate()
+                process.wait()
+    report(results)
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as handle:
+        json.dump(results, handle, indent=2)
+    print("written: %s" % args.json)
+
+
+def change_peer(connection, percent):
+    """Change the price of ``percent`` % of the appointments and cancel as many others, through the control API."""
+    import requests
+
+    verify = connection["ca_file"]
+    base = "%s/_peer/businesses/%s/appointments" % (connection["url"], connection["business_id"])
+    session = requests.Session()
+    token = session.post("%s/%s/oauth2/v2.0/token" % (connection["url"], connection["tenant_id"]), verify=verify,
+                         data={"grant_type": "client_credentials", "client_id": connection["client_id"],
+                               "client_secret": connection["client_secret"], "scope": "x"}, timeout=30).json()
+    ids, url = [], "%s/v1.0/solutions/bookingBusinesses/%s/appointments" % (connection["url"], connection["business_id"])
+    while url:
+        page = session.get(url, headers={"Authorization": "Bearer " + token["access_token"]}, verify=verify,
+                           timeout=60).json()
+        ids.extend(item["id"] for item in page["value"])
+        url = page.get("@odata.nextLink")
+    step = max(1, int(100 / percent))
+    changed, cancelled = ids[::step], ids[step // 2::step]
+    for item_id in changed:
+        session.patch("%s/%s" % (base, item_id), json={"price": 99.0}, verify=verify, timeout=30)
+    for item_id in cancelled:
+        session.delete("%s/%s" % (base, item_id), verify=verify, timeout=30)
+    return {"appointments_changed": len(changed), "appointments_cancelled": len(cancelled)}
+
+
+def report(results):
+    first, big, resync = results["first_sync_size"], results["first_sync_big"], results["resync"]
+    changed, invoicing, listing = results["changed_sync"], results["invoicing"], results["list"]
+    base = resync["baseline_seconds"]
+    lines = [
+        ("fetch-only baseline (same pages, no database)", "%.2f s" % base, ""),
+        ("first sync, %d rows" % first["rows"], "%.2f s, %.0f rows/s" % (first["seconds"],
+                                                                          first["rows"] / first["seconds"]),
+         "%.2fx baseline" % (first["seconds"] / base)),
+        ("first sync peak memory growth, %d vs %d rows" % (first["rows"], big["rows"]),
+         "%d KiB vs %d KiB" % (first["peak_kib"], big["peak_kib"]),
+         "%.2fx for %.1fx the rows" % (big["peak_kib"] / max(first["peak_kib"], 1), big["rows"] / first["rows"])),
+        ("re-sync, nothing changed", "%.2f s, %d rows written" % (resync["seconds"], resync["rows_written"]),
+         "%.2fx baseline" % (resync["seconds"] / base)),
+        ("re-sync, %d changed and %d cancelled" % (changed["appointments_changed"], changed["appointments_cancelled"]),
+         "%.2f s, %d rows written" % (changed["seconds"], changed["rows_written"]),
+         "%.2fx baseline" % (changed["seconds"] / base)),
+        ("invoicing (bookings)", "%.2f s, %d queries" % (invoicing["bookings"]["seconds"],
+                                                       invoicing["bookings"]["queries"]), ""),
+        ("invoicing (Odoo sale orders, same work)", "%.2f s, %d queries" % (invoicing["sale_order"]["seconds"],
+                                                                          invoicing["sale_order"]["queries"]),
+         "bookings / sale orders: %.2fx" % (invoicing["bookings"]["seconds"] / invoicing["sale_order"]["seconds"])),
+        ("invoicing floor (account.invoice create)", "%.2f s, %d queries" % (invoicing["floor"]["seconds"],
+                                                                           invoicing["floor"]["queries"]),
+         "bookings / floor: %.2fx" % (invoicing["bookings"]["seconds"] / invoicing["floor"]["seconds"])),
+        ("Uninvoiced list, %d rows" % listing["small"]["rows"], "%.1f ms" % (listing["small"]["seconds"] * 1000), ""),
+        ("Uninvoiced list, %d rows" % listing["large"]["rows"], "%.1f ms" % (listing["large"]["seconds"] * 1000),
+         "%.2fx the small list" % listing["ratio"]),
+    ]
+    width = max(len(line[0]) for line in lines)
+    for name, figure, ratio in lines:
+        print("%-*s  %-28s %s" % (width, name, figure, ratio))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Start the local Bookings peer in a process of its own, for the benchmarks."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def start_peer(folder, port, appointments, customers=500, services=8, seed="bench",
+               business="bench@contoso.onmicrosoft.com", page_size=100):
+    """``(process, connection settings)``: a peer serving a seeded business; terminate the process when done."""
+    connection = os.path.join(folder, "connection-%s.json" % port)
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "bookings-peer"), "--port", str(port),
+         "--appointments", str(appointments), "--customers", str(customers), "--services", str(services),
+         "--seed", seed, "--business", business, "--page-size", str(page_size), "--cert-dir", folder,
+         "--connection-file", connection],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(1200):
+        if os.path.exists(connection) and os.path.getsize(connection):
+            with open(connection) as handle:
+                return process, json.load(handle)
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the Bookings peer did not start")
