@@ -79,7 +79,7 @@ def child_resync(env, cr, args):
         client.get_business(mailbox)
         read_all(client.service_pages(mailbox))
         read_all(client.customer_pages(mailbox))
-        client.pages(client._business_url(mailbox, "staffMembers"), dict)
+        read_all(client.staff_pages(mailbox))
         now = datetime.datetime.utcnow()
         window = [pytz_utc(now - datetime.timedelta(days=400)), pytz_utc(now + datetime.timedelta(days=400))]
         for _page in client.appointment_pages(mailbox, *window):

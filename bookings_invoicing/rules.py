@@ -32,12 +32,10 @@ def attendee_rows(appointment):
 
     Should Bookings list one customer twice, the second entry is dropped: one person is billed once.
     """
-    rows = []
+    rows = {}
     for index, attendee in enumerate(appointment.attendees):
-        key = attendee_key(attendee, index)
-        if key not in {k for k, _ in rows}:
-            rows.append((key, attendee))
-    return rows or [(NO_CUSTOMER_KEY, None)]
+        rows.setdefault(attendee_key(attendee, index), attendee)
+    return list(rows.items()) or [(NO_CUSTOMER_KEY, None)]
 
 
 def invoice_terms(price_type, price, hours, fallback_price):

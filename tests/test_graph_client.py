@@ -31,6 +31,8 @@ def test_follows_every_next_link_and_never_sends_top(client, peer, store):
     assert not any("top" in path.lower() for _, path in peer.requests)
     assert len(read_all(client.customer_pages(BUSINESS)).records) == 30
     assert len(read_all(client.service_pages(BUSINESS)).records) == 8
+    staff = read_all(client.staff_pages(BUSINESS)).records
+    assert [member.display_name for member in staff] == ["Alice Staff", "Ben Staff", "Carla Staff", "Dev Staff"]
 
 
 def test_calendar_view_reads_only_the_window(client, store):

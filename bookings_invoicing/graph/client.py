@@ -26,7 +26,7 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from . import errors
-from .records import parse_appointment, parse_business, parse_customer, parse_service
+from .records import parse_appointment, parse_business, parse_customer, parse_service, parse_staff_member
 
 _logger = logging.getLogger(__name__)
 
@@ -299,6 +299,14 @@ class BookingsClient:
             parse_customer,
             business_id=business_id,
             what="customers",
+        )
+
+    def staff_pages(self, business_id):
+        return self.pages(
+            self._business_url(business_id, "staffMembers"),
+            parse_staff_member,
+            business_id=business_id,
+            what="staff members",
         )
 
     def appointment_pages(self, business_id, start, end):

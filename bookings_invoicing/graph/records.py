@@ -172,6 +172,12 @@ class Customer:
 
 
 @dataclass(frozen=True)
+class StaffMember:
+    id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
 class Attendee:
     """One customer of an appointment (``bookingCustomerInformation``)."""
 
@@ -266,6 +272,11 @@ def parse_customer(item):
         email=normalize_email(email),
         phone=_first_phone(item),
     )
+
+
+@_parser(_("Staff member"))
+def parse_staff_member(item):
+    return StaffMember(id=item["id"], display_name=(_text(item, "displayName") or "").strip())
 
 
 def _attendee(info):

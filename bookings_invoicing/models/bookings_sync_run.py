@@ -106,7 +106,7 @@ class BookingsSyncRun(models.Model):
                 business.currency_id = currency
             services = self._sync_services(read_all(client.service_pages(business.mailbox)))
             customers = self._sync_customers(read_all(client.customer_pages(business.mailbox)))
-            staff = {s["id"]: s.get("displayName") or "" for s in self._read_staff(client)}
+            staff = self._read_staff(client)
             self._sync_appointments(client, window, services, customers, staff, currency)
             state = "partial" if self._problems else "done"
         except errors.GraphError as error:
@@ -136,15 +136,13 @@ class BookingsSyncRun(models.Model):
             self._problem(self.business_id._graph_error_message(problem))
 
     def _read_staff(self, client):
-        """Staff names for the invoice lines; their absence does not stop a synchronization."""
+        """Staff names by id, for the invoice lines; their absence does not stop a synchronization."""
         try:
-            url = client._business_url(self.business_id.mailbox, "staffMembers")
-            return [item for page in client.pages(url, dict, business_id=self.business_id.mailbox,
-                                                  what="staff members") for item in page.records
-                    if isinstance(item.get("id"), str)]
+            return {staff.id: staff.display_name for staff in read_all(client.staff_pages(self.business_id.mailbox))
+                    .records if staff.display_name}
         except errors.GraphError as error:
             self._problem(self.business_id._graph_error_message(error))
-            return []
+            return {}
 
     # --- stored rows ------------------------------------------------------------------------------------------
     def _stored(self, model, columns, bookings_ids=None):
