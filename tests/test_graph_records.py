@@ -95,6 +95,21 @@ def test_legacy_single_customer_fields_are_a_fallback_only():
     assert parse_appointment(appointment(customers=[], **legacy)).attendees == ()
 
 
+@pytest.mark.parametrize("zone, expected", [
+    ("Europe/Paris", "Europe/Paris"),
+    ("W. Europe Standard Time", "Europe/Berlin"),  # the Windows name, as Graph sometimes gives it
+    ("UTC", "UTC"),
+    ("Mars/Olympus_Mons", None),  # a zone this server does not know is dropped, the appointment kept
+    (None, None),
+])
+def test_the_zone_each_customer_booked_in(zone, expected):
+    item = appointment(customers=[{"customerId": "a", "name": "A", "timeZone": zone}])
+    assert parse_appointment(item).attendees[0].time_zone == expected
+    legacy = appointment(customerId="c-9", customerName="Ann Legacy", customerTimeZone=zone)
+    del legacy["customers"]
+    assert parse_appointment(legacy).attendees[0].time_zone == expected
+
+
 def test_group_and_empty_appointments():
     group = appointment(customers=[{"customerId": "a", "name": "A"}, {"customerId": "b", "name": "B",
                                                                       "emailAddress": "not-an-address"}])

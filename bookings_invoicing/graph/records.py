@@ -185,6 +185,7 @@ class Attendee:
     name: str
     email: Optional[str]
     phone: Optional[str]
+    time_zone: Optional[str]  # the IANA name of the zone the customer booked in; None when absent or unknown
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,16 @@ def _attendee(info):
         name=name.strip(),
         email=normalize_email(email),
         phone=_text(info, "phone"),
+        time_zone=_customer_time_zone(_text(info, "timeZone")),
     )
+
+
+def _customer_time_zone(name):
+    """The IANA name of a customer's zone: informative only, so a zone this server does not know is dropped."""
+    try:
+        return _time_zone(name).zone if name else None
+    except _Invalid:
+        return None
 
 
 def _attendees(item):
@@ -306,6 +316,7 @@ def _attendees(item):
                     "name": item.get("customerName"),
                     "emailAddress": item.get("customerEmailAddress"),
                     "phone": item.get("customerPhone"),
+                    "timeZone": item.get("customerTimeZone"),
                 }
             ),
         )

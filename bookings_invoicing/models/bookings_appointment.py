@@ -47,6 +47,8 @@ class BookingsAppointment(models.Model):
                                  domain=[("is_company", "=", False)])
     customer_name = fields.Char(readonly=True, help="The customer's name as Bookings has it.")
     customer_email = fields.Char(readonly=True)
+    customer_tz = fields.Char(string="Customer time zone", readonly=True,
+                              help="The zone the customer booked in: invoice lines give the time in it.")
     service_id = fields.Many2one("bookings.service", readonly=True, ondelete="set null", index=True)
     service_name = fields.Char(readonly=True)
     product_id = fields.Many2one(related="service_id.product_id", store=True, readonly=True)
@@ -274,7 +276,7 @@ class BookingsAppointment(models.Model):
         taxes = fiscal_position.map_tax(taxes, product, self.partner_id)
         if self.business_id.price_include_tax:
             taxes = self._price_included_taxes(taxes)
-        local_start = self.with_context(tz=self.partner_id.tz or self.env.user.tz)._local_start()
+        local_start = self.with_context(tz=self.customer_tz or self.partner_id.tz or self.env.user.tz)._local_start()
         return {
             "product_id": product.id,
             "name": rules.line_description(self.service_name or product.name, local_start, self.duration * 60,

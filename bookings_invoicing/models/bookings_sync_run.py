@@ -24,8 +24,8 @@ _logger = logging.getLogger(__name__)
 MAX_PROBLEMS = 20
 
 #: The appointment fields the synchronization owns, as stored in the database.
-SYNCED_FIELDS = ("bookings_customer_id", "partner_id", "customer_name", "customer_email", "service_id",
-                 "service_name", "start", "end", "duration", "price", "price_type", "currency_id", "staff", "notes",
+SYNCED_FIELDS = ("bookings_customer_id", "partner_id", "customer_name", "customer_email", "customer_tz",
+                 "service_id", "service_name", "start", "end", "duration", "price", "price_type", "currency_id", "staff", "notes",
                  "bookings_updated", "state")
 #: The stored columns each synchronization compares with Bookings.
 SERVICE_COLUMNS = ("name", "default_price", "price_type", "default_duration", "product_id")
@@ -299,6 +299,7 @@ class BookingsSyncRun(models.Model):
             "partner_id": partner_id,
             "customer_name": attendee.name if attendee else False,
             "customer_email": attendee.email if attendee else False,
+            "customer_tz": attendee.time_zone if attendee and attendee.time_zone else False,
             "service_id": service_id,
             "service_name": appointment.service_name or False,
             "start": _utc_naive(appointment.start),

@@ -71,6 +71,18 @@ class TestInvoicing(BookingsCase):
         self.assertEqual(invoices.invoice_line_ids.name, "Hair cut - %s-07-01 15:00 (45 min)" % (NOW.year - 1))
         self.assertIn("Microsoft Bookings", invoices.origin)
 
+    def test_the_line_gives_the_time_in_the_zone_the_customer_booked_in(self):
+        start = datetime.datetime(NOW.year - 1, 1, 15, 14, 15)  # 14:15 UTC = 08:15 in Chicago (winter)
+        booked = self.add_appointment(self.cut, [self.ann], start, minutes=45)
+        booked["customers"][0]["timeZone"] = "Central Standard Time"  # Windows name, as Graph may send it
+        self.business.sync_days_back = 800
+        self.sync()
+        row = self.rows()
+        row.partner_id.tz = "Europe/Paris"  # the partner's own zone yields to the one of the booking
+        self.assertEqual(row.customer_tz, "America/Chicago")
+        invoices, _skipped = self.invoice(row)
+        self.assertEqual(invoices.invoice_line_ids.name, "Hair cut - %s-01-15 08:15 (45 min)" % (NOW.year - 1))
+
     # --- grouping ----------------------------------------------------------------------------------------------
     def test_one_invoice_per_customer(self):
         for hours in (5, 30, 55):
