@@ -1,6 +1,5 @@
 import logging
 import re
-import zlib
 from urllib.parse import urlsplit
 
 from odoo import _, api, fields, models
@@ -8,13 +7,12 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..graph import BookingsClient, GraphSettings, errors
 from ..graph.client import GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL
-from ..transaction import unit_of_work
+from ..transaction import advisory_lock, lock_key, unit_of_work
 
 _logger = logging.getLogger(__name__)
 
 MAILBOX_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: First key of the PostgreSQL advisory locks that keep two synchronizations of one business apart.
-SYNC_LOCK_CLASS = zlib.crc32(b"bookings_invoicing.sync") & 0x7FFFFFFF
 
 
 class BookingsBusiness(models.Model):
@@ -236,6 +234,7 @@ class BookingsBusiness(models.Model):
             "res_model": "bookings.sync.run",
             "res_id": run.id,
             "view_mode": "form",
+            "views": [(self.env.ref("bookings_invoicing.bookings_sync_run_view_form_dialog").id, "form")],
             "target": "new",
             "name": _("Synchronization"),
         }
@@ -248,7 +247,12 @@ class BookingsBusiness(models.Model):
         """
         self.ensure_one()
         business = self.sudo()
-        with _SyncLock(business):
+        # one run per business at a time: a second one is refused, not queued behind the first
+        with advisory_lock(self.pool, lock_key("sync", business.id), wait=False) as obtained:
+            if not obtained:
+                raise UserError(
+                    _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
+                      "result on the business.") % {"name": business.name})
             run = business.env["bookings.sync.run"].create({"business_id": business.id})
             run._execute()
         return run.with_env(self.env)
@@ -278,31 +282,3 @@ class BookingsBusiness(models.Model):
     @api.multi
     def action_open_appointments(self):
         return self.env["bookings.appointment"]._action_open([("business_id", "=", self.id)])
-
-
-class _SyncLock(object):
-    """A PostgreSQL session lock per business, so that a second synchronization is refused while one runs.
-
-    It is held on a connection of its own: the synchronization commits (or fails) on its cursor without
-    touching the lock, which is released at the end, or by PostgreSQL when a crashed process's connection closes.
-    """
-
-    def __init__(self, business):
-        self.business = business
-        self.cr = None
-
-    def __enter__(self):
-        self.cr = self.business.pool.cursor()
-        self.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (SYNC_LOCK_CLASS, self.business.id))
-        if not self.cr.fetchone()[0]:
-            self.cr.close()
-            raise UserError(
-                _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
-                  "result on the business.") % {"name": self.business.name})
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (SYNC_LOCK_CLASS, self.business.id))
-        finally:
-            self.cr.close()

@@ -6,7 +6,11 @@ Only a window read completely and successfully cancels the rows whose appointmen
 """
 import datetime
 import logging
+import random
+import time
+from collections import defaultdict
 
+import psycopg2
 import pytz
 
 from odoo import _, api, fields, models
@@ -15,13 +19,16 @@ from odoo.tools import html_escape
 
 from .. import rules
 from ..graph import errors, read_all
-from ..transaction import commit
+from ..transaction import advisory_lock, commit, in_test_mode, lock_key
 from .bookings_service import price_type_value
 
 _logger = logging.getLogger(__name__)
 
 #: How many problems a run keeps in words (the counts cover them all).
 MAX_PROBLEMS = 20
+#: PostgreSQL's serialization failure and deadlock: a concurrent transaction (an invoicing) changed the same rows.
+CONFLICTS = ("40001", "40P01")
+MAX_ATTEMPTS = 5
 
 #: The appointment fields the synchronization owns, as stored in the database.
 SYNCED_FIELDS = ("bookings_customer_id", "partner_id", "customer_name", "customer_email", "customer_tz",
@@ -99,13 +106,16 @@ class BookingsSyncRun(models.Model):
                                       "services_updated", "appointments_created", "appointments_updated",
                                       "appointments_cancelled", "items_skipped", "rows_flagged"), 0)
         try:
-            client = business._graph_client()
-            info = client.get_business(business.mailbox)
-            currency = business._currency_from_iso(info.currency)
-            if business.currency_id != currency:
-                business.currency_id = currency
-            services = self._sync_services(read_all(client.service_pages(business.mailbox)))
-            customers = self._sync_customers(read_all(client.customer_pages(business.mailbox)))
+            # Matching customers and services creates partners and products: runs of two businesses of one
+            # company take turns, each seeing what the other committed, so that neither creates a duplicate.
+            # The lock comes before this transaction's first query, whose snapshot must follow the other's commit.
+            with advisory_lock(self.pool, lock_key("directory", business.company_id.id)):
+                client = business._graph_client()
+                info = client.get_business(business.mailbox)
+                service_list = read_all(client.service_pages(business.mailbox))
+                customer_list = read_all(client.customer_pages(business.mailbox))
+                services, customers, currency = self._in_transaction(
+                    lambda: self._sync_directory(info, service_list, customer_list))
             staff = self._read_staff(client)
             self._sync_appointments(client, window, services, customers, staff, currency)
             state = "partial" if self._problems else "done"
@@ -125,6 +135,46 @@ class BookingsSyncRun(models.Model):
             "last_sync_message": "\n".join(filter(None, [self.summary, values["message"]])),
         })
         commit(self.env.cr)
+
+    def _sync_directory(self, info, service_list, customer_list):
+        business = self.business_id
+        currency = business._currency_from_iso(info.currency)
+        if business.currency_id != currency:
+            business.currency_id = currency
+        return self._sync_services(service_list), self._sync_customers(customer_list), currency
+
+    def _in_transaction(self, work):
+        """Run ``work()`` and commit it. When a concurrent transaction (an invoicing) changed the same rows, roll
+        back and run it again on fresh data, with the run's counters and indexes as they were before it."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            saved = self._memory()
+            try:
+                result = work()
+                commit(self.env.cr)
+                return result
+            except psycopg2.OperationalError as error:
+                if error.pgcode not in CONFLICTS or in_test_mode():
+                    raise
+                self.env.cr.rollback()
+                self.env.clear()  # nothing of the rolled back work may stay in the cache or be recomputed
+                self._restore(saved)
+                _logger.info("Bookings synchronization of %s met a concurrent change (%s), attempt %d of %d",
+                             self.business_id.mailbox, error.pgcode, attempt, MAX_ATTEMPTS)
+                time.sleep(random.uniform(0.1, 0.5) * attempt)
+        raise UserError(_("Other users kept changing these bookings during the synchronization; run it again."))
+
+    def _memory(self):
+        """What the run keeps in memory besides the database, as a copy to go back to."""
+        return {
+            "_counts": dict(self._counts), "_problems": list(self._problems),
+            "_customer_index": dict(getattr(self, "_customer_index", {})),
+            "_taken": dict(getattr(self, "_taken", {})),
+            "_partner_index": defaultdict(list, {k: list(v) for k, v in getattr(self, "_partner_index", {}).items()}),
+        }
+
+    def _restore(self, saved):
+        for name, value in saved.items():
+            setattr(self, name, value)
 
     def _problem(self, message):
         _logger.info("Bookings synchronization of %s: %s", self.business_id.mailbox, message)
@@ -282,13 +332,12 @@ class BookingsSyncRun(models.Model):
         for page in client.appointment_pages(business.mailbox, *window_utc):
             self._skip(page.problems)
             unreadable.update(problem.params.get("item") for problem in page.problems)
-            seen.update(self._upsert_page(page.records, services, staff, currency))
-            commit(self.env.cr)
+            seen.update(self._in_transaction(lambda: self._upsert_page(page.records, services, staff, currency)))
             self.invalidate_cache()  # what a page read stays out of memory: the run's footprint is one page
         if "?" in unreadable:
             self._problem(_("An appointment without id came back: no appointment was cancelled this time."))
             return
-        self._cancel_missing(window, seen, unreadable)
+        self._in_transaction(lambda: self._cancel_missing(window, seen, unreadable))
 
     def _prepare_appointment_values(self, appointment, key, attendee, services, staff, currency):
         """The synchronized values of one appointment row, as the database stores them."""

@@ -7,7 +7,7 @@ from psycopg2 import IntegrityError
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
-from ..models.bookings_business import SYNC_LOCK_CLASS
+from ..transaction import lock_key
 from .common import MAILBOX, BookingsCase, hours_ago
 
 WRITES = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(bookings_appointment|bookings_customer|"
@@ -308,13 +308,13 @@ class TestSync(BookingsCase):
 
     def test_two_synchronizations_of_one_business_never_overlap(self):
         with self.registry.cursor() as other:
-            other.execute("SELECT pg_try_advisory_lock(%s, %s)", (SYNC_LOCK_CLASS, self.business.id))
+            other.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key("sync", self.business.id))
             self.assertTrue(other.fetchone()[0])
             try:
                 with self.assertRaisesRegexp(UserError, "already running"):
                     self.business.sudo(self.manager).action_synchronize()
             finally:
-                other.execute("SELECT pg_advisory_unlock(%s, %s)", (SYNC_LOCK_CLASS, self.business.id))
+                other.execute("SELECT pg_advisory_unlock(%s, %s)", lock_key("sync", self.business.id))
         self.assertEqual(self.sync().state, "done")  # free again
 
     def test_synchronize_now_reports_its_counts(self):
