@@ -2,6 +2,7 @@
 (``BOOKINGS_TEST_DB``), and the local Bookings peer in a process of its own."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,8 +67,27 @@ def peer_process():
     yield connection
     process.terminate()
     process.wait()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
 def odoo(database, peer_process):
     return Odoo(database, peer_process["ca_file"])
+
+
+def expected_rows(connection):
+    """What the peer holds: one row per attendee, or one for an appointment without customer."""
+    import requests
+
+    url = "%s/v1.0/solutions/bookingBusinesses/%s/appointments" % (connection["url"], connection["business_id"])
+    token = requests.post("%s/%s/oauth2/v2.0/token" % (connection["url"], connection["tenant_id"]),
+                          data={"grant_type": "client_credentials", "client_id": connection["client_id"],
+                                "client_secret": connection["client_secret"], "scope": "x"},
+                          verify=connection["ca_file"], timeout=30).json()["access_token"]
+    count = 0
+    while url:
+        page = requests.get(url, headers={"Authorization": "Bearer " + token}, verify=connection["ca_file"],
+                            timeout=60).json()
+        count += sum(max(1, len({c["customerId"] for c in a["customers"]})) for a in page["value"])
+        url = page.get("@odata.nextLink")
+    return count

@@ -4,6 +4,8 @@ import json
 import signal
 import time
 
+from conftest import expected_rows
+
 BUSINESS = """
     with api.Environment.manage(), registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -23,24 +25,6 @@ def rows_of(odoo, connection):
     return odoo.sql("""SELECT count(*), count(DISTINCT (a.bookings_id, a.attendee_key))
                          FROM bookings_appointment a JOIN bookings_business b ON b.id = a.business_id
                         WHERE b.mailbox = %s""", [connection["business_id"]])[0]
-
-
-def expected_rows(connection):
-    """What the peer holds: one row per attendee, or one for an appointment without customer."""
-    import requests
-
-    url = "%s/v1.0/solutions/bookingBusinesses/%s/appointments" % (connection["url"], connection["business_id"])
-    token = requests.post("%s/%s/oauth2/v2.0/token" % (connection["url"], connection["tenant_id"]),
-                          data={"grant_type": "client_credentials", "client_id": connection["client_id"],
-                                "client_secret": connection["client_secret"], "scope": "x"},
-                          verify=connection["ca_file"], timeout=30).json()["access_token"]
-    count = 0
-    while url:
-        page = requests.get(url, headers={"Authorization": "Bearer " + token}, verify=connection["ca_file"],
-                            timeout=60).json()
-        count += sum(max(1, len({c["customerId"] for c in a["customers"]})) for a in page["value"])
-        url = page.get("@odata.nextLink")
-    return count
 
 
 def test_a_synchronization_killed_midway_converges(odoo, peer_process):

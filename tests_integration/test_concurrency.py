@@ -1,0 +1,252 @@
+"""Odoo with several worker processes and a cron thread over one PostgreSQL (``--workers``, ``--max-cron-threads``),
+driven over XML-RPC as users drive it: two synchronizations of different businesses at once, a synchronization
+beside a bulk invoicing of the same business, and many rounds of two users invoicing overlapping selections.
+Each appointment ends on exactly one invoice line, and a user who loses a race is told so."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+import xmlrpc.client
+
+import pytest
+from conftest import Odoo, expected_rows, start_peer
+
+ROUNDS = int(os.environ.get("CONCURRENCY_ROUNDS", 25))
+HTTP_PORT = int(os.environ.get("CONCURRENCY_HTTP_PORT", 18369))
+CONFLICT = "Another user is invoicing some of these bookings right now"
+LOG = os.path.join(os.environ.get("ARTIFACTS", tempfile.gettempdir()), "odoo-workers.log")
+SETUP = """
+    with api.Environment.manage(), registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        settings = json.loads(%(settings)r)
+        businesses = env["bookings.business"]
+        for connection in settings["peers"]:
+            businesses |= businesses.create({
+                "name": connection["business_id"], "mailbox": connection["business_id"],
+                "tenant_id": connection["tenant_id"], "client_id": connection["client_id"],
+                "client_secret": connection["client_secret"], "authority_url": connection["url"],
+                "graph_url": connection["url"], "sync_days_back": 400, "sync_days_ahead": 400})
+        def user(login, group):
+            return env["res.users"].create({
+                "name": login, "login": login, "password": login, "email": login + "@example.com",
+                "groups_id": [(6, 0, [env.ref("bookings_invoicing." + group).id])]}).id
+        for login in settings["users"]:
+            user(login, "group_bookings_invoicing_user")
+        user(settings["manager"], "group_bookings_invoicing_manager")
+        cr.commit()
+        print(json.dumps(businesses.ids))
+"""
+
+
+class Rpc:
+    """One user's XML-RPC connection to the Odoo server (a proxy per thread: xmlrpc.client is not thread-safe)."""
+
+    def __init__(self, url, database, login):
+        self.url, self.database, self.login = url, database, login
+        self.uid = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common").authenticate(database, login, login, {})
+        assert self.uid, "login %s refused" % login
+
+    def __call__(self, model, method, *args):
+        proxy = xmlrpc.client.ServerProxy(self.url + "/xmlrpc/2/object", allow_none=True)
+        return proxy.execute_kw(self.database, self.uid, self.login, model, method, list(args))
+
+
+def at_once(*calls):
+    """Run the calls in threads released together; each result is its value or its ``xmlrpc.client.Fault``."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        try:
+            results[index] = call()
+        except xmlrpc.client.Fault as fault:
+            results[index] = fault
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    return results
+
+
+@pytest.fixture(scope="module")
+def peers():
+    folder = tempfile.mkdtemp(prefix="bookings-concurrency-")
+    tag = uuid.uuid4().hex[:8]
+    started = [start_peer(folder, port, appointments=appointments, customers=80, services=6, seed="conc",
+                          business="conc-%s-%d@contoso.onmicrosoft.com" % (tag, port), page_size=50)
+               for port, appointments in ((18911, 900), (18912, 300))]  # one CA for both: the same cert folder
+    yield [connection for _process, connection in started]
+    for process, _connection in started:
+        process.terminate()
+        process.wait()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def setup(database, peers):
+    tag = uuid.uuid4().hex[:8]
+    settings = {"peers": peers, "users": ["conc-a-" + tag, "conc-b-" + tag], "manager": "conc-manager-" + tag}
+    odoo = Odoo(database, peers[0]["ca_file"])
+    settings["businesses"] = odoo.run(SETUP % {"settings": json.dumps(settings)})
+    return dict(settings, odoo=odoo)
+
+
+@pytest.fixture(scope="module")
+def server(database, setup):
+    """An Odoo server with two HTTP workers and a cron worker, as in production."""
+    url = "http://127.0.0.1:%d" % HTTP_PORT
+    log = open(LOG, "w")
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "odoo"), "-c", setup["odoo"].env["ODOO_CONF"],
+         "-d", database, "--db-filter", "^%s$" % database, "--workers=2", "--max-cron-threads=1",
+         "--http-port=%d" % HTTP_PORT, "--longpolling-port=%d" % (HTTP_PORT + 3), "--log-level=warn",
+         "--log-handler=odoo.addons.bookings_invoicing.models.bookings_sync_run:INFO"],
+        stdout=log, stderr=subprocess.STDOUT, env=setup["odoo"].env)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "/web/login", timeout=5)
+                break
+            except OSError:
+                assert process.poll() is None and time.time() < deadline, "the Odoo server did not start"
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()
+
+
+def rows_of(setup, business):
+    return setup["odoo"].sql("SELECT count(*), count(DISTINCT (bookings_id, attendee_key)) FROM bookings_appointment"
+                             " WHERE business_id = %s", [business])[0]
+
+
+def assert_each_appointment_on_one_line(setup, business):
+    """Every line of the business's invoices carries exactly one appointment."""
+    wrong = setup["odoo"].sql("""
+        SELECT l.id, (SELECT count(*) FROM bookings_appointment a WHERE a.invoice_line_id = l.id)
+          FROM account_invoice_line l
+         WHERE l.invoice_id IN (SELECT l2.invoice_id FROM account_invoice_line l2
+                                  JOIN bookings_appointment a2 ON a2.invoice_line_id = l2.id
+                                 WHERE a2.business_id = %s)
+           AND (SELECT count(*) FROM bookings_appointment a WHERE a.invoice_line_id = l.id) != 1""", [business])
+    assert wrong == []
+
+
+def test_two_businesses_synchronize_at_once(setup, server, database):
+    manager = Rpc(server, database, setup["manager"])
+    results = at_once(*[lambda b=b: manager("bookings.business", "action_synchronize", [b])
+                        for b in setup["businesses"]])
+    assert not [r for r in results if isinstance(r, xmlrpc.client.Fault)], results
+    for business, connection in zip(setup["businesses"], setup["peers"]):
+        rows, distinct = rows_of(setup, business)
+        assert rows == distinct == expected_rows(connection)
+    businesses = tuple(setup["businesses"])
+    partners = setup["odoo"].sql("""
+        SELECT p.name, lower(p.email) FROM res_partner p JOIN bookings_customer c ON c.partner_id = p.id
+         WHERE c.business_id IN %s GROUP BY p.name, lower(p.email) HAVING count(DISTINCT p.id) > 1""", [businesses])
+    assert partners == [], "two partners made for one customer"
+    products = setup["odoo"].sql("""
+        SELECT t.name FROM product_template t JOIN product_product p ON p.product_tmpl_id = t.id
+          JOIN bookings_service s ON s.product_id = p.id
+         WHERE s.business_id IN %s GROUP BY t.name HAVING count(DISTINCT t.id) > 1""", [businesses])
+    assert products == [], "two products made for one service name"
+    shared = setup["odoo"].sql("""
+        SELECT count(DISTINCT c.partner_id) FROM bookings_customer c JOIN bookings_customer d
+            ON d.partner_id = c.partner_id AND d.business_id != c.business_id WHERE c.business_id IN %s""",
+                               [businesses])[0][0]
+    assert shared > 0, "the two businesses share customers: the case where duplicates could appear"
+    runs = setup["odoo"].sql("SELECT business_id, state FROM bookings_sync_run WHERE business_id IN %s",
+                             [tuple(setup["businesses"])])
+    assert sorted(b for b, _state in runs) == sorted(setup["businesses"]), "one run each"
+    assert all(state in ("done", "partial") for _b, state in runs), runs  # partial: customers without e-mail
+
+
+def test_a_synchronization_beside_a_bulk_invoicing(setup, server, database):
+    business, connection = setup["businesses"][1], setup["peers"][1]
+    user = Rpc(server, database, setup["users"][0])
+    manager = Rpc(server, database, setup["manager"])
+    ready = user("bookings.appointment", "search", [("business_id", "=", business),
+                                                    ("invoice_status", "=", "to_invoice"),
+                                                    ("is_completed", "=", True)])
+    assert len(ready) > 50
+    # Bookings changes under the synchronization: prices of some invoiced-to-be rows, a few cancellations
+    appointments = {row["bookings_id"] for row in user("bookings.appointment", "read", ready[:30], ["bookings_id"])}
+    control = "%s/_peer/businesses/%s/appointments/" % (connection["url"], connection["business_id"])
+    for index, appointment in enumerate(sorted(appointments)):
+        method, body = ("DELETE", None) if index % 3 == 0 else ("PATCH", json.dumps({"price": 99.0}).encode())
+        request = urllib.request.Request(control + appointment, data=body, method=method,
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, context=_trust(connection), timeout=30).close()
+
+    invoiced, synchronized = at_once(lambda: user("bookings.appointment", "action_create_invoices", ready),
+                                     lambda: manager("bookings.business", "action_synchronize", [business]))
+    retry = isinstance(invoiced, xmlrpc.client.Fault)
+    if retry:  # the synchronization held a row: the user is told, and tries again
+        assert CONFLICT in invoiced.faultString, invoiced.faultString
+        user("bookings.appointment", "action_create_invoices", ready)
+    assert not isinstance(synchronized, xmlrpc.client.Fault), synchronized
+    last_run = manager("bookings.sync.run", "search_read", [("business_id", "=", business)], ["state", "message"],
+                       0, 1, "id desc")[0]
+    assert last_run["state"] in ("done", "partial"), last_run  # partial: customers without e-mail
+    assert_each_appointment_on_one_line(setup, business)
+    rows = user("bookings.appointment", "read", ready, ["invoice_status", "state", "needs_review", "amount",
+                                                         "invoice_line_id"])
+    lines = {line["id"]: line for line in user("account.invoice.line", "read",
+                                               [r["invoice_line_id"][0] for r in rows if r["invoice_line_id"]],
+                                               ["price_subtotal"])}
+    for row in rows:
+        if row["invoice_line_id"]:
+            # invoiced before or after the synchronization: either the line bills the current amount, or the row
+            # was changed or cancelled afterwards and is raised for review
+            line = lines[row["invoice_line_id"][0]]
+            assert row["needs_review"] or abs(line["price_subtotal"] - row["amount"]) < 0.005, row
+        else:
+            assert row["state"] == "cancelled" or row["invoice_status"] != "to_invoice", row
+    assert rows_of(setup, business)[0] == rows_of(setup, business)[1]
+    with open(LOG) as log:
+        retried = log.read().count("met a concurrent change")
+    print("concurrency: synchronization beside invoicing: %d page(s) retried after a conflict, invoicing %s"
+          % (retried, "retried once" if retry else "went through"))
+
+
+def test_two_users_invoicing_overlapping_selections(setup, server, database):
+    business = setup["businesses"][0]
+    first, second = (Rpc(server, database, login) for login in setup["users"])
+    outcomes = {"both invoiced": 0, "one told to retry": 0}
+    for _round in range(ROUNDS):
+        ready = first("bookings.appointment", "search", [("business_id", "=", business),
+                                                         ("invoice_status", "=", "to_invoice"),
+                                                         ("is_completed", "=", True)], 0, 10)
+        assert len(ready) == 10, "the business ran out of bookings to invoice"
+        results = at_once(lambda: first("bookings.appointment", "action_create_invoices", ready[:7]),
+                          lambda: second("bookings.appointment", "action_create_invoices", ready[3:]))
+        succeeded = [not isinstance(result, xmlrpc.client.Fault) for result in results]
+        for result in results:
+            if isinstance(result, xmlrpc.client.Fault):
+                assert CONFLICT in result.faultString, result.faultString
+        assert any(succeeded), "one of the two always gets through"
+        outcomes["both invoiced" if all(succeeded) else "one told to retry"] += 1
+        rows = first("bookings.appointment", "read", ready, ["invoice_line_id"])
+        expected = (set(ready[:7]) if succeeded[0] else set()) | (set(ready[3:]) if succeeded[1] else set())
+        assert {row["id"] for row in rows if row["invoice_line_id"]} == expected, \
+            "exactly the rows of the successful calls are invoiced"
+    assert_each_appointment_on_one_line(setup, business)
+    print("concurrency: %d rounds: %s" % (ROUNDS, outcomes))
+
+
+def _trust(connection):
+    import ssl
+
+    return ssl.create_default_context(cafile=connection["ca_file"])
