@@ -1,5 +1,5 @@
 # The two commands: `make demo` runs the product, `make test` runs every test. Both set up what they need.
-.PHONY: setup demo test bench
+.PHONY: setup demo test bench screenshots
 
 setup:
 	bash scripts/setup.sh
@@ -14,3 +14,8 @@ test:
 bench: setup
 	.venv/bin/python bench/client_memory.py
 	.venv/bin/python bench/odoo_bench.py
+
+# The README's screenshots: copies of the browser suite's, after `make test`.
+screenshots:
+	cp artifacts/browser/*-three-selected.png docs/uninvoiced-bookings.png
+	cp artifacts/browser/*-draft-invoice.png docs/draft-invoice.png

@@ -7,8 +7,12 @@ source "$(dirname "$0")/env.sh"
 
 log() { printf '[setup] %s\n' "$*"; }
 
+BROWSER=0
+[ "${1:-}" = "--browser" ] && BROWSER=1
+
 # --- Debian packages -------------------------------------------------------------------------------------------
-DEBIAN_PACKAGES=(postgresql libldap2-dev libsasl2-dev libpq-dev node-less openssl make)
+DEBIAN_PACKAGES=(postgresql libldap2-dev libsasl2-dev libpq-dev node-less openssl make git)
+((BROWSER)) && DEBIAN_PACKAGES+=(chromium chromium-driver fonts-dejavu-core)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -67,6 +71,14 @@ if ! stamp_ok addon "$ROOT/requirements/addon.txt" "$ROOT/requirements/dev.txt" 
     pip_install -r "$ROOT/requirements/addon.txt" -r "$ROOT/requirements/dev.txt"
     pip_install --no-deps -e "$ROOT/tools"
     stamp_set addon "$ROOT/requirements/addon.txt" "$ROOT/requirements/dev.txt" "$ROOT/tools/setup.py"
+fi
+
+if ((BROWSER)) && ! stamp_ok browser "$ROOT/requirements/browser.txt"; then
+    log "creating the browser suite's virtual environment in $BROWSER_VENV"
+    [ -x "$BROWSER_VENV/bin/python" ] || "$PYTHON311" -m venv "$BROWSER_VENV"
+    "$BROWSER_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/browser.txt" \
+        2> >(grep -v 'is ignored: it is neither' >&2)
+    stamp_set browser "$ROOT/requirements/browser.txt"
 fi
 
 # --- Odoo launcher and configuration -------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Every test suite, after the set-up: the plain-Python suite (Graph client, peer, rules) with pytest, the add-on's
 # Odoo tests on a freshly created database, then the integration suite (real Odoo processes killed mid-work) on
-# that database. Exits non-zero when any test fails or errors; the last line is "N passed, N failed" over all.
+# that database, then the browser suite (headless Chromium against an Odoo server and the local Bookings peer it
+# starts itself). Exits non-zero when any test fails or errors; the last line is "N passed, N failed" over all.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
-bash "$ROOT/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+bash "$ROOT/scripts/setup.sh" --browser || { echo "0 passed, 1 failed"; exit 1; }
 
 ARTIFACTS=${ARTIFACTS:-$ROOT/artifacts}
 mkdir -p "$ARTIFACTS"
@@ -58,9 +59,16 @@ passed=$((passed + p)); failed=$((failed + f))
 
 # --- integration: real Odoo processes on the same database (crashes) ----------------------------------------------
 echo "== integration tests (pytest, Odoo processes on $DB)"
-BOOKINGS_TEST_DB=$DB "$VENV/bin/python" -m pytest "$ROOT/tests_integration" -q -p no:cacheprovider \
+BOOKINGS_TEST_DB=$DB ARTIFACTS=$ARTIFACTS "$VENV/bin/python" -m pytest "$ROOT/tests_integration" -q -p no:cacheprovider \
     --junitxml="$ARTIFACTS/integration.xml"
 read -r p f < <(junit_counts "$ARTIFACTS/integration.xml") || { p=0; f=1; }
+passed=$((passed + p)); failed=$((failed + f))
+
+# --- browser: the accountant's day in headless Chromium --------------------------------------------------------------
+echo "== browser tests (Selenium and Chromium, screenshots in $ARTIFACTS/browser)"
+(cd "$ROOT/tests_browser" && ARTIFACTS=$ARTIFACTS "$BROWSER_VENV/bin/python" -m pytest -q -p no:cacheprovider \
+    --junitxml="$ARTIFACTS/browser.xml")
+read -r p f < <(junit_counts "$ARTIFACTS/browser.xml") || { p=0; f=1; }
 passed=$((passed + p)); failed=$((failed + f))
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,170 @@
+"""Fixtures of the browser suite: the local Bookings peer, a database with the add-on's demo data (English and
+French), an Odoo server on 127.0.0.1 and a headless Debian Chromium driven by Selenium. Everything listens on the
+loopback interface and stops when the session ends; screenshots go to ``$ARTIFACTS/browser``."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+import xmlrpc.client
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.environ.get("VENV", os.path.join(ROOT, ".venv"))
+ODOO_CONF = os.environ.get("ODOO_CONF", os.path.join(ROOT, "var", "odoo.conf"))
+ARTIFACTS = os.path.join(os.environ.get("ARTIFACTS", os.path.join(ROOT, "artifacts")), "browser")
+PEER_PORT = int(os.environ.get("BROWSER_PEER_PORT", 18443))
+HTTP_PORT = int(os.environ.get("BROWSER_HTTP_PORT", 18269))
+LONGPOLLING_PORT = int(os.environ.get("BROWSER_LONGPOLLING_PORT", 18272))
+ADMIN = ("admin", "admin")
+
+SYNCHRONIZE = """
+# French beside English, as in a company with French-speaking staff: each user picks a language
+env["base.language.install"].create({"lang": "fr_FR"}).lang_install()
+business = env.ref("bookings_invoicing.demo_business")
+business.write({"authority_url": %(url)r, "graph_url": %(url)r})
+business._synchronize()
+env.cr.commit()
+"""
+
+
+def wait_for(predicate, what, timeout=120, process=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process is not None and process.poll() is not None:
+            pytest.fail("%s: the process ended with code %s" % (what, process.returncode))
+        if predicate():
+            return
+        time.sleep(0.3)
+    pytest.fail("%s: not ready after %d s" % (what, timeout))
+
+
+@pytest.fixture(scope="session")
+def folder():
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    os.makedirs(ARTIFACTS)
+    path = tempfile.mkdtemp(prefix="bookings-browser-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def peer(folder):
+    connection_file = os.path.join(folder, "connection.json")
+    process = subprocess.Popen(
+        [os.path.join(VENV, "bin", "bookings-peer"), "--port", str(PEER_PORT), "--seed", "demo",
+         "--cert-dir", folder, "--connection-file", connection_file],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: os.path.exists(connection_file) and os.path.getsize(connection_file), "the Bookings peer",
+                 process=process)
+        with open(connection_file) as handle:
+            yield json.load(handle)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def odoo_environment(peer):
+    """Odoo trusts the peer's certificate authority as it would any host's; Debian's lessc needs NODE_PATH."""
+    return dict(os.environ, REQUESTS_CA_BUNDLE=peer["ca_file"],
+                NODE_PATH=os.environ.get("NODE_PATH", "/usr/share/nodejs"))
+
+
+def odoo_command(database, *args, command=()):
+    return [os.path.join(VENV, "bin", "odoo")] + list(command) + ["-c", ODOO_CONF, "-d", database, "--http-port", str(HTTP_PORT),
+            "--longpolling-port", str(LONGPOLLING_PORT)] + list(args)
+
+
+@pytest.fixture(scope="session")
+def database(peer, folder):
+    """A database with the demo data in English and French, its demo business synchronized with the peer."""
+    name = "bookings_browser_%d" % os.getpid()
+    environment = odoo_environment(peer)
+    try:
+        with open(os.path.join(ARTIFACTS, "odoo-install.log"), "w") as log:
+            subprocess.run(odoo_command(name, "-i", "l10n_generic_coa,bookings_invoicing", "--stop-after-init",
+                                        "--log-level=warn"),
+                           stdout=log, stderr=subprocess.STDOUT, env=environment, check=True, timeout=900)
+            subprocess.run(odoo_command(name, "--no-http", "--log-level=warn", command=["shell"]), stdout=log,
+                           stderr=subprocess.STDOUT, env=environment, check=True, timeout=600,
+                           input=SYNCHRONIZE % {"url": peer["url"]}, universal_newlines=True)
+        yield name
+    finally:
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-p", os.environ.get("PGPORT", "5432"),
+                        "-U", os.environ.get("DB_USER", "odoo"), "--if-exists", name],
+                       env=dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo")), check=False)
+
+
+@pytest.fixture(scope="session")
+def server(database, peer):
+    url = "http://127.0.0.1:%d" % HTTP_PORT
+    log_path = os.path.join(ARTIFACTS, "odoo.log")
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(odoo_command(database, "--db-filter", "^%s$" % database, "--workers=0"),
+                                   stdout=log, stderr=subprocess.STDOUT, env=odoo_environment(peer))
+
+        def ready():
+            # Odoo 11's threaded server imports the add-ons for the first request while it loads the registry:
+            # a request during that load can break the registry, so none is sent before the load has ended
+            with open(log_path) as lines:
+                if "odoo.modules.loading: Modules loaded." not in lines.read():
+                    return False
+            try:
+                return urllib.request.urlopen(url + "/web/login", timeout=5).status == 200
+            except OSError:
+                return False
+
+        try:
+            wait_for(ready, "the Odoo server", process=process)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+class Rpc:
+    """XML-RPC as one user: what the test compares the screens with."""
+
+    def __init__(self, url, database, login, password):
+        common = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common")
+        self.uid = common.authenticate(database, login, password, {})
+        assert self.uid, "login %s refused" % login
+        self.models = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/object", allow_none=True)
+        self.database, self.password = database, password
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.models.execute_kw(self.database, self.uid, self.password, model, method, list(args), kwargs)
+
+
+@pytest.fixture(scope="session")
+def rpc(server, database):
+    return lambda login=ADMIN[0], password=ADMIN[1]: Rpc(server, database, login, password)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,900",
+                     "--lang=en-US", "--disable-gpu"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")),
+                              options=options)
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A screenshot of the screen as it was when a test failed, beside the others."""
+    report = (yield).get_result()
+    driver = item.funcargs.get("browser")
+    if report.when == "call" and report.failed and driver is not None:
+        driver.save_screenshot(os.path.join(ARTIFACTS, "failed-%s.png" % item.name))

@@ -1,0 +1,206 @@
+"""The accountant's day in a real browser: a Bookings user (not an administrator) invoices three bookings of one
+customer from the Uninvoiced Bookings list; a Bookings manager tests the connection and synchronizes; a French
+user gets French screens. Each screen is compared with what the server holds, read over XML-RPC."""
+import datetime
+import os
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from conftest import ARTIFACTS
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+UNINVOICED = [("invoice_status", "=", "to_invoice"), ("is_completed", "=", True)]  # the action + "Ready" filter
+
+
+class Screen:
+    """The web client as a user sees it: menus by their XML ids, elements by CSS, a screenshot per step."""
+
+    steps = 0  # screenshots are numbered across the session, in the order of the scenario
+
+    def __init__(self, driver, url):
+        self.driver, self.url = driver, url
+
+    def wait(self, condition, timeout=30):
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+            condition)
+
+    def find(self, css, timeout=30):
+        return self.wait(expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)), timeout)
+
+    def click(self, css, timeout=30):
+        self.wait(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, css)), timeout).click()
+
+    def press(self, label, scope="//div[contains(@class, 'o_form_view')]"):
+        """Click the button that reads ``label``."""
+        xpath = "%s//button[normalize-space() = '%s']" % (scope, label)
+        self.wait(expected_conditions.element_to_be_clickable((By.XPATH, xpath))).click()
+
+    def all(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def texts(self, css):
+        return [element.text.strip() for element in self.all(css)]
+
+    def wait_idle(self):
+        """Until the web client has no RPC in flight (its "Loading" indicator is gone)."""
+        self.wait(lambda driver: not driver.find_elements(By.CSS_SELECTOR, ".o_loading:not([style*='none'])"))
+
+    def shot(self, name):
+        Screen.steps += 1
+        path = os.path.join(ARTIFACTS, "%02d-%s.png" % (Screen.steps, name))
+        self.driver.save_screenshot(path)
+        return path
+
+    def log_in(self, login, password, time_zone):
+        self.driver.get(self.url + "/web/session/logout")
+        self.driver.get(self.url + "/web/login")
+        # the web client shows datetimes in the browser's zone: the browser runs in the user's zone, as at the office
+        self.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": time_zone})
+        self.find("input[name=login]").send_keys(login)
+        self.find("input[name=password]").send_keys(password + Keys.ENTER)
+        self.find(".o_main_content")
+        self.wait_idle()
+
+    def menu(self, *xml_ids):
+        for xml_id in xml_ids:
+            self.click("a[data-menu-xmlid='bookings_invoicing.%s']" % xml_id)
+        self.wait_idle()
+
+    def breadcrumb(self):
+        return self.find(".o_control_panel .breadcrumb li.active").text.strip()
+
+    def list_rows(self):
+        return self.all(".o_list_view tbody tr.o_data_row")
+
+    def column(self, label):
+        """The texts of one column of the list, by its header."""
+        index = self.texts(".o_list_view thead th").index(label)
+        return [row.find_elements(By.TAG_NAME, "td")[index].text.strip() for row in self.list_rows()]
+
+
+def local(utc_string, zone, pattern):
+    moment = datetime.datetime.strptime(utc_string, "%Y-%m-%d %H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(ZoneInfo(zone)).strftime(pattern)
+
+
+def money(text):
+    """A monetary amount as the web client shows it ("$ 1,234.50" or "1 234,50 €")."""
+    digits = "".join(c for c in text if c.isdigit() or c in ",.")
+    return Decimal(digits.replace(",", ""))
+
+
+def customer_with_three_rows(rpc):
+    """A customer with at least three bookings ready to invoice, whose name no other partner's name contains."""
+    groups = rpc("bookings.appointment", "read_group", UNINVOICED, ["partner_id"], ["partner_id"])
+    names = [group["partner_id"][1] for group in groups if group["partner_id"]]
+    for group in sorted(groups, key=lambda g: -g["partner_id_count"]):
+        name = group["partner_id"] and group["partner_id"][1]
+        if name and group["partner_id_count"] >= 3 and sum(name.lower() in other.lower() for other in names) == 1:
+            return group["partner_id"][0], name
+    raise AssertionError("the demo data has no customer with three bookings to invoice")
+
+
+def test_a_bookings_user_invoices_three_bookings_of_one_customer(server, browser, rpc):
+    bea = rpc("bookings", "bookings")
+    user = bea("res.users", "read", [bea.uid], ["tz", "groups_id"])[0]
+    assert not bea("res.users", "has_group", "base.group_system"), "the accountant must not be an administrator"
+    screen = Screen(browser, server)
+    screen.log_in("bookings", "bookings", user["tz"])
+    screen.shot("home")
+
+    screen.menu("bookings_menu_root", "bookings_appointment_menu_uninvoiced")
+    assert screen.breadcrumb() == "Uninvoiced Bookings"
+    expected = bea("bookings.appointment", "search_read", UNINVOICED, ["start"], limit=80)
+    assert len(screen.list_rows()) == len(expected) > 0
+    assert screen.column("Start") == [local(row["start"], user["tz"], "%m/%d/%Y %H:%M:%S") for row in expected], \
+        "the list shows the start of each booking in the user's time zone"
+    screen.shot("uninvoiced-bookings")
+
+    partner_id, name = customer_with_three_rows(bea)
+    expected = bea("bookings.appointment", "search_read", UNINVOICED + [("partner_id", "=", partner_id)],
+                   ["start", "amount", "invoice_id"])
+    box = screen.find(".o_searchview_input")
+    box.send_keys(name)
+    screen.find(".o_searchview_autocomplete li.o-selection-focus")
+    box.send_keys(Keys.ENTER)
+    screen.wait(lambda driver: len(screen.list_rows()) == len(expected))
+    assert set(screen.column("Customer")) == {name}
+
+    for checkbox in screen.all("tbody tr.o_data_row td.o_list_record_selector input")[:3]:
+        checkbox.click()
+    chosen = expected[:3]
+    screen.shot("three-selected")
+
+    actions = [b for b in screen.all(".o_cp_sidebar .o_dropdown_toggler_btn") if b.text.strip() == "Action"]
+    assert actions, "the Action menu appears once rows are selected"
+    actions[0].click()
+    browser.find_element(By.LINK_TEXT, "Create draft invoices").click()
+    screen.find(".o_form_view .o_statusbar_status")
+    screen.wait_idle()
+
+    invoices = bea("bookings.appointment", "read", [row["id"] for row in chosen], ["invoice_id"])
+    invoice_ids = {row["invoice_id"][0] for row in invoices if row["invoice_id"]}
+    assert len(invoice_ids) == 1 and all(row["invoice_id"] for row in invoices), "one invoice for the three rows"
+    invoice = bea("account.invoice", "read", list(invoice_ids),
+                  ["state", "partner_id", "amount_untaxed", "amount_total", "invoice_line_ids"])[0]
+    assert "id=%d" % invoice["id"] in browser.current_url and "model=account.invoice" in browser.current_url
+    assert (invoice["state"], invoice["partner_id"][0]) == ("draft", partner_id)
+    assert screen.find(".o_statusbar_status .btn-primary").text.strip() == "Draft"
+    lines = screen.all(".o_form_view .o_field_one2many[name=invoice_line_ids] tbody tr.o_data_row")
+    assert len(lines) == len(invoice["invoice_line_ids"]) == 3
+    assert Decimal(str(invoice["amount_untaxed"])) == sum(Decimal(str(row["amount"])) for row in chosen)
+    assert money(screen.find(".o_form_view [name=amount_total]").text) == Decimal(str(invoice["amount_total"]))
+    assert money(screen.find(".o_form_view [name=amount_untaxed]").text) == Decimal(str(invoice["amount_untaxed"]))
+    screen.shot("draft-invoice")
+
+
+def test_a_bookings_manager_tests_the_connection_and_synchronizes(server, browser, rpc):
+    max_ = rpc("bookings-manager", "bookings-manager")
+    business = max_("bookings.business", "search_read", [], ["name"])[0]
+    screen = Screen(browser, server)
+    screen.log_in("bookings-manager", "bookings-manager", "America/Chicago")
+    screen.menu("bookings_menu_root", "bookings_business_menu")
+    rows = [row for row in screen.list_rows() if business["name"] in row.text]
+    rows[0].click()
+    screen.press("Test connection")
+    message = screen.find(".modal .modal-body").text
+    assert "Connection works" in message and "Contoso Salon & Spa" in message
+    screen.shot("test-connection")
+    screen.click(".modal .modal-footer .btn-primary")
+    screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
+
+    screen.press("Synchronize now")
+    screen.find(".modal .o_form_view [name=appointments_created]")
+    screen.wait_idle()
+    run = max_("bookings.sync.run", "search_read", [("business_id", "=", business["id"])],
+               ["summary", "state", "appointments_created", "appointments_updated", "appointments_cancelled"],
+               limit=1, order="id desc")[0]
+    modal = screen.find(".modal")
+    assert run["summary"] in modal.text
+    for field in ("appointments_created", "appointments_updated", "appointments_cancelled"):
+        assert modal.find_element(By.CSS_SELECTOR, "[name=%s]" % field).text.strip() == str(run[field])
+    screen.shot("synchronized")
+    screen.press("Close", scope="//div[contains(@class, 'modal')]")
+    screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
+
+
+def test_a_french_user_gets_french_screens(server, browser, rpc):
+    admin = rpc()
+    bea = rpc("bookings", "bookings")
+    admin("res.users", "write", [bea.uid], {"lang": "fr_FR"})
+    screen = Screen(browser, server)
+    try:
+        screen.log_in("bookings", "bookings", "Europe/Paris")
+        screen.menu("bookings_menu_root", "bookings_appointment_menu_uninvoiced")
+        assert screen.breadcrumb() == "Réservations non facturées"
+        headers = screen.texts(".o_list_view thead th")
+        assert {"Début", "Client", "Prestation", "Montant à facturer"} <= set(headers), headers
+        facets = screen.texts(".o_searchview_facet .o_facet_values")
+        assert facets == ["Prête à facturer"], facets
+        screen.shot("french-uninvoiced-bookings")
+    finally:
+        admin("res.users", "write", [bea.uid], {"lang": "en_US"})
