@@ -191,9 +191,9 @@ def test_a_token_endpoint_failing_once_is_retried(client, peer):
 def test_a_token_endpoint_that_keeps_failing(peer):
     client = BookingsClient(settings_for(peer, max_attempts=2))
     peer.inject(path="/oauth2/v2.0/token", status=500, times=None)
-    with pytest.raises(errors.ServiceFailure) as raised:
+    with pytest.raises(errors.SignInFailure) as raised:
         client.get_business(BUSINESS)
-    assert "HTTP 500" in raised.value.message
+    assert raised.value.message.startswith("Microsoft Entra ID failed with HTTP 500")
 
 
 def test_a_token_endpoint_refusing_the_request(client, peer):

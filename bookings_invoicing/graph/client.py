@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Callable, Iterator, List, Tuple
 from urllib.parse import quote, urlsplit
 
@@ -109,9 +109,10 @@ _applications_lock = threading.Lock()
 
 
 def _application(settings):
-    """The process-wide msal application and session of a configuration (created on first use)."""
+    """The process-wide msal application and session of a configuration (created on first use, and again when any
+    setting changes: the secret, timeouts, retries)."""
     key = (settings.authority, settings.client_id, settings.graph_url)
-    fingerprint = hashlib.sha256(settings.client_secret.encode("utf-8")).hexdigest()
+    fingerprint = hashlib.sha256(repr(astuple(settings)).encode("utf-8")).hexdigest()
     with _applications_lock:
         cached = _applications.get(key)
         if cached and cached[0] == fingerprint:
@@ -196,8 +197,8 @@ class BookingsClient:
         except requests.RequestException as error:
             raise _connection_error(self.settings.authority, error)
         except msal.exceptions.MsalServiceError as error:  # the token endpoint kept failing (5xx)
-            raise errors.ServiceFailure(status=_http_status(error), url=self.settings.authority,
-                                        detail=_first_line(error))
+            raise errors.SignInFailure(status=_http_status(error), url=self.settings.authority,
+                                       detail=_first_line(error))
         except ValueError as error:  # no readable answer from the token endpoint
             raise errors.AuthenticationError(error="invalid_response", description=_first_line(error))
         if "access_token" in result:

@@ -76,6 +76,12 @@ class ServiceFailure(GraphError):
     template = _("Microsoft Graph failed with HTTP %(status)s on %(url)s after retrying: %(detail)s")
 
 
+class SignInFailure(ServiceFailure):
+    """The token endpoint kept failing (5xx): the sign-in, not Graph, is out of service."""
+
+    template = _("Microsoft Entra ID failed with HTTP %(status)s on %(url)s after retrying: %(detail)s")
+
+
 class ProtocolError(GraphError):
     """The answer is not what the Graph protocol promises (not JSON, wrong shape, a paging loop)."""
 
