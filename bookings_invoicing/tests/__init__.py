@@ -2,3 +2,4 @@ from . import test_business
 from . import test_sync
 from . import test_invoicing
 from . import test_access
+from . import test_faults
