@@ -89,10 +89,15 @@ class BookingsAppointment(models.Model):
     ]
 
     def init(self):
-        # The Uninvoiced Bookings list: rows that may be invoiced, newest first, ended before now.
+        # The Uninvoiced Bookings list, over the rows that may be invoiced: its first page, newest first, and its
+        # count, read from the index alone (status, end for "completed", company for the record rule).
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS bookings_appointment_uninvoiced_idx
                 ON bookings_appointment (start DESC, id DESC)
+             WHERE invoice_status IN ('to_invoice', 'no_customer')""")
+        self.env.cr.execute("""
+            CREATE INDEX IF NOT EXISTS bookings_appointment_uninvoiced_count_idx
+                ON bookings_appointment (invoice_status, "end", company_id)
              WHERE invoice_status IN ('to_invoice', 'no_customer')""")
 
     # --- computed fields ------------------------------------------------------------------------------------
