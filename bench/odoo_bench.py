@@ -348,7 +348,8 @@ def change_peer(connection, percent):
     token = session.post("%s/%s/oauth2/v2.0/token" % (connection["url"], connection["tenant_id"]), verify=verify,
                          data={"grant_type": "client_credentials", "client_id": connection["client_id"],
                                "client_secret": connection["client_secret"], "scope": "x"}, timeout=30).json()
-    ids, url = [], "%s/v1.0/solutions/bookingBusinesses/%s/appointments" % (connection["url"], connection["business_id"])
+    ids = []
+    url = "%s/v1.0/solutions/bookingBusinesses/%s/appointments" % (connection["url"], connection["business_id"])
     while url:
         page = session.get(url, headers={"Authorization": "Bearer " + token["access_token"]}, verify=verify,
                            timeout=60).json()

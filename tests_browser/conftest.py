@@ -77,8 +77,9 @@ def odoo_environment(peer):
 
 
 def odoo_command(database, *args, command=()):
-    return [os.path.join(VENV, "bin", "odoo")] + list(command) + ["-c", ODOO_CONF, "-d", database, "--http-port", str(HTTP_PORT),
-            "--longpolling-port", str(LONGPOLLING_PORT)] + list(args)
+    return [os.path.join(VENV, "bin", "odoo")] + list(command) + [
+        "-c", ODOO_CONF, "-d", database, "--http-port", str(HTTP_PORT), "--longpolling-port", str(LONGPOLLING_PORT)
+    ] + list(args)
 
 
 @pytest.fixture(scope="session")

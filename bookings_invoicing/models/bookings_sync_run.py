@@ -32,8 +32,8 @@ MAX_ATTEMPTS = 5
 
 #: The appointment fields the synchronization owns, as stored in the database.
 SYNCED_FIELDS = ("bookings_customer_id", "partner_id", "customer_name", "customer_email", "customer_tz",
-                 "service_id", "service_name", "start", "end", "duration", "price", "price_type", "currency_id", "staff", "notes",
-                 "bookings_updated", "state")
+                 "service_id", "service_name", "start", "end", "duration", "price", "price_type", "currency_id",
+                 "staff", "notes", "bookings_updated", "state")
 #: The stored columns each synchronization compares with Bookings.
 SERVICE_COLUMNS = ("name", "default_price", "price_type", "default_duration", "product_id")
 CUSTOMER_COLUMNS = ("name", "email", "phone", "partner_id", "review_reason")
@@ -165,11 +165,12 @@ class BookingsSyncRun(models.Model):
 
     def _memory(self):
         """What the run keeps in memory besides the database, as a copy to go back to."""
+        partners = getattr(self, "_partner_index", {})
         return {
             "_counts": dict(self._counts), "_problems": list(self._problems),
             "_customer_index": dict(getattr(self, "_customer_index", {})),
             "_taken": dict(getattr(self, "_taken", {})),
-            "_partner_index": defaultdict(list, {k: list(v) for k, v in getattr(self, "_partner_index", {}).items()}),
+            "_partner_index": defaultdict(list, {email: list(found) for email, found in partners.items()}),
         }
 
     def _restore(self, saved):

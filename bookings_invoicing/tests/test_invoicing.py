@@ -118,7 +118,8 @@ class TestInvoicing(BookingsCase):
         exempt = self.env["account.tax"].create({
             "name": "Export 0%", "amount": 0.0, "amount_type": "percent", "type_tax_use": "sale"})
         income = self.env["account.account"].create({
-            "name": "Export sales", "code": "BK400", "user_type_id": self.env.ref("account.data_account_type_revenue").id})
+            "name": "Export sales", "code": "BK400",
+            "user_type_id": self.env.ref("account.data_account_type_revenue").id})
         position = self.env["account.fiscal.position"].create({
             "name": "Export", "tax_ids": [(0, 0, {"tax_src_id": self.tax.id, "tax_dest_id": exempt.id})],
             "account_ids": [(0, 0, {"account_src_id": self._income_account().id, "account_dest_id": income.id})],
@@ -195,7 +196,8 @@ class TestInvoicing(BookingsCase):
         again.unlink()
         self.assertFalse(row.invoice_line_id)
         self.assertEqual(row.invoice_status, "to_invoice")
-        self.assertIn(row, self.env["bookings.appointment"].search(self.env["bookings.appointment"]._uninvoiced_domain()))
+        Appointment = self.env["bookings.appointment"]
+        self.assertIn(row, Appointment.search(Appointment._uninvoiced_domain()))
 
     def test_rows_that_cannot_be_invoiced_are_skipped_with_the_reason(self):
         done = self.add_appointment(self.cut, [self.ann], hours_ago(5))
