@@ -50,6 +50,7 @@ class Screen:
         self.wait(lambda driver: not driver.find_elements(By.CSS_SELECTOR, ".o_loading:not([style*='none'])"))
 
     def shot(self, name):
+        self.wait_idle()
         Screen.steps += 1
         path = os.path.join(ARTIFACTS, "%02d-%s.png" % (Screen.steps, name))
         self.driver.save_screenshot(path)
