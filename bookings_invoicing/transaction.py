@@ -1,10 +1,11 @@
-"""Transaction helpers for long work that commits as it goes (the synchronization and its cron).
+"""Transaction helpers for long work that commits as it goes (the synchronization and its cron), and the
+PostgreSQL advisory locks that keep such work apart.
 
 Under Odoo's test runner everything happens in one transaction that is rolled back at the end: there a savepoint
 stands in for each commit, so the same code runs in both worlds.
 """
-import zlib
 import threading
+import zlib
 from contextlib import contextmanager
 
 

@@ -12,7 +12,6 @@ from ..transaction import advisory_lock, lock_key, unit_of_work
 _logger = logging.getLogger(__name__)
 
 MAILBOX_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-#: First key of the PostgreSQL advisory locks that keep two synchronizations of one business apart.
 
 
 class BookingsBusiness(models.Model):
