@@ -289,26 +289,17 @@ class BookingsClient:
         body = self.get_json(self._business_url(business_id), business_id=business_id, what="the business")
         return parse_business(body)
 
+    def _collection_pages(self, business_id, collection, parse, what):
+        return self.pages(self._business_url(business_id, collection), parse, business_id=business_id, what=what)
+
     def service_pages(self, business_id):
-        return self.pages(
-            self._business_url(business_id, "services"), parse_service, business_id=business_id, what="services"
-        )
+        return self._collection_pages(business_id, "services", parse_service, "services")
 
     def customer_pages(self, business_id):
-        return self.pages(
-            self._business_url(business_id, "customers"),
-            parse_customer,
-            business_id=business_id,
-            what="customers",
-        )
+        return self._collection_pages(business_id, "customers", parse_customer, "customers")
 
     def staff_pages(self, business_id):
-        return self.pages(
-            self._business_url(business_id, "staffMembers"),
-            parse_staff_member,
-            business_id=business_id,
-            what="staff members",
-        )
+        return self._collection_pages(business_id, "staffMembers", parse_staff_member, "staff members")
 
     def appointment_pages(self, business_id, start, end):
         """The appointments that overlap ``[start, end)`` (aware datetimes), read through ``calendarView``."""
