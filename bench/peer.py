@@ -1,4 +1,4 @@
-"""Start the local Bookings peer in a process of its own, for the benchmarks."""
+"""Start the local Bookings peer in a process of its own (the benchmarks, the integration and browser suites)."""
 import json
 import os
 import subprocess
@@ -7,11 +7,12 @@ import time
 
 
 def start_peer(folder, port, appointments, customers=500, services=8, seed="bench",
-               business="bench@contoso.onmicrosoft.com", page_size=100):
-    """``(process, connection settings)``: a peer serving a seeded business; terminate the process when done."""
+               business="bench@contoso.onmicrosoft.com", page_size=100, executable=None):
+    """``(process, connection settings)``: a peer serving a seeded business; terminate the process when done.
+    ``executable`` is the ``bookings-peer`` command, by default the one beside the running Python."""
     connection = os.path.join(folder, "connection-%s.json" % port)
     process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "bookings-peer"), "--port", str(port),
+        [executable or os.path.join(os.path.dirname(sys.executable), "bookings-peer"), "--port", str(port),
          "--appointments", str(appointments), "--customers", str(customers), "--services", str(services),
          "--seed", seed, "--business", business, "--page-size", str(page_size), "--cert-dir", folder,
          "--connection-file", connection],

@@ -1,10 +1,10 @@
 """Fixtures of the browser suite: the local Bookings peer, a database with the add-on's demo data (English and
 French), an Odoo server on 127.0.0.1 and a headless Debian Chromium driven by Selenium. Everything listens on the
 loopback interface and stops when the session ends; screenshots go to ``$ARTIFACTS/browser``."""
-import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -15,6 +15,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from peer import start_peer  # noqa: E402
+
 VENV = os.environ.get("VENV", os.path.join(ROOT, ".venv"))
 ODOO_CONF = os.environ.get("ODOO_CONF", os.path.join(ROOT, "var", "odoo.conf"))
 ARTIFACTS = os.path.join(os.environ.get("ARTIFACTS", os.path.join(ROOT, "artifacts")), "browser")
@@ -55,19 +58,13 @@ def folder():
 
 @pytest.fixture(scope="session")
 def peer(folder):
-    connection_file = os.path.join(folder, "connection.json")
-    process = subprocess.Popen(
-        [os.path.join(VENV, "bin", "bookings-peer"), "--port", str(PEER_PORT), "--seed", "demo",
-         "--cert-dir", folder, "--connection-file", connection_file],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(lambda: os.path.exists(connection_file) and os.path.getsize(connection_file), "the Bookings peer",
-                 process=process)
-        with open(connection_file) as handle:
-            yield json.load(handle)
-    finally:
-        process.terminate()
-        process.wait()
+    """The demo business of ``make demo`` (the add-on's demo data names it), on a port of the suite's own."""
+    process, connection = start_peer(folder, PEER_PORT, appointments=200, customers=40, services=8, seed="demo",
+                                     business="demo-salon@contoso.onmicrosoft.com",
+                                     executable=os.path.join(VENV, "bin", "bookings-peer"))
+    yield connection
+    process.terminate()
+    process.wait()
 
 
 def odoo_environment(peer):
