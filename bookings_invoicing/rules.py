@@ -3,9 +3,31 @@
 * ``attendee_rows``: an appointment becomes one billable row per attendee (a group booking is billed per
   attendee), or one row without customer when Bookings names none; each row has a stable key.
 * ``invoice_terms``: what one row puts on an invoice line for each Bookings price type.
+
+It also holds the selections that the Odoo models share (price types, invoice grouping), defined once here.
 """
 from collections import namedtuple
 from decimal import Decimal
+
+from .graph import PRICE_TYPES
+
+#: Graph's ``bookingPriceType`` values with their labels, as Odoo selections show them.
+PRICE_TYPE_SELECTION = [
+    ("fixedPrice", "Fixed price"),
+    ("startingAt", "Starting at"),
+    ("hourly", "Hourly"),
+    ("free", "Free"),
+    ("priceVaries", "Price varies"),
+    ("callUs", "Call us"),
+    ("notSet", "Not set"),
+    ("undefined", "Undefined"),
+    ("unknownFutureValue", "Other (new in Bookings)"),
+]
+#: How appointments are grouped on draft invoices (the business's default, and Invoice All's choice).
+INVOICE_GROUPING_SELECTION = [
+    ("customer", "One invoice per customer"),
+    ("appointment", "One invoice per appointment"),
+]
 
 #: Key of the single row of an appointment that has no customer.
 NO_CUSTOMER_KEY = "-"
@@ -16,6 +38,11 @@ FREE = "free"
 
 #: quantity and unit_price are Decimals; to_confirm: the price is not a firm Bookings price.
 InvoiceTerms = namedtuple("InvoiceTerms", "quantity unit_price to_confirm")
+
+
+def price_type_value(price_type):
+    """The selection value of a Bookings price type; a type Bookings adds later is kept as 'other'."""
+    return price_type if price_type in PRICE_TYPES else "unknownFutureValue"
 
 
 def attendee_key(attendee, index):

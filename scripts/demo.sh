@@ -29,8 +29,8 @@ fi
 echo "[demo] synchronizing the demo business with the peer"
 "$ODOO" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn --no-http <<'PY' 2>>"$VAR/log/demo-install.log"
 business = env.ref("bookings_invoicing.demo_business")
+env.cr.commit()  # the synchronization works in a transaction of its own; the run is read in a new one
 run = business._synchronize()
-env.cr.commit()
 print("[demo] %s: %s" % (business.name, run.summary))
 PY
 

@@ -31,8 +31,8 @@ SYNCHRONIZE = """
 env["base.language.install"].create({"lang": "fr_FR"}).lang_install()
 business = env.ref("bookings_invoicing.demo_business")
 business.write({"authority_url": %(url)r, "graph_url": %(url)r})
+env.cr.commit()  # the synchronization works in a transaction of its own, which must see the peer's address
 business._synchronize()
-env.cr.commit()
 """
 
 

@@ -109,7 +109,7 @@ def server(database, setup):
         [os.path.join(os.path.dirname(sys.executable), "odoo"), "-c", setup["odoo"].env["ODOO_CONF"],
          "-d", database, "--db-filter", "^%s$" % database, "--workers=2", "--max-cron-threads=1",
          "--http-port=%d" % HTTP_PORT, "--longpolling-port=%d" % (HTTP_PORT + 3), "--log-level=warn",
-         "--log-handler=odoo.addons.bookings_invoicing.models.bookings_sync_run:INFO"],
+         "--log-handler=odoo.addons.bookings_invoicing.sync.importer:INFO"],
         stdout=log, stderr=subprocess.STDOUT, env=setup["odoo"].env)
     try:
         deadline = time.time() + 120

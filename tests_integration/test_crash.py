@@ -17,7 +17,7 @@ BUSINESS = """
                 "client_id": connection["client_id"], "client_secret": connection["client_secret"],
                 "authority_url": connection["url"], "graph_url": connection["url"],
                 "sync_days_back": 400, "sync_days_ahead": 400})
-            cr.commit()
+        cr.commit()  # the synchronization works in a transaction of its own: what follows reads what it committed
 """
 
 

@@ -29,7 +29,8 @@ PRICE_TYPES = (
     "unknownFutureValue",
 )
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: An e-mail address as this add-on accepts one (Bookings customers and business mailboxes alike).
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class _Invalid(ValueError):
@@ -41,7 +42,7 @@ def normalize_email(value):
     if not isinstance(value, str):
         return None
     value = value.strip().lower()
-    return value if _EMAIL_RE.match(value) else None
+    return value if EMAIL_RE.match(value) else None
 
 
 def _text(item, key, required=False):
@@ -186,6 +187,10 @@ class Attendee:
     email: Optional[str]
     phone: Optional[str]
     time_zone: Optional[str]  # the IANA name of the zone the customer booked in; None when absent or unknown
+
+    def as_customer(self):
+        """The Bookings customer this attendee stands for (its ``id`` is None when Bookings gives none)."""
+        return Customer(id=self.customer_id, display_name=self.name, email=self.email, phone=self.phone)
 
 
 @dataclass(frozen=True)

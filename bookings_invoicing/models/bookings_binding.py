@@ -1,21 +1,101 @@
-from odoo import fields, models
+"""The binding mixin: an Odoo record that mirrors one Bookings record of one business.
+
+A binding is found by its Bookings key within its business (the binder, ``_bookings_bound``), and its values come
+from the typed Graph record by one hook (``_bookings_to_odoo_values``). The key is unique per business in the
+database, so a synchronization that runs twice, or crashes and runs again, never duplicates a binding.
+
+To synchronize one more value, an integrator inherits the binding model, adds the field and extends
+``_bookings_to_odoo_values``: the importer compares every stored field that the hook returns and writes only what
+changed.
+"""
+from psycopg2 import sql
+
+from odoo import _, api, fields, models, tools
+
+
+def same_value(old, new):
+    """Whether a stored value and a synchronized one are equal, as the database keeps them."""
+    if isinstance(old, float) or isinstance(new, float):
+        return round(old or 0.0, 6) == round(new or 0.0, 6)
+    return (old or False) == (new or False)
 
 
 class BookingsBinding(models.AbstractModel):
-    """A Bookings record of one business, bound to its Odoo counterpart by its Bookings id: unique per business, so
-    a synchronization that runs twice, or crashes and runs again, never duplicates it."""
-
     _name = "bookings.binding"
     _description = "Bookings Binding"
-    _order = "name"
 
-    business_id = fields.Many2one("bookings.business", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="business_id.company_id", store=True, readonly=True)
-    bookings_id = fields.Char(string="Bookings Id", required=True, readonly=True)
-    name = fields.Char(readonly=True)
-    needs_review = fields.Boolean(readonly=True)
+    #: The fields that identify a binding within its business, beside ``business_id``.
+    _bookings_key_fields = ("bookings_id",)
+
+    business_id = fields.Many2one("bookings.business", required=True, ondelete="cascade", index=True,
+                                  readonly=True)
+    company_id = fields.Many2one(related="business_id.company_id", store=True, readonly=True, index=True)
+    bookings_id = fields.Char(string="Bookings Id", required=True, readonly=True, index=True)
+    needs_review = fields.Boolean(readonly=True, index=True)
     review_reason = fields.Char(readonly=True)
 
-    _sql_constraints = [
-        ("bookings_id_uniq", "unique(business_id, bookings_id)", "A Bookings record is linked once per business."),
-    ]
+    @api.model_cr_context
+    def init(self):
+        """One binding per business and Bookings key, guaranteed by a unique index on the key's columns."""
+        super(BookingsBinding, self).init()
+        if self._abstract:
+            return
+        name = "%s_bookings_key_uniq" % self._table
+        self.pool._sql_error[name] = _("A Bookings record is bound once per business.")
+        tools.create_unique_index(self.env.cr, name, self._table,
+                                  ['"%s"' % column for column in ("business_id",) + self._bookings_key_fields])
+
+    # --- the binder -------------------------------------------------------------------------------------------
+    def _bookings_key(self, values):
+        """The key of a binding within its business, from its stored values (a dict)."""
+        key = tuple(values[name] for name in self._bookings_key_fields)
+        return key[0] if len(key) == 1 else key
+
+    @api.model
+    def _bookings_bound(self, business, bookings_ids=None):
+        """``{key: stored values}`` of the business's bindings of this model, optionally only those of
+        ``bookings_ids``. The values are every stored column as the database keeps it, read in one query: comparing
+        them with Bookings costs no ORM read, and a dict read here is what ``_bookings_write_changes`` takes."""
+        if bookings_ids is not None and not bookings_ids:
+            return {}
+        columns = [name for name, field in self._fields.items() if field.store and field.column_type]
+        query = sql.SQL("SELECT {columns} FROM {table} WHERE business_id = %s").format(
+            columns=sql.SQL(", ").join(sql.Identifier(column) for column in columns),
+            table=sql.Identifier(self._table))
+        params = [business.id]
+        if bookings_ids is not None:
+            query += sql.SQL(" AND bookings_id IN %s")
+            params.append(tuple(bookings_ids))
+        self.env.cr.execute(query.as_string(self.env.cr._obj), params)
+        names = [description[0] for description in self.env.cr.description]
+        rows = (dict(zip(names, row)) for row in self.env.cr.fetchall())
+        return {self._bookings_key(row): row for row in rows}
+
+    # --- the mapping ------------------------------------------------------------------------------------------
+    @api.model
+    def _bookings_to_odoo_values(self, record):
+        """The values a binding takes from its typed Graph record (``graph.records``): the hook to extend."""
+        raise NotImplementedError()
+
+    @api.model
+    def _bookings_changes(self, old, values):
+        """The values that differ from the stored ones ``old`` (as the binder reads them)."""
+        return {name: value for name, value in values.items() if not same_value(old.get(name), value)}
+
+    @api.model
+    def _bookings_create(self, business, key, values):
+        """Create the binding of ``key`` in ``business``; returns its stored values as the binder would read them
+        (what the synchronization keeps to compare the next Graph record of the same key)."""
+        key_values = dict(zip(self._bookings_key_fields, key if isinstance(key, tuple) else (key,)))
+        record = self.create(dict(values, business_id=business.id, **key_values))
+        return dict(values, id=record.id, business_id=business.id, **key_values)
+
+    @api.model
+    def _bookings_write_changes(self, old, values):
+        """Write the values that differ from the stored ones ``old`` and keep ``old`` up to date; returns the
+        changes (empty when nothing was written)."""
+        changes = self._bookings_changes(old, values)
+        if changes:
+            self.browse(old["id"]).write(changes)
+            old.update(changes)
+        return changes

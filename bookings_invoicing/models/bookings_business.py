@@ -1,17 +1,15 @@
 import logging
-import re
 from urllib.parse import urlsplit
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..graph import BookingsClient, GraphSettings, errors
+from ..graph import EMAIL_RE, BookingsClient, GraphSettings, errors
 from ..graph.client import GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL
-from ..transaction import advisory_lock, lock_key, unit_of_work
+from ..rules import INVOICE_GROUPING_SELECTION
+from ..sync import BusinessImporter
 
 _logger = logging.getLogger(__name__)
-
-MAILBOX_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class BookingsBusiness(models.Model):
@@ -83,8 +81,7 @@ class BookingsBusiness(models.Model):
         string="Days ahead", default=30, help="...up to this many days ahead.",
     )
     invoice_grouping = fields.Selection(
-        [("customer", "One invoice per customer"), ("appointment", "One invoice per appointment")],
-        default="customer", required=True,
+        INVOICE_GROUPING_SELECTION, default="customer", required=True,
         help="One draft invoice per customer and currency with a line per appointment, or one invoice for each "
              "appointment (and attendee).",
     )
@@ -129,7 +126,7 @@ class BookingsBusiness(models.Model):
     @api.constrains("mailbox")
     def _check_mailbox(self):
         for business in self:
-            if not MAILBOX_RE.match(business.mailbox or ""):
+            if not EMAIL_RE.match(business.mailbox or ""):
                 raise ValidationError(
                     _("The business id %(mailbox)r is not an e-mail address. Bookings names a business by the "
                       "SMTP address of its mailbox, e.g. contosolunch@contoso.onmicrosoft.com.")
@@ -239,38 +236,21 @@ class BookingsBusiness(models.Model):
         }
 
     def _synchronize(self):
-        """Run one synchronization of this business and return its ``bookings.sync.run``.
-
-        It runs as the system, as the cron does, whoever starts it: it creates partners and products on behalf of
-        the business, which its configuration (managers only) governs.
-        """
+        """Run one synchronization of this business (``sync.importer``) and return its ``bookings.sync.run``."""
         self.ensure_one()
-        business = self.sudo()
-        # one run per business at a time: a second one is refused, not queued behind the first
-        with advisory_lock(self.pool, lock_key("sync", business.id), wait=False) as obtained:
-            if not obtained:
-                raise UserError(
-                    _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
-                      "result on the business.") % {"name": business.name})
-            run = business.env["bookings.sync.run"].create({"business_id": business.id})
-            run._execute()
-        return run.with_env(self.env)
+        return self.env["bookings.sync.run"].browse(BusinessImporter(self).run())
 
     @api.model
     def _cron_synchronize(self):
-        """Synchronize every active business, each in isolation: one failure is recorded, the others go on."""
-        for business in self.search([]):
+        """Synchronize every active business, each in isolation: one failure is recorded on its run and business,
+        and the others go on."""
+        for business in self.search([("active", "=", True)]):
             try:
-                with unit_of_work(self.env.cr):
-                    business._synchronize()
-            except Exception as error:  # noqa: B902 - recorded on the business; the others still synchronize
+                business._synchronize()
+            except UserError as error:  # a synchronization of the business is running: it records its own outcome
+                _logger.info("Bookings business %s skipped: %s", business.mailbox, error.name)
+            except Exception:  # noqa: B902 - recorded by the importer; the other businesses still synchronize
                 _logger.exception("Synchronization of Bookings business %s failed", business.mailbox)
-                with unit_of_work(self.env.cr):
-                    business.write({
-                        "last_sync_state": "failed",
-                        "last_sync_date": fields.Datetime.now(),
-                        "last_sync_message": error.name if isinstance(error, UserError) else str(error),
-                    })
 
     @api.multi
     def action_open_uninvoiced(self):

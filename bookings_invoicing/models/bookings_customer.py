@@ -9,11 +9,19 @@ class BookingsCustomer(models.Model):
     _name = "bookings.customer"
     _inherit = "bookings.binding"
     _description = "Bookings Customer"
+    _order = "name"
 
+    name = fields.Char(readonly=True)
     email = fields.Char(readonly=True, help="As received from Bookings, trimmed and in lower case.")
     phone = fields.Char(readonly=True)
     partner_id = fields.Many2one("res.partner", ondelete="set null", index=True)
 
+    @api.model
+    def _bookings_to_odoo_values(self, record):
+        """``record``: a ``graph.records.Customer`` (an appointment's attendee gives one too)."""
+        return {"name": record.display_name, "email": record.email or False, "phone": record.phone or False}
+
+    # --- partners -----------------------------------------------------------------------------------------------
     @api.model
     def _partner_index(self, business):
         """Individual partners of the business's company (or shared), by trimmed lower-case e-mail."""
@@ -52,6 +60,24 @@ class BookingsCustomer(models.Model):
         if candidates:
             return candidates[0][0], False
         return False, False
+
+    @api.model
+    def _find_or_create_partner(self, business, record, partner_index, taken):
+        """``(partner id or False, review reason or False)`` of a Bookings customer (or attendee) ``record`` by the
+        matching rules, creating a partner when the business synchronizes customers and nothing matches.
+        ``partner_index`` and ``taken`` are kept up to date with the partner found or created."""
+        name, email = record.display_name, record.email
+        partner_id, reason = self._match_partner(business, name, email, partner_index, taken)
+        if not partner_id and not reason:
+            if not business.sync_customers:
+                return False, _("No partner has the e-mail %(email)s: link one by hand.") % {"email": email}
+            partner = self.env["res.partner"].with_context(tracking_disable=True).create(
+                self._prepare_partner_values(business, name, email, record.phone))
+            partner_id = partner.id
+            partner_index[email].append((partner_id, (name or "").strip().lower()))
+        if partner_id:
+            taken.setdefault(partner_id, (name or "").strip().lower())
+        return partner_id, reason
 
     @api.model
     def _prepare_partner_values(self, business, name, email, phone):

@@ -1,24 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..graph import PRICE_TYPES
-
-PRICE_TYPE_SELECTION = [
-    ("fixedPrice", "Fixed price"),
-    ("startingAt", "Starting at"),
-    ("hourly", "Hourly"),
-    ("free", "Free"),
-    ("priceVaries", "Price varies"),
-    ("callUs", "Call us"),
-    ("notSet", "Not set"),
-    ("undefined", "Undefined"),
-    ("unknownFutureValue", "Other (new in Bookings)"),
-]
-
-
-def price_type_value(price_type):
-    """The selection value of a Bookings price type; a type Bookings adds later is kept as 'other'."""
-    return price_type if price_type in PRICE_TYPES else "unknownFutureValue"
+from ..rules import PRICE_TYPE_SELECTION, price_type_value
 
 
 class BookingsService(models.Model):
@@ -27,7 +10,9 @@ class BookingsService(models.Model):
     _name = "bookings.service"
     _inherit = "bookings.binding"
     _description = "Bookings Service"
+    _order = "name"
 
+    name = fields.Char(readonly=True)
     default_price = fields.Float(readonly=True, digits=(16, 4))
     price_type = fields.Selection(PRICE_TYPE_SELECTION, readonly=True)
     default_duration = fields.Float(string="Default duration (hours)", readonly=True)
@@ -42,6 +27,18 @@ class BookingsService(models.Model):
                                         "product only.") % {"product": service.product_id.display_name})
 
     @api.model
+    def _bookings_to_odoo_values(self, record):
+        """``record``: a ``graph.records.Service``."""
+        duration = record.default_duration
+        return {
+            "name": record.display_name,
+            "default_price": float(record.default_price),
+            "price_type": price_type_value(record.default_price_type),
+            "default_duration": duration.total_seconds() / 3600.0 if duration else 0.0,
+        }
+
+    # --- products -----------------------------------------------------------------------------------------------
+    @api.model
     def _match_product(self, business, name):
         """``(product, review reason or False)``: the service product named ``name`` (case-insensitive)."""
         products = self.env["product.product"].search([
@@ -53,6 +50,21 @@ class BookingsService(models.Model):
             return products.browse(), _("Several service products are named %(name)s: choose one by hand.") % {
                 "name": name}
         return products, False
+
+    @api.multi
+    def _link_product(self, record):
+        """Link this service to its product (found by name, or created); returns ``(product id or False, review
+        reason or False)``. ``record``: its ``graph.records.Service``."""
+        self.ensure_one()
+        business = self.business_id
+        product, reason = self._match_product(business, record.display_name)
+        if not product and not reason and business.sync_services:
+            product = self.env["product.product"].with_context(tracking_disable=True).create(
+                self._prepare_product_values(business, record))
+        if not product and not reason:
+            reason = _("No service product is named %(name)s: link one by hand.") % {"name": record.display_name}
+        self.write({"product_id": product.id, "needs_review": bool(reason), "review_reason": reason or False})
+        return product.id, reason
 
     @api.model
     def _prepare_product_values(self, business, service):

@@ -7,7 +7,9 @@ import uuid
 from bookings_peer import BookingsPeer, Store
 from bookings_peer.data import graph_offset, graph_time, iso_duration
 
-from odoo.tests.common import SavepointCase, at_install, post_install
+import odoo
+from odoo import sql_db
+from odoo.tests.common import SavepointCase, at_install, get_db_name, post_install
 
 TENANT, CLIENT_ID, SECRET = "tests-tenant", "tests-client", "tests-secret"
 MAILBOX = "salon@contoso.onmicrosoft.com"
@@ -18,13 +20,24 @@ def hours_ago(hours):
     return NOW - datetime.timedelta(hours=hours)
 
 
+def database_cursor(dbname):
+    """A cursor on a connection of its own, outside the test's transaction: what another Odoo process has."""
+    return sql_db.db_connect(dbname).cursor()
+
+
 @at_install(False)
 @post_install(True)
 class BookingsCase(SavepointCase):
-    """A business ``cls.business`` of ``cls.company`` served by ``cls.peer``; ``self.store`` is fresh per test."""
+    """A business ``cls.business`` of ``cls.company`` served by ``cls.peer``; ``self.store`` is fresh per test.
+
+    The synchronization works on a cursor of its own (``registry.cursor()``). The registry is in test mode, as in
+    Odoo's ``HttpCase``: that cursor is the test's own, whose commits are savepoints. Each test opens one more such
+    savepoint inside its own, so that what the synchronization commits is rolled back with the test.
+    """
 
     @classmethod
     def setUpClass(cls):
+        odoo.registry(get_db_name()).enter_test_mode()
         super(BookingsCase, cls).setUpClass()
         cls.peer = BookingsPeer(Store(), page_size=10).start()
         cls._ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
@@ -54,6 +67,7 @@ class BookingsCase(SavepointCase):
         else:
             os.environ["REQUESTS_CA_BUNDLE"] = cls._ca_bundle
         super(BookingsCase, cls).tearDownClass()
+        odoo.registry(get_db_name()).leave_test_mode()
 
     @classmethod
     def _business_values(cls, peer, mailbox, **values):
@@ -67,6 +81,7 @@ class BookingsCase(SavepointCase):
 
     def setUp(self):
         super(BookingsCase, self).setUp()
+        self.cr.execute("SAVEPOINT test_cursor")  # see the class's documentation
         self.store = self.peer.store = Store()
         self.store.add_client(TENANT, CLIENT_ID, SECRET)
         self.add_business(MAILBOX)
@@ -105,7 +120,7 @@ class BookingsCase(SavepointCase):
     # --- Odoo side ----------------------------------------------------------------------------------------------
     def sync(self, business=None):
         run = (business or self.business).sudo(self.manager)._synchronize()
-        run.invalidate_cache()
+        self.env.cache.invalidate()  # the synchronization wrote through an environment of its own
         return run.sudo()
 
     def rows(self, appointment=None, business=None):

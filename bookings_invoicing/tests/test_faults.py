@@ -48,7 +48,7 @@ class TestFaults(BookingsCase):
 
     def fails_then_converges(self, text, wait=0, **fault):
         self.peer.inject(**fault)
-        with mute_logger("odoo.addons.bookings_invoicing.models.bookings_sync_run", "urllib3.connectionpool"):
+        with mute_logger("odoo.addons.bookings_invoicing.sync.importer", "urllib3.connectionpool"):
             run = self.sync()
         self.assertEqual(run.state, "failed", run.message)
         self.assertIn(text, run.message)
@@ -96,7 +96,7 @@ class TestFaults(BookingsCase):
         stranger = BookingsPeer(self.store, page_size=10).start()  # the same data, a certificate no one trusts
         self.addCleanup(stranger.stop)
         self.business.write({"authority_url": stranger.url, "graph_url": stranger.url})
-        with mute_logger("odoo.addons.bookings_invoicing.models.bookings_sync_run"):
+        with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
             run = self.sync()
         self.assertEqual(run.state, "failed")
         self.assertIn("is not trusted", run.message)
@@ -108,7 +108,7 @@ class TestFaults(BookingsCase):
     def test_an_item_without_id_cancels_nothing(self):
         # the last page comes back as one item without id: what it held is not seen, and must not be cancelled
         self.peer.inject(path="calendarView", page=3, body='{"value": [{"subject": "no id"}]}', times=1)
-        with mute_logger("odoo.addons.bookings_invoicing.models.bookings_sync_run"):
+        with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
             run = self.sync()
         self.assertEqual(run.state, "partial")
         self.assertIn("without id", run.message)

@@ -4,7 +4,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
-from .common import MAILBOX, NOW, BookingsCase, hours_ago
+from .common import MAILBOX, NOW, BookingsCase, database_cursor, hours_ago
 
 
 class TestInvoicing(BookingsCase):
@@ -299,8 +299,8 @@ class TestConcurrentInvoicing(BookingsCase):
     """Two users invoice overlapping selections at the same moment, each in a transaction of their own."""
 
     def test_each_appointment_ends_on_exactly_one_invoice(self):
-        registry = self.registry
-        with registry.cursor() as cr:  # committed data, which both transactions see
+        dbname = self.cr.dbname
+        with database_cursor(dbname) as cr:  # committed data, which both transactions see
             env = api.Environment(cr, SUPERUSER_ID, {})
             business = env["bookings.business"].create(self._business_values(
                 self.peer, "concurrent@contoso.onmicrosoft.com", product_template_id=False))
@@ -315,7 +315,7 @@ class TestConcurrentInvoicing(BookingsCase):
                 "price_type": "fixedPrice", "currency_id": env.user.company_id.currency_id.id}).id
                 for index in range(4)]
         try:
-            with registry.cursor() as cr1, registry.cursor() as cr2:
+            with database_cursor(dbname) as cr1, database_cursor(dbname) as cr2:
                 first = api.Environment(cr1, SUPERUSER_ID, {})["bookings.appointment"].browse(ids[:3])
                 second = api.Environment(cr2, SUPERUSER_ID, {})["bookings.appointment"].browse(ids[1:])
                 first._create_invoices()
@@ -330,7 +330,7 @@ class TestConcurrentInvoicing(BookingsCase):
                 self.assertEqual(sorted(skipped), ids[1:3])
                 self.assertTrue(all("already on invoice" in reason for reason in skipped.values()))
                 self.assertEqual(len(invoices.invoice_line_ids), 1)
-            with registry.cursor() as cr:
+            with database_cursor(dbname) as cr:
                 cr.execute("""SELECT a.bookings_id, count(l.id) FROM bookings_appointment a
                                 JOIN account_invoice_line l ON l.id = a.invoice_line_id
                                WHERE a.id IN %s GROUP BY a.bookings_id ORDER BY a.bookings_id""", (tuple(ids),))
@@ -338,7 +338,7 @@ class TestConcurrentInvoicing(BookingsCase):
                 cr.execute("SELECT count(*) FROM account_invoice_line WHERE product_id = %s", (product.id,))
                 self.assertEqual(cr.fetchone()[0], 4, "each appointment is on exactly one invoice line")
         finally:
-            with registry.cursor() as cr:
+            with database_cursor(dbname) as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 env["account.invoice.line"].search([("product_id", "=", product.id)]).mapped("invoice_id").unlink()
                 env["bookings.business"].browse(business.id).unlink()

@@ -7,8 +7,8 @@ from psycopg2 import IntegrityError
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
-from ..transaction import lock_key
-from .common import MAILBOX, BookingsCase, hours_ago
+from ..sync.importer import lock_key
+from .common import MAILBOX, BookingsCase, database_cursor, hours_ago
 
 WRITES = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(bookings_appointment|bookings_customer|"
                     r"bookings_service|res_partner|product_product|product_template|account_invoice)\"?\b",
@@ -299,7 +299,7 @@ class TestSync(BookingsCase):
         broken = self.env["bookings.business"].create(self._business_values(
             self.peer, "gone@contoso.onmicrosoft.com", name="Gone"))
         self.add_appointment(self.cut, [self.ann], hours_ago(4))
-        with mute_logger("odoo.addons.bookings_invoicing.models.bookings_sync_run"):
+        with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
             self.env["bookings.business"]._cron_synchronize()
         self.assertEqual(broken.last_sync_state, "failed")
         self.assertIn("No Bookings business gone@contoso.onmicrosoft.com", broken.last_sync_message)
@@ -307,7 +307,7 @@ class TestSync(BookingsCase):
         self.assertEqual(len(self.rows()), 1)
 
     def test_two_synchronizations_of_one_business_never_overlap(self):
-        with self.registry.cursor() as other:
+        with database_cursor(self.cr.dbname) as other:
             other.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key("sync", self.business.id))
             self.assertTrue(other.fetchone()[0])
             try:

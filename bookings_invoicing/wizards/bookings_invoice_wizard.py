@@ -4,6 +4,8 @@ import pytz
 
 from odoo import _, api, fields, models
 
+from ..rules import INVOICE_GROUPING_SELECTION
+
 
 class BookingsInvoiceWizard(models.TransientModel):
     """Invoice all: every completed, uninvoiced appointment up to a date. Shows what it will invoice first,
@@ -16,9 +18,7 @@ class BookingsInvoiceWizard(models.TransientModel):
     business_id = fields.Many2one("bookings.business", help="Only this business; all businesses when empty.")
     date_until = fields.Date(string="Up to", required=True, default=fields.Date.context_today,
                              help="Invoice the appointments that ended on or before this day.")
-    grouping = fields.Selection(
-        [("customer", "One invoice per customer"), ("appointment", "One invoice per appointment")],
-        required=True, default="customer")
+    grouping = fields.Selection(INVOICE_GROUPING_SELECTION, required=True, default="customer")
     row_count = fields.Integer(string="Appointments to invoice", compute="_compute_preview")
     customer_count = fields.Integer(string="Customers", compute="_compute_preview")
     invoice_ids = fields.Many2many("account.invoice", readonly=True)

@@ -1,0 +1,171 @@
+"""Invoicing of appointment rows, as Odoo's sale orders are invoiced: rows grouped by ``_invoice_group_key``, one
+draft invoice per group (``_prepare_invoice``), one line per row (``_prepare_invoice_line``), linked back to it."""
+from collections import OrderedDict
+
+import psycopg2
+
+from odoo import _, api, models
+from odoo.exceptions import UserError
+
+from .. import rules
+
+
+class BookingsAppointment(models.Model):
+    _inherit = "bookings.appointment"
+
+    def _invoicing_problem(self):
+        """Why this row cannot be invoiced now, in words; False when it can."""
+        self.ensure_one()
+        status = self.invoice_status
+        if status == "invoiced":
+            return _("already on invoice %(invoice)s") % {
+                "invoice": self.invoice_id.number or self.invoice_id.display_name}
+        if status == "cancelled":
+            return _("cancelled in Bookings")
+        if status == "excluded":
+            return _("excluded from invoicing (%(reason)s)") % {"reason": self.exclusion_reason or ""}
+        if status == "nothing":
+            return _("free: nothing to invoice")
+        if status == "no_customer":
+            return _("no customer: set the partner first")
+        if not self.is_completed:
+            return _("not completed yet")
+        if not self.product_id:
+            return _("the Bookings service %(service)s has no product") % {"service": self.service_name or "?"}
+        return False
+
+    def _lock_for_invoicing(self):
+        """Lock the rows against a concurrent invoicing; a row held by another user is named in the error."""
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT id FROM bookings_appointment WHERE id IN %s FOR UPDATE NOWAIT", (tuple(self.ids),))
+        except psycopg2.OperationalError as error:
+            if error.pgcode != "55P03":  # lock_not_available
+                raise
+            raise UserError(_("Another user is invoicing some of these bookings right now. Try again in a moment: "
+                              "the bookings they invoice will then be listed as already invoiced."))
+        self.invalidate_cache()
+
+    def _invoice_group_key(self, grouping):
+        """Rows with the same key share one draft invoice."""
+        if grouping == "appointment":
+            return (self.id,)
+        return (self.company_id.id, self.partner_id.id, self.currency_id.id)
+
+    def _invoice_journal(self):
+        journal = self.business_id.journal_id
+        if not journal:
+            journal = self.env["account.journal"].search(
+                [("type", "=", "sale"), ("company_id", "=", self.company_id.id)], limit=1)
+        if not journal:
+            raise UserError(_("Company %(company)s has no sales journal: create one, or set one on %(business)s.")
+                            % {"company": self.company_id.name, "business": self.business_id.name})
+        return journal
+
+    def _prepare_invoice(self):
+        """Values of the draft invoice of this row's group (the row is its first): partner accounts, payment
+        terms and fiscal position as Odoo's own invoicing sets them, the business's currency and journal."""
+        self.ensure_one()
+        company = self.company_id
+        partner = self.partner_id.with_context(force_company=company.id)
+        fiscal_position_id = self.env["account.fiscal.position"].with_context(
+            force_company=company.id).get_fiscal_position(partner.id)
+        return {
+            "type": "out_invoice",
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "journal_id": self._invoice_journal().id,
+            "currency_id": (self.currency_id or company.currency_id).id,
+            "account_id": partner.property_account_receivable_id.id,
+            "payment_term_id": partner.property_payment_term_id.id,
+            "fiscal_position_id": fiscal_position_id,
+            "user_id": self.env.uid,
+            "origin": _("Microsoft Bookings: %(business)s") % {"business": self.business_id.name},
+        }
+
+    def _prepare_invoice_line(self, fiscal_position):
+        """Values of this row's invoice line: account and taxes as Odoo's own invoicing sets them for the
+        product, partner and fiscal position; quantity and price by the Bookings price type."""
+        self.ensure_one()
+        product = self.product_id.with_context(force_company=self.company_id.id, lang=self.partner_id.lang)
+        account = self.env["account.invoice.line"].get_invoice_line_account(
+            "out_invoice", product, fiscal_position, self.company_id)
+        if not account:
+            raise UserError(_("No income account for %(product)s: set one on the product or its category.")
+                            % {"product": product.display_name})
+        taxes = product.taxes_id.filtered(lambda tax: tax.company_id == self.company_id)
+        taxes = fiscal_position.map_tax(taxes, product, self.partner_id)
+        if self.business_id.price_include_tax:
+            taxes = self._price_included_taxes(taxes)
+        local_start = self.with_context(tz=self.customer_tz or self.partner_id.tz or self.env.user.tz)._local_start()
+        return {
+            "product_id": product.id,
+            "name": rules.line_description(self.service_name or product.name, local_start, self.duration * 60,
+                                           self.staff),
+            "origin": _("Bookings appointment %(id)s") % {"id": self.bookings_id},
+            "account_id": account.id,
+            "quantity": self.quantity,
+            "uom_id": product.uom_id.id,
+            "price_unit": self.unit_price,
+            "invoice_line_tax_ids": [(6, 0, taxes.ids)],
+            "bookings_appointment_ids": [(6, 0, self.ids)],  # the line links back to its appointment
+        }
+
+    def _price_included_taxes(self, taxes):
+        """The price-included twin of each tax, so that a line's total with taxes is the Bookings price."""
+        result = self.env["account.tax"]
+        for tax in taxes:
+            if tax.price_include or tax.amount_type == "group":
+                result |= tax
+                continue
+            twin = self.env["account.tax"].search([
+                ("company_id", "=", tax.company_id.id), ("type_tax_use", "=", tax.type_tax_use),
+                ("amount_type", "=", tax.amount_type), ("amount", "=", tax.amount),
+                ("price_include", "=", True),
+            ], limit=1)
+            if not twin:
+                raise UserError(_(
+                    "Bookings prices include taxes, but tax %(tax)s has no price-included variant. Create a tax "
+                    "of %(amount)s with 'Included in Price', or switch off 'Bookings prices include taxes' on "
+                    "the business.") % {"tax": tax.name, "amount": tax.amount})
+            result |= twin
+        return result
+
+    @api.multi
+    def _create_invoices(self, grouping=None):
+        """Invoice the rows that can be invoiced, all or nothing, and return ``(invoices, skipped)`` where
+        ``skipped`` maps each row left out to the reason."""
+        rows = self.sorted(lambda r: (r.partner_id.id, r.start, r.id))
+        if rows:
+            rows._lock_for_invoicing()
+        skipped = OrderedDict()
+        groups = OrderedDict()
+        for row in rows:
+            problem = row._invoicing_problem()
+            if problem:
+                skipped[row.id] = problem
+                continue
+            key = row._invoice_group_key(grouping or row.business_id.invoice_grouping)
+            groups.setdefault(key, self.browse())
+            groups[key] |= row
+        # as sale orders are invoiced: the invoice, then its lines, then its taxes, one invoice at a time
+        invoices = self.env["account.invoice"]
+        for group in groups.values():
+            values = group[0]._prepare_invoice()
+            invoice = invoices.with_context(force_company=values["company_id"]).create(values)
+            for row in group:
+                line_values = row._prepare_invoice_line(invoice.fiscal_position_id)
+                self.env["account.invoice.line"].create(dict(line_values, invoice_id=invoice.id))
+            invoice.compute_taxes()
+            invoices |= invoice
+        return invoices, skipped
+
+    @api.multi
+    def action_create_invoices(self):
+        """Create draft invoices for the selected rows and open them; rows left out are listed."""
+        invoices, skipped = self._create_invoices()
+        if not invoices:
+            raise UserError(_("No draft invoice was created: none of these bookings can be invoiced.\n%(rows)s")
+                            % {"rows": self.browse(list(skipped))._describe(skipped)})
+        return self.env["bookings.invoice.wizard"]._result_action(invoices, self.browse(list(skipped)), skipped)

@@ -1,0 +1,2 @@
+"""The synchronization of a Bookings business into Odoo (see ``importer``)."""
+from .importer import BusinessImporter  # noqa: F401

@@ -1,0 +1,347 @@
+"""The synchronization of one Bookings business: Graph JSON -> typed records -> bindings -> appointment rows.
+
+``BusinessImporter(business).run()`` reads the business, its services, customers and staff, then the appointments of
+its window page by page, and mirrors them in Odoo:
+
+* It runs as the system, whoever starts it (the hourly cron, *Synchronize now*): it creates partners and products on
+  behalf of the business, which its configuration (managers only) governs. It works on a cursor of its own and
+  commits there after each unit of work (the directory, each page of appointments, the cancellations), so that a
+  crash keeps what was done; the caller's transaction is never committed behind its back.
+* Each binding model finds its records by their Bookings keys (``bookings.binding._bookings_bound``) and maps a typed
+  Graph record to its values (``_bookings_to_odoo_values``). The importer links the bindings to each other (an
+  appointment row to its service, customer and partner) and writes only what changed.
+* Only a window read completely and successfully cancels the rows whose appointment Bookings no longer returns.
+* What it did is recorded on a ``bookings.sync.run`` (the log) and summed up on the business.
+"""
+import copy
+import datetime
+import logging
+import random
+import time
+import zlib
+from collections import Counter
+from contextlib import contextmanager
+
+import psycopg2
+import pytz
+
+from odoo import SUPERUSER_ID, _, api, fields, sql_db
+from odoo.exceptions import UserError
+
+from .. import rules
+from ..graph import errors, read_all
+
+_logger = logging.getLogger(__name__)
+
+#: How many problems a run keeps in words (the counts cover them all).
+MAX_PROBLEMS = 20
+#: PostgreSQL's serialization failure and deadlock: a concurrent transaction (an invoicing) changed the same rows.
+CONFLICTS = ("40001", "40P01")
+MAX_ATTEMPTS = 5
+
+
+def lock_key(name, number):
+    """The two integers of a PostgreSQL advisory lock: a class named after the add-on's use, and a record id."""
+    return zlib.crc32(("bookings_invoicing." + name).encode()) & 0x7FFFFFFF, number
+
+
+@contextmanager
+def advisory_lock(dbname, key, wait=True):
+    """Hold the PostgreSQL session lock ``key`` while the block runs; yields whether it was obtained.
+
+    The lock lives on a connection of its own: the work commits (or fails) on its cursor without touching the lock,
+    and a transaction started after the lock was obtained sees all that its previous holder committed. With
+    ``wait=False`` a lock held elsewhere is not waited for. PostgreSQL releases it if the process dies.
+    """
+    cr = sql_db.db_connect(dbname).cursor()
+    try:
+        cr.execute("SELECT pg_advisory_lock(%s, %s)" if wait else "SELECT pg_try_advisory_lock(%s, %s)", key)
+        obtained = wait or cr.fetchone()[0]
+        try:
+            yield obtained
+        finally:
+            if obtained:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+    finally:
+        cr.close()
+
+
+class _Progress(object):
+    """What a run keeps in memory besides the database; copied before each unit of work, to go back to when the
+    unit is rolled back."""
+
+    def __init__(self):
+        self.counts = Counter()  # the counters of bookings.sync.run
+        self.problems = []  # in words, for the run's message
+        self.customers = {}  # Bookings customer id -> (bookings.customer id, partner id or False)
+        self.partner_index = {}  # e-mail -> [(partner id, lower-case name)], see bookings.customer._partner_index
+        self.taken = {}  # partner id -> lower-case name of the Bookings customer linked to it
+
+
+class BusinessImporter(object):
+    """Synchronizes one Bookings business; see the module's documentation."""
+
+    def __init__(self, business):
+        business.ensure_one()
+        self.registry = business.pool
+        self.business_id = business.id
+        # the caller's environment until the run has its own: messages follow the caller's language
+        self.env = business.env
+        self.business = business
+        self.log = None  # the bookings.sync.run
+        self.window = None  # (start, end), naive UTC
+        self.currency = None
+        self.services = {}  # Bookings service id -> bookings.service id
+        self.progress = _Progress()
+
+    # --- the run ------------------------------------------------------------------------------------------------
+    def run(self):
+        """Synchronize the business; returns the id of the ``bookings.sync.run`` that records it. Raises
+        ``UserError`` when a synchronization of the business is already running."""
+        with advisory_lock(self.registry.db_name, lock_key("sync", self.business_id), wait=False) as obtained:
+            if not obtained:
+                raise UserError(
+                    _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
+                      "result on the business.") % {"name": self.business.name})
+            with api.Environment.manage(), self.registry.cursor() as cr:
+                self.env = api.Environment(cr, SUPERUSER_ID, self.business.env.context)
+                self.business = self.env["bookings.business"].browse(self.business_id)
+                self._start()
+                try:
+                    state = self._synchronize()
+                except Exception as error:
+                    # recorded on the run and the business, then raised to the caller (the cron logs it)
+                    cr.rollback()
+                    self.env.clear()
+                    self.progress.problems.insert(0, str(error))
+                    self._finish("failed")
+                    raise
+                self._finish(state)
+                return self.log.id
+
+    def _start(self):
+        business = self.business
+        now = datetime.datetime.utcnow().replace(microsecond=0)
+        self.window = (now - datetime.timedelta(days=business.sync_days_back),
+                       now + datetime.timedelta(days=business.sync_days_ahead))
+        self.log = self.env["bookings.sync.run"].create({
+            "business_id": business.id, "window_start": self.window[0], "window_end": self.window[1]})
+        business.write({"last_sync_state": "running"})
+        self.env.cr.commit()
+
+    def _synchronize(self):
+        """Read and mirror everything; returns the run's state. A Graph error ends the run as failed."""
+        business = self.business
+        try:
+            # Matching customers and services creates partners and products: runs of two businesses of one
+            # company take turns, each seeing what the other committed, so that neither creates a duplicate.
+            # The lock comes before this transaction's first query, whose snapshot must follow the other's commit.
+            with advisory_lock(self.registry.db_name, lock_key("directory", business.company_id.id)):
+                client = business._graph_client()
+                info = client.get_business(business.mailbox)
+                service_list = read_all(client.service_pages(business.mailbox))
+                customer_list = read_all(client.customer_pages(business.mailbox))
+                self._in_transaction(lambda: self._import_directory(info, service_list, customer_list))
+            staff = self._read_staff(client)
+            self._import_appointments(client, staff)
+        except errors.GraphError as error:
+            _logger.warning("Synchronization of %s stopped: %s", business.mailbox, error)
+            self.progress.problems.insert(0, business._graph_error_message(error))
+            return "failed"
+        except UserError as error:
+            self.progress.problems.insert(0, error.name)
+            return "failed"
+        return "partial" if self.progress.problems else "done"
+
+    def _finish(self, state):
+        message = "\n".join(self.progress.problems[:MAX_PROBLEMS]) or False
+        self.log.write(dict(self.progress.counts, state=state, date_end=fields.Datetime.now(), message=message))
+        self.business.write({
+            "last_sync_date": self.log.date_end,
+            "last_sync_state": state,
+            "last_sync_message": "\n".join(filter(None, [self.log.summary, message])),
+        })
+        self.env.cr.commit()
+
+    def _in_transaction(self, work):
+        """Run ``work()`` and commit it. When it fails, roll back and forget what it changed in memory; when a
+        concurrent transaction (an invoicing) changed the same rows, run it again on fresh data."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            saved = copy.deepcopy(self.progress)
+            try:
+                result = work()
+                self.env.cr.commit()
+                return result
+            except Exception as error:
+                self.env.cr.rollback()
+                self.env.clear()  # nothing of the rolled back work may stay in the cache or be recomputed
+                self.progress = saved
+                if not (isinstance(error, psycopg2.OperationalError) and error.pgcode in CONFLICTS):
+                    raise
+                _logger.info("Bookings synchronization of %s met a concurrent change (%s), attempt %d of %d",
+                             self.business.mailbox, error.pgcode, attempt, MAX_ATTEMPTS)
+                time.sleep(random.uniform(0.1, 0.5) * attempt)
+        raise UserError(_("Other users kept changing these bookings during the synchronization; run it again."))
+
+    def _problem(self, message):
+        _logger.info("Bookings synchronization of %s: %s", self.business.mailbox, message)
+        self.progress.problems.append(message)
+
+    def _skip(self, problems):
+        for problem in problems:
+            self.progress.counts["items_skipped"] += 1
+            self._problem(self.business._graph_error_message(problem))
+
+    # --- the directory: currency, services, customers ----------------------------------------------------------
+    def _import_directory(self, info, service_list, customer_list):
+        self.currency = self.business._currency_from_iso(info.currency)
+        if self.business.currency_id != self.currency:
+            self.business.currency_id = self.currency
+        self.services = self._import_services(service_list)
+        self._import_customers(customer_list)
+
+    def _import_services(self, listing):
+        """Upsert the services and link them to products; returns ``{Bookings service id: bookings.service id}``."""
+        self._skip(listing.problems)
+        Service = self.env["bookings.service"]
+        bound = Service._bookings_bound(self.business)
+        result = {}
+        for record in listing.records:
+            values = Service._bookings_to_odoo_values(record)
+            old = bound.get(record.id)
+            if old is None:
+                old = Service._bookings_create(self.business, record.id, values)
+                self.progress.counts["services_created"] += 1
+            elif Service._bookings_write_changes(old, values):
+                self.progress.counts["services_updated"] += 1
+            if not old.get("product_id"):
+                old["product_id"], reason = Service.browse(old["id"])._link_product(record)
+                if reason:
+                    self._problem(reason)
+            result[record.id] = old["id"]
+        return result
+
+    def _import_customers(self, listing):
+        """Upsert the customers and link them to partners."""
+        self._skip(listing.problems)
+        Customer = self.env["bookings.customer"]
+        bound = Customer._bookings_bound(self.business)
+        progress = self.progress
+        progress.customers = {}
+        progress.partner_index = Customer._partner_index(self.business)
+        progress.taken = {row["partner_id"]: (row["name"] or "").strip().lower()
+                          for row in bound.values() if row["partner_id"]}
+        for record in listing.records:
+            self._import_customer(record, bound)
+
+    def _import_customer(self, record, bound):
+        """Upsert one customer (``graph.records.Customer``) given the stored ``bound`` ones; returns
+        ``(bookings.customer id, partner id or False)``."""
+        Customer = self.env["bookings.customer"]
+        values = Customer._bookings_to_odoo_values(record)
+        old = bound.get(record.id)
+        if old is None:
+            old = bound[record.id] = Customer._bookings_create(self.business, record.id, values)
+            self.progress.counts["customers_created"] += 1
+        elif Customer._bookings_write_changes(old, values):
+            self.progress.counts["customers_updated"] += 1
+        if not old.get("partner_id"):
+            partner_id, reason = Customer._find_or_create_partner(
+                self.business, record, self.progress.partner_index, self.progress.taken)
+            link = {"partner_id": partner_id, "needs_review": bool(reason), "review_reason": reason}
+            Customer._bookings_write_changes(old, link)
+            if reason:
+                self._problem(_("Customer %(name)s: %(reason)s") % {"name": record.display_name, "reason": reason})
+        self.progress.customers[record.id] = (old["id"], old.get("partner_id") or False)
+        return self.progress.customers[record.id]
+
+    def _attendee_links(self, attendee):
+        """``(bookings.customer id or False, partner id or False)`` of an appointment's attendee (or None)."""
+        if attendee is None:
+            return False, False
+        if attendee.customer_id in self.progress.customers:
+            return self.progress.customers[attendee.customer_id]
+        if attendee.customer_id:  # not in the customer list (removed since): recorded from the appointment
+            bound = self.env["bookings.customer"]._bookings_bound(self.business, [attendee.customer_id])
+            return self._import_customer(attendee.as_customer(), bound)
+        if attendee.email:
+            return False, self.env["bookings.customer"]._find_or_create_partner(
+                self.business, attendee.as_customer(), self.progress.partner_index, self.progress.taken)[0]
+        return False, False
+
+    def _read_staff(self, client):
+        """Staff names by id, for the invoice lines; their absence does not stop a synchronization."""
+        try:
+            listing = read_all(client.staff_pages(self.business.mailbox))
+        except errors.GraphError as error:
+            self._problem(self.business._graph_error_message(error))
+            return {}
+        return {staff.id: staff.display_name for staff in listing.records if staff.display_name}
+
+    # --- appointments -------------------------------------------------------------------------------------------
+    def _import_appointments(self, client, staff):
+        seen = set()  # ids of the rows Bookings still returns
+        unreadable = set()  # ids of appointments that came back malformed: never cancelled
+        window_utc = tuple(pytz.utc.localize(moment) for moment in self.window)
+        for page in client.appointment_pages(self.business.mailbox, *window_utc):
+            self._skip(page.problems)
+            unreadable.update(problem.params.get("item") for problem in page.problems)
+            seen.update(self._in_transaction(lambda records=page.records: self._import_page(records, staff)))
+            self.env.cache.invalidate()  # what a page read stays out of memory: the run's footprint is one page
+        if "?" in unreadable:
+            self._problem(_("An appointment without id came back: no appointment was cancelled this time."))
+            return
+        self._in_transaction(lambda: self._cancel_missing(seen, unreadable))
+
+    def _appointment_values(self, record, attendee, staff):
+        """The values of the row of ``attendee`` (or None) of the appointment ``record``: the model's mapping, and
+        the links to the other bindings."""
+        customer_id, partner_id = self._attendee_links(attendee)
+        values = self.env["bookings.appointment"]._bookings_to_odoo_values(record, attendee)
+        values.update({
+            "bookings_customer_id": customer_id,
+            "partner_id": partner_id,
+            "service_id": self.services.get(record.service_id, False),
+            "currency_id": self.currency.id,
+            "staff": ", ".join(staff[i] for i in record.staff_member_ids if staff.get(i)) or False,
+        })
+        return values
+
+    def _import_page(self, records, staff):
+        """Upsert the rows of a page of appointments; returns the ids of its rows."""
+        # the run is the record of what it created: no chatter message or follower per new row; changes to an
+        # existing row are tracked in its chatter
+        Appointment = self.env["bookings.appointment"]
+        bound = Appointment._bookings_bound(self.business, [record.id for record in records])
+        seen = []
+        counts = self.progress.counts
+        for record in records:
+            for key, attendee in rules.attendee_rows(record):
+                values = self._appointment_values(record, attendee, staff)
+                old = bound.get((record.id, key))
+                if old is None:
+                    old = Appointment.with_context(tracking_disable=True)._bookings_create(
+                        self.business, (record.id, key), values)
+                    counts["appointments_created"] += 1
+                    seen.append(old["id"])
+                    continue
+                seen.append(old["id"])
+                if not values["partner_id"]:
+                    values.pop("partner_id")  # keep a partner set by hand
+                changes = Appointment._bookings_changes(old, values)
+                if changes:
+                    counts["appointments_updated"] += 1
+                    counts["rows_flagged"] += Appointment._bookings_update(old, changes)
+        return seen
+
+    def _cancel_missing(self, seen, unreadable):
+        """Rows starting inside the window that Bookings no longer returns were cancelled there."""
+        missing = self.env["bookings.appointment"].search([
+            ("business_id", "=", self.business_id), ("state", "=", "active"),
+            ("start", ">=", fields.Datetime.to_string(self.window[0])),
+            ("start", "<", fields.Datetime.to_string(self.window[1])),
+            ("id", "not in", list(seen)), ("bookings_id", "not in", list(unreadable)),
+        ])
+        cancelled, raised = missing._bookings_cancel()
+        self.progress.counts["appointments_cancelled"] += cancelled
+        self.progress.counts["rows_flagged"] += raised
