@@ -3,3 +3,4 @@ from . import test_sync
 from . import test_invoicing
 from . import test_access
 from . import test_faults
+from . import test_binding

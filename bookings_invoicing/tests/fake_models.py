@@ -1,0 +1,29 @@
+"""Fake models of the tests, loaded by ``odoo_test_helper.FakeModelLoader``: a binding of nothing in particular, and
+an integrator's extension of its mapping."""
+from odoo import api, fields, models
+
+
+class BookingsFakeBinding(models.Model):
+    _name = "bookings.fake.binding"
+    _inherit = "bookings.binding"
+    _description = "Bookings Fake Binding"
+
+    label = fields.Char()
+
+    @api.model
+    def _bookings_to_odoo_values(self, record):
+        return {"label": record["label"]}
+
+
+class BookingsFakeBindingExtended(models.Model):
+    """What an integrator writes to synchronize one more value: a field, and the mapping extended."""
+
+    _inherit = "bookings.fake.binding"
+
+    size = fields.Integer()
+
+    @api.model
+    def _bookings_to_odoo_values(self, record):
+        values = super(BookingsFakeBindingExtended, self)._bookings_to_odoo_values(record)
+        values["size"] = record["size"]
+        return values
