@@ -1,5 +1,5 @@
 # The two commands: `make demo` runs the product, `make test` runs every test. Both set up what they need.
-.PHONY: setup demo test bench screenshots
+.PHONY: setup demo test lint bench screenshots
 
 setup:
 	bash scripts/setup.sh
@@ -9,6 +9,10 @@ demo:
 
 test:
 	bash scripts/test.sh
+
+# The lint gates alone (ruff, pylint with pylint-odoo); make test runs them first.
+lint:
+	bash scripts/lint.sh
 
 # Not a test: figures and ratios against baselines measured in the same run.
 bench: setup

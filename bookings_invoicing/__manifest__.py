@@ -5,8 +5,13 @@
     "category": "Accounting",
     "license": "LGPL-3",
     "author": "bookings_invoicing contributors",
-    "depends": ["account"],
-    "external_dependencies": {"python": ["msal", "isodate", "tzlocal", "dateutil", "pytz"]},
+    "maintainers": ["bookings-invoicing"],
+    "website": "https://github.com/bookings-invoicing/bookings_invoicing",
+    "depends": ["account", "mail", "product"],
+    # every package the add-on imports, beside Odoo's own (psycopg2)
+    "external_dependencies": {
+        "python": ["msal", "requests", "urllib3", "isodate", "tzlocal", "dateutil", "pytz"],
+    },
     "data": [
         "security/bookings_invoicing_security.xml",
         "security/ir.model.access.csv",
@@ -23,6 +28,5 @@
         "views/bookings_menus.xml",
     ],
     "demo": ["demo/bookings_demo.xml"],
-    "installable": True,
     "application": True,
 }

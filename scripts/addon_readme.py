@@ -6,7 +6,7 @@ import sys
 
 ADDON = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bookings_invoicing")
 SECTIONS = (("DESCRIPTION", None), ("CONFIGURE", "Configuration"), ("USAGE", "Usage"),
-            ("ROADMAP", "Known issues / Roadmap"))
+            ("ROADMAP", "Known issues / Roadmap"), ("CONTRIBUTORS", "Contributors"))
 
 
 def render():
@@ -20,7 +20,10 @@ def render():
         if heading:
             parts += [heading, "=" * len(heading), ""]
         parts += [text, ""]
-    parts += ["Credits", "=======", "", "Authors: %s. License: %s." % (manifest["author"], manifest["license"]), ""]
+    parts += ["Credits", "=======", "",
+              "Authors: %s. Maintainers: %s. License: %s." % (
+                  manifest["author"], ", ".join(manifest["maintainers"]), manifest["license"]),
+              "", manifest["website"], ""]
     return "\n".join(parts)
 
 

@@ -3,8 +3,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VAR=${VAR:-$ROOT/var}
 VENV=${VENV:-$ROOT/.venv}
 PYTHON37=${PYTHON37:-/root/.pyenv/versions/3.7.16/bin/python3.7}
-PYTHON311=${PYTHON311:-/root/.pyenv/versions/3.11.7/bin/python3.11}  # the browser suite's (Selenium)
+PYTHON311=${PYTHON311:-/root/.pyenv/versions/3.11.7/bin/python3.11}  # the browser suite's and the linters'
+
 BROWSER_VENV=${BROWSER_VENV:-$ROOT/.venv-browser}
+LINT_VENV=${LINT_VENV:-$ROOT/.venv-lint}
 ODOO_CONF=${ODOO_CONF:-$VAR/odoo.conf}
 PGPORT=${PGPORT:-5432}
 DB_USER=${DB_USER:-odoo}

@@ -8,7 +8,14 @@ source "$(dirname "$0")/env.sh"
 log() { printf '[setup] %s\n' "$*"; }
 
 BROWSER=0
-[ "${1:-}" = "--browser" ] && BROWSER=1
+LINT=0
+for option in "$@"; do
+    case $option in
+        --browser) BROWSER=1 ;;  # also the browser suite's Chromium and Selenium environment
+        --lint) LINT=1 ;;  # also the linters' environment
+        *) echo "usage: setup.sh [--browser] [--lint]" >&2; exit 2 ;;
+    esac
+done
 
 # --- Debian packages -------------------------------------------------------------------------------------------
 DEBIAN_PACKAGES=(postgresql libldap2-dev libsasl2-dev libpq-dev node-less openssl make git)
@@ -73,12 +80,20 @@ if ! stamp_ok addon "$ROOT/requirements/addon.txt" "$ROOT/requirements/dev.txt" 
     stamp_set addon "$ROOT/requirements/addon.txt" "$ROOT/requirements/dev.txt" "$ROOT/tools/setup.py"
 fi
 
-if ((BROWSER)) && ! stamp_ok browser "$ROOT/requirements/browser.txt"; then
+if ((BROWSER)) && ! { stamp_ok browser "$ROOT/requirements/browser.txt" && [ -x "$BROWSER_VENV/bin/python" ]; }; then
     log "creating the browser suite's virtual environment in $BROWSER_VENV"
     [ -x "$BROWSER_VENV/bin/python" ] || "$PYTHON311" -m venv "$BROWSER_VENV"
     "$BROWSER_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/browser.txt" \
         2> >(grep -v 'is ignored: it is neither' >&2)
     stamp_set browser "$ROOT/requirements/browser.txt"
+fi
+
+if ((LINT)) && ! { stamp_ok lint "$ROOT/requirements/lint.txt" && [ -x "$LINT_VENV/bin/pylint" ]; }; then
+    log "creating the linters' virtual environment in $LINT_VENV"
+    [ -x "$LINT_VENV/bin/python" ] || "$PYTHON311" -m venv "$LINT_VENV"
+    "$LINT_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/lint.txt" \
+        2> >(grep -v 'is ignored: it is neither' >&2)
+    stamp_set lint "$ROOT/requirements/lint.txt"
 fi
 
 # --- Odoo launcher and configuration -------------------------------------------------------------------------

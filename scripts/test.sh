@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Every test suite, after the set-up: the plain-Python suite (Graph client, peer, rules) with pytest, the add-on's
-# Odoo tests on a freshly created database, then the integration suite (real Odoo processes killed mid-work) on
-# that database, then the browser suite (headless Chromium against an Odoo server and the local Bookings peer it
-# starts itself). Exits non-zero when any test fails or errors; the last line is "N passed, N failed" over all.
+# Every test suite, after the set-up: the lint gates (ruff, pylint-odoo), the plain-Python suite (Graph client,
+# peer, rules) with pytest, the add-on's Odoo tests on a freshly created database, then the integration suite (real
+# Odoo processes killed mid-work) on that database, then the browser suite (headless Chromium against an Odoo
+# server and the local Bookings peer it starts itself). Exits non-zero when any test fails or errors; the last line
+# is "N passed, N failed" over all.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
-bash "$ROOT/scripts/setup.sh" --browser || { echo "0 passed, 1 failed"; exit 1; }
+bash "$ROOT/scripts/setup.sh" --browser --lint || { echo "0 passed, 1 failed"; exit 1; }
 
 ARTIFACTS=${ARTIFACTS:-$ROOT/artifacts}
 mkdir -p "$ARTIFACTS"
@@ -22,6 +23,13 @@ skipped = sum(int(s.get("skipped", 0)) for s in suites)
 print(total - bad - skipped, bad + skipped)
 PY
 }
+
+# --- lint: ruff and pylint-odoo ---------------------------------------------------------------------------------
+echo "== lint (ruff, pylint with pylint-odoo)"
+bash "$ROOT/scripts/lint.sh" | tee "$ARTIFACTS/lint.log"
+read -r p f < <(tail -1 "$ARTIFACTS/lint.log" | awk '/ passed, [0-9]+ failed$/ {print $1, $3}')
+[ -n "${p:-}" ] || { p=0; f=1; }
+passed=$((passed + p)); failed=$((failed + f))
 
 # --- plain Python -----------------------------------------------------------------------------------------------
 echo "== plain-Python tests (pytest)"

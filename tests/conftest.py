@@ -14,9 +14,8 @@ _package = types.ModuleType("bookings_invoicing")
 _package.__path__ = [ADDON_DIR]
 sys.modules.setdefault("bookings_invoicing", _package)
 
-from bookings_peer import BookingsPeer, Store, seed_business  # noqa: E402
-
 from bookings_invoicing.graph import BookingsClient, GraphSettings  # noqa: E402
+from bookings_peer import BookingsPeer, Store, seed_business  # noqa: E402
 
 TENANT, CLIENT_ID, SECRET = "tenant-a", "client-a", "s3cret-value"
 BUSINESS = "salon@contoso.onmicrosoft.com"
@@ -39,8 +38,8 @@ def peer(store, monkeypatch):
 
 
 def settings_for(peer, **overrides):
-    values = dict(tenant_id=TENANT, client_id=CLIENT_ID, client_secret=SECRET, authority_url=peer.url,
-                  graph_url=peer.url, timeout=(5.0, 5.0), backoff_factor=0.01, max_retry_after=0.2)
+    values = {"tenant_id": TENANT, "client_id": CLIENT_ID, "client_secret": SECRET, "authority_url": peer.url,
+              "graph_url": peer.url, "timeout": (5.0, 5.0), "backoff_factor": 0.01, "max_retry_after": 0.2}
     values.update(overrides)
     return GraphSettings(**values)
 

@@ -4,11 +4,10 @@ import time
 
 import pytest
 import pytz
-from bookings_peer import BookingsPeer
+from conftest import BUSINESS, settings_for
 
 from bookings_invoicing.graph import BookingsClient, errors, read_all
-
-from conftest import BUSINESS, settings_for
+from bookings_peer import BookingsPeer
 
 WINDOW = (datetime.datetime(2000, 1, 1, tzinfo=pytz.utc), datetime.datetime(2100, 1, 1, tzinfo=pytz.utc))
 

@@ -3,6 +3,7 @@ import datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_graph_records import appointment
 
 from bookings_invoicing.graph import errors
 from bookings_invoicing.graph.records import (
@@ -15,7 +16,6 @@ from bookings_invoicing.graph.records import (
     parse_customer,
     parse_service,
 )
-from test_graph_records import appointment
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -87,7 +87,7 @@ def test_durations_that_cannot_be_read_skip_the_item(text):
 
 
 def test_legacy_single_customer_fields_are_a_fallback_only():
-    legacy = dict(customerId="c-9", customerName="Ann Legacy", customerEmailAddress=" Ann@Example.COM ")
+    legacy = {"customerId": "c-9", "customerName": "Ann Legacy", "customerEmailAddress": " Ann@Example.COM "}
     item = appointment(**legacy)
     del item["customers"]
     assert [(a.customer_id, a.email) for a in parse_appointment(item).attendees] == [("c-9", "ann@example.com")]

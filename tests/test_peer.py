@@ -2,12 +2,11 @@
 import datetime
 
 import requests
-from bookings_peer import Generator, Store, seed_business
-
-from bookings_invoicing.graph import read_all
-
 from conftest import BUSINESS
 from test_graph_client import WINDOW
+
+from bookings_invoicing.graph import read_all
+from bookings_peer import Generator, Store, seed_business
 
 
 def test_the_same_seed_gives_the_same_business():

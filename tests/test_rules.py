@@ -3,10 +3,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from test_graph_records import appointment
 
 from bookings_invoicing import rules
 from bookings_invoicing.graph.records import Attendee, parse_appointment
-from test_graph_records import appointment
 
 
 def attendee(customer_id=None, email=None, name="X"):

@@ -4,7 +4,6 @@ user gets French screens. Each screen is compared with what the server holds, re
 import datetime
 import os
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from conftest import ARTIFACTS
 from selenium.common.exceptions import StaleElementReferenceException
@@ -12,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
+from zoneinfo import ZoneInfo
 
 UNINVOICED = [("invoice_status", "=", "to_invoice"), ("is_completed", "=", True)]  # the action + "Ready" filter
 

@@ -230,8 +230,8 @@ def test_two_users_invoicing_overlapping_selections(setup, server, database):
                                                          ("invoice_status", "=", "to_invoice"),
                                                          ("is_completed", "=", True)], 0, 10)
         assert len(ready) == 10, "the business ran out of bookings to invoice"
-        results = at_once(lambda: first("bookings.appointment", "action_create_invoices", ready[:7]),
-                          lambda: second("bookings.appointment", "action_create_invoices", ready[3:]))
+        results = at_once(lambda ids=ready[:7]: first("bookings.appointment", "action_create_invoices", ids),
+                          lambda ids=ready[3:]: second("bookings.appointment", "action_create_invoices", ids))
         succeeded = [not isinstance(result, xmlrpc.client.Fault) for result in results]
         for result in results:
             if isinstance(result, xmlrpc.client.Fault):

@@ -12,6 +12,7 @@ from typing import Optional, Tuple
 import isodate
 import pytz
 from dateutil.parser import isoparse
+from tzlocal.windows_tz import win_tz
 
 from .errors import MalformedItem, _
 
@@ -110,11 +111,8 @@ def _time_zone(name):
     try:
         return pytz.timezone(name)
     except pytz.UnknownTimeZoneError:
-        pass
-    from tzlocal.windows_tz import win_tz  # Graph may name zones the Windows way: "W. Europe Standard Time"
-
-    if name in win_tz:
-        return pytz.timezone(win_tz[name])
+        if name in win_tz:  # Graph may name zones the Windows way: "W. Europe Standard Time"
+            return pytz.timezone(win_tz[name])
     raise _Invalid("unknown time zone %r" % name)
 
 

@@ -89,7 +89,7 @@ class BookingsAppointment(models.Model):
 
     @api.model_cr_context
     def init(self):
-        super(BookingsAppointment, self).init()
+        result = super(BookingsAppointment, self).init()
         # The Uninvoiced Bookings list, over the rows that may be invoiced: its first page, newest first, and its
         # count, read from the index alone (status, end for "completed", company for the record rule).
         self.env.cr.execute("""
@@ -100,6 +100,7 @@ class BookingsAppointment(models.Model):
             CREATE INDEX IF NOT EXISTS bookings_appointment_uninvoiced_count_idx
                 ON bookings_appointment (invoice_status, "end", company_id)
              WHERE invoice_status IN ('to_invoice', 'no_customer')""")
+        return result
 
     # --- computed fields ------------------------------------------------------------------------------------
     @api.depends("state", "excluded", "price_type", "partner_id", "invoice_line_id", "invoice_state")

@@ -58,11 +58,11 @@ class BookingsBusiness(models.Model):
              "synchronization; the company's currency when Bookings names none.",
     )
     partner_template_id = fields.Many2one(
-        "res.partner", string="Partner Template",
+        "res.partner",
         help="New customers copy this partner's payment terms, fiscal position, tags, language and salesperson.",
     )
     product_template_id = fields.Many2one(
-        "product.product", string="Product Template", domain=[("type", "=", "service")],
+        "product.product", domain=[("type", "=", "service")],
         help="New service products copy this service product's category, taxes, unit of measure and accounts.",
     )
     sync_customers = fields.Boolean(

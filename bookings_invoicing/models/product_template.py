@@ -22,4 +22,5 @@ class ProductTemplate(models.Model):
 
     @api.multi
     def action_open_bookings_appointments(self):
-        return self.env["bookings.appointment"]._action_open([("product_id", "in", self.mapped("product_variant_ids").ids)])
+        products = self.mapped("product_variant_ids")
+        return self.env["bookings.appointment"]._action_open([("product_id", "in", products.ids)])

@@ -127,7 +127,7 @@ class BusinessImporter(object):
         self.log = self.env["bookings.sync.run"].create({
             "business_id": business.id, "window_start": self.window[0], "window_end": self.window[1]})
         business.write({"last_sync_state": "running"})
-        self.env.cr.commit()
+        self._commit()
 
     def _synchronize(self):
         """Read and mirror everything; returns the run's state. A Graph error ends the run as failed."""
@@ -161,6 +161,11 @@ class BusinessImporter(object):
             "last_sync_state": state,
             "last_sync_message": "\n".join(filter(None, [self.log.summary, message])),
         })
+        self._commit()
+
+    def _commit(self):
+        # The importer's own cursor, opened by run(): never the caller's. Each unit of work is committed there so
+        # that a crash keeps what was done. pylint: disable=invalid-commit
         self.env.cr.commit()
 
     def _in_transaction(self, work):
@@ -170,7 +175,7 @@ class BusinessImporter(object):
             saved = copy.deepcopy(self.progress)
             try:
                 result = work()
-                self.env.cr.commit()
+                self._commit()
                 return result
             except Exception as error:
                 self.env.cr.rollback()

@@ -4,12 +4,12 @@ import datetime
 import os
 import uuid
 
-from bookings_peer import BookingsPeer, Store
-from bookings_peer.data import graph_offset, graph_time, iso_duration
-
 import odoo
 from odoo import sql_db
 from odoo.tests.common import SavepointCase, at_install, get_db_name, post_install
+
+from bookings_peer import BookingsPeer, Store
+from bookings_peer.data import graph_offset, graph_time, iso_duration
 
 TENANT, CLIENT_ID, SECRET = "tests-tenant", "tests-client", "tests-secret"
 MAILBOX = "salon@contoso.onmicrosoft.com"

@@ -1,8 +1,8 @@
+from odoo_test_helper import FakeModelLoader
 from psycopg2 import IntegrityError
 
 from odoo.tests.common import SavepointCase, at_install, post_install
 from odoo.tools import mute_logger
-from odoo_test_helper import FakeModelLoader
 
 
 @at_install(False)

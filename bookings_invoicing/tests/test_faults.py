@@ -2,9 +2,9 @@ import dataclasses
 import time
 from unittest.mock import patch
 
-from bookings_peer import BookingsPeer
-
 from odoo.tools import mute_logger
+
+from bookings_peer import BookingsPeer
 
 from .common import MAILBOX, BookingsCase, hours_ago
 

@@ -34,7 +34,7 @@ class TestInvoicing(BookingsCase):
             ("undefined", 0.0, 60, 1.0, 30.0, True),
             ("somethingNew", 25.0, 60, 1.0, 25.0, True),
         ]
-        for index, (price_type, price, minutes, quantity, unit_price, to_confirm) in enumerate(cases):
+        for index, (price_type, price, minutes, _quantity, _unit_price, _to_confirm) in enumerate(cases):
             service = self.add_service("Service %s" % price_type, price=price, price_type=price_type)
             self.add_appointment(service, [self.ann], hours_ago(10 + index * 3), minutes=minutes)
         self.sync()
@@ -44,8 +44,8 @@ class TestInvoicing(BookingsCase):
         lines = invoices.invoice_line_ids
         self.assertEqual(len(invoices), 1)
         self.assertEqual(len(lines), len(cases))
-        for price_type, price, minutes, quantity, unit_price, to_confirm in cases:
-            row = self.rows().filtered(lambda r: r.service_name == "Service %s" % price_type)
+        for price_type, _price, _minutes, quantity, unit_price, to_confirm in cases:
+            row = self.rows().filtered(lambda r, name="Service %s" % price_type: r.service_name == name)
             self.assertEqual((row.invoice_line_id.quantity, row.invoice_line_id.price_unit), (quantity, unit_price),
                              price_type)
             self.assertEqual(row.price_to_confirm, to_confirm, price_type)

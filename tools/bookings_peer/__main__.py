@@ -41,6 +41,7 @@ def main(argv=None):
     if args.connection_file:
         with open(args.connection_file, "w") as handle:
             json.dump(connection, handle, indent=2)
+    # the command's own output, which scripts and people read: pylint: disable=print-used
     print("Bookings peer serving %s (%d appointments); trust %s" % (peer.url, args.appointments, peer.ca_file))
     sys.stdout.flush()
     stopped = threading.Event()

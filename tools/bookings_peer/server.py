@@ -55,8 +55,9 @@ class PeerServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         """A client that hangs up (a closed keep-alive connection, a TLS EOF) is normal; anything else is shown."""
-        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
-            super().handle_error(request, client_address)
+        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            return None
+        return super().handle_error(request, client_address)
 
 
 class Handler(BaseHTTPRequestHandler):
