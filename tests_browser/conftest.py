@@ -118,11 +118,20 @@ def server(database, peer):
             except OSError:
                 return False
 
+        def shutting_down():
+            with open(log_path) as lines:
+                return process.poll() is not None or "Initiating shutdown" in lines.read()
+
         try:
             wait_for(ready, "the Odoo server", process=process)
             yield url
         finally:
+            # A first signal starts a graceful shutdown, which waits for the browser's long-polling request (up to
+            # 50 s); once it has started, a second one ends this throwaway server at once.
             process.terminate()
+            wait_for(shutting_down, "the Odoo server's shutdown")
+            if process.poll() is None:
+                process.terminate()
             process.wait(timeout=60)
 
 

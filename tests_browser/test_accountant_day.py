@@ -43,7 +43,8 @@ class Screen:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def texts(self, css):
-        return [element.text.strip() for element in self.all(css)]
+        """The texts of the elements ``css``, read again if the web client re-renders them meanwhile."""
+        return self.wait(lambda driver: ([element.text.strip() for element in self.all(css)],))[0]
 
     def wait_idle(self):
         """Until the web client has no RPC in flight (its "Loading" indicator is gone)."""
@@ -69,18 +70,53 @@ class Screen:
     def menu(self, *xml_ids):
         for xml_id in xml_ids:
             self.click("a[data-menu-xmlid='bookings_invoicing.%s']" % xml_id)
+
+    def open_action(self, xml_id):
+        """Open an action by its URL, as a bookmark does (for steps that are not about navigation)."""
+        self.driver.get("%s/web#action=bookings_invoicing.%s" % (self.url, xml_id))
+
+    def wait_view(self, model, view_type):
+        """Until the web client shows the ``view_type`` view of ``model``: the URL names them (the web client writes
+        it once the view is on screen), the view is rendered in the main content, and no RPC is in flight. Whatever
+        was on screen before (Discuss after a log-in, another action) is gone then."""
+        css = {"list": ".o_content .o_list_view", "form": ".o_content .o_form_view"}[view_type]
+
+        def shown(driver):
+            url = driver.current_url
+            return ("model=%s" % model in url and "view_type=%s" % view_type in url
+                    and driver.find_elements(By.CSS_SELECTOR, css))
+
+        self.wait(shown)
         self.wait_idle()
 
+    def text(self, css):
+        """The text of the element ``css`` once visible, read again if the web client re-renders it meanwhile."""
+        return self.wait(lambda driver: (self.find(css).text.strip(),))[0]
+
+    def click_containing(self, css, text):
+        """Click the first element ``css`` whose text contains ``text``, found again if it is re-rendered."""
+        def click(_driver):
+            elements = [element for element in self.all(css) if text in element.text]
+            if elements:
+                elements[0].click()
+            return bool(elements)
+
+        self.wait(click)
+
     def breadcrumb(self):
-        return self.find(".o_control_panel .breadcrumb li.active").text.strip()
+        """The title of the current screen (the web client may render the breadcrumbs again at any time)."""
+        return self.text(".o_control_panel .breadcrumb li.active")
 
     def list_rows(self):
         return self.all(".o_list_view tbody tr.o_data_row")
 
     def column(self, label):
-        """The texts of one column of the list, by its header."""
-        index = self.texts(".o_list_view thead th").index(label)
-        return [row.find_elements(By.TAG_NAME, "td")[index].text.strip() for row in self.list_rows()]
+        """The texts of one column of the list, by its header; read again if the list is re-rendered meanwhile."""
+        def read(_driver):
+            index = self.texts(".o_list_view thead th").index(label)
+            return [row.find_elements(By.TAG_NAME, "td")[index].text.strip() for row in self.list_rows()]
+
+        return self.wait(lambda driver: (read(driver),))[0]  # a one-tuple: an empty column is an answer too
 
 
 def local(utc_string, zone, pattern):
@@ -114,6 +150,7 @@ def test_a_bookings_user_invoices_three_bookings_of_one_customer(server, browser
     screen.shot("home")
 
     screen.menu("bookings_menu_root", "bookings_appointment_menu_uninvoiced")
+    screen.wait_view("bookings.appointment", "list")
     assert screen.breadcrumb() == "Uninvoiced Bookings"
     expected = bea("bookings.appointment", "search_read", UNINVOICED, ["start"], limit=80)
     assert len(screen.list_rows()) == len(expected) > 0
@@ -128,20 +165,21 @@ def test_a_bookings_user_invoices_three_bookings_of_one_customer(server, browser
     box.send_keys(name)
     screen.find(".o_searchview_autocomplete li.o-selection-focus")
     box.send_keys(Keys.ENTER)
-    screen.wait(lambda driver: len(screen.list_rows()) == len(expected))
-    assert set(screen.column("Customer")) == {name}
+    # until the list is the filtered one: its search facet is on screen and the list shows that customer's rows
+    screen.wait(lambda driver: name in screen.texts(".o_searchview_facet .o_facet_values")
+                and set(screen.column("Customer")) == {name})
+    screen.wait_idle()
+    assert len(screen.list_rows()) == len(expected)
 
     for checkbox in screen.all("tbody tr.o_data_row td.o_list_record_selector input")[:3]:
         checkbox.click()
     chosen = expected[:3]
     screen.shot("three-selected")
 
-    actions = [b for b in screen.all(".o_cp_sidebar .o_dropdown_toggler_btn") if b.text.strip() == "Action"]
-    assert actions, "the Action menu appears once rows are selected"
-    actions[0].click()
-    browser.find_element(By.LINK_TEXT, "Create draft invoices").click()
+    screen.click_containing(".o_cp_sidebar .o_dropdown_toggler_btn", "Action")  # shown once rows are selected
+    screen.wait(expected_conditions.element_to_be_clickable((By.LINK_TEXT, "Create draft invoices"))).click()
+    screen.wait_view("account.invoice", "form")
     screen.find(".o_form_view .o_statusbar_status")
-    screen.wait_idle()
 
     invoices = bea("bookings.appointment", "read", [row["id"] for row in chosen], ["invoice_id"])
     invoice_ids = {row["invoice_id"][0] for row in invoices if row["invoice_id"]}
@@ -150,12 +188,12 @@ def test_a_bookings_user_invoices_three_bookings_of_one_customer(server, browser
                   ["state", "partner_id", "amount_untaxed", "amount_total", "invoice_line_ids"])[0]
     assert "id=%d" % invoice["id"] in browser.current_url and "model=account.invoice" in browser.current_url
     assert (invoice["state"], invoice["partner_id"][0]) == ("draft", partner_id)
-    assert screen.find(".o_statusbar_status .btn-primary").text.strip() == "Draft"
+    assert screen.text(".o_statusbar_status .btn-primary") == "Draft"
     lines = screen.all(".o_form_view .o_field_one2many[name=invoice_line_ids] tbody tr.o_data_row")
     assert len(lines) == len(invoice["invoice_line_ids"]) == 3
     assert Decimal(str(invoice["amount_untaxed"])) == sum(Decimal(str(row["amount"])) for row in chosen)
-    assert money(screen.find(".o_form_view [name=amount_total]").text) == Decimal(str(invoice["amount_total"]))
-    assert money(screen.find(".o_form_view [name=amount_untaxed]").text) == Decimal(str(invoice["amount_untaxed"]))
+    assert money(screen.text(".o_form_view [name=amount_total]")) == Decimal(str(invoice["amount_total"]))
+    assert money(screen.text(".o_form_view [name=amount_untaxed]")) == Decimal(str(invoice["amount_untaxed"]))
     screen.shot("draft-invoice")
 
 
@@ -165,10 +203,11 @@ def test_a_bookings_manager_tests_the_connection_and_synchronizes(server, browse
     screen = Screen(browser, server)
     screen.log_in("bookings-manager", "bookings-manager", "America/Chicago")
     screen.menu("bookings_menu_root", "bookings_business_menu")
-    rows = [row for row in screen.list_rows() if business["name"] in row.text]
-    rows[0].click()
+    screen.wait_view("bookings.business", "list")
+    screen.click_containing(".o_list_view tbody tr.o_data_row", business["name"])
+    screen.wait_view("bookings.business", "form")
     screen.press("Test connection")
-    message = screen.find(".modal .modal-body").text
+    message = screen.text(".modal .modal-body")
     assert "Connection works" in message and "Contoso Salon & Spa" in message
     screen.shot("test-connection")
     screen.click(".modal .modal-footer .btn-primary")
@@ -177,13 +216,19 @@ def test_a_bookings_manager_tests_the_connection_and_synchronizes(server, browse
     screen.press("Synchronize now")
     screen.find(".modal .o_form_view [name=appointments_created]")
     screen.wait_idle()
-    run = max_("bookings.sync.run", "search_read", [("business_id", "=", business["id"])],
-               ["summary", "state", "appointments_created", "appointments_updated", "appointments_cancelled"],
+    counts = ("appointments_created", "appointments_updated", "appointments_cancelled")
+    run = max_("bookings.sync.run", "search_read", [("business_id", "=", business["id"])], ["summary"] + list(counts),
                limit=1, order="id desc")[0]
-    modal = screen.find(".modal")
-    assert run["summary"] in modal.text
-    for field in ("appointments_created", "appointments_updated", "appointments_cancelled"):
-        assert modal.find_element(By.CSS_SELECTOR, "[name=%s]" % field).text.strip() == str(run[field])
+
+    def dialog(driver):
+        """The dialog's text and counts, read again if the dialog is re-rendered while they are read."""
+        modal = driver.find_element(By.CSS_SELECTOR, ".modal")
+        return modal.text, {name: modal.find_element(By.CSS_SELECTOR, "[name=%s]" % name).text.strip()
+                            for name in counts}
+
+    text, shown = screen.wait(dialog)
+    assert run["summary"] in text
+    assert shown == {name: str(run[name]) for name in counts}
     screen.shot("synchronized")
     screen.press("Close", scope="//div[contains(@class, 'modal')]")
     screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
@@ -196,7 +241,8 @@ def test_a_french_user_gets_french_screens(server, browser, rpc):
     screen = Screen(browser, server)
     try:
         screen.log_in("bookings", "bookings", "Europe/Paris")
-        screen.menu("bookings_menu_root", "bookings_appointment_menu_uninvoiced")
+        screen.open_action("bookings_appointment_action_uninvoiced")
+        screen.wait_view("bookings.appointment", "list")
         assert screen.breadcrumb() == "Réservations non facturées"
         headers = screen.texts(".o_list_view thead th")
         assert {"Début", "Client", "Prestation", "Montant à facturer"} <= set(headers), headers
