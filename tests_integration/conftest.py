@@ -25,6 +25,22 @@ PRELUDE = textwrap.dedent("""
 """)
 
 
+#: Code that finds (or creates) the business of ``peer_process`` as ``business``, in a transaction it then commits.
+BUSINESS = """
+    with api.Environment.manage(), registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        connection = %(connection)s
+        business = env["bookings.business"].search([("mailbox", "=", connection["business_id"])])
+        if not business:
+            business = env["bookings.business"].create({
+                "name": "Crash test", "mailbox": connection["business_id"], "tenant_id": connection["tenant_id"],
+                "client_id": connection["client_id"], "client_secret": connection["client_secret"],
+                "authority_url": connection["url"], "graph_url": connection["url"],
+                "sync_days_back": 400, "sync_days_ahead": 400})
+        cr.commit()  # the synchronization works in a transaction of its own: what follows reads what it committed
+"""
+
+
 @pytest.fixture(scope="session")
 def database():
     name = os.environ.get("BOOKINGS_TEST_DB")

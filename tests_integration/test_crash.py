@@ -4,21 +4,7 @@ import json
 import signal
 import time
 
-from conftest import expected_rows
-
-BUSINESS = """
-    with api.Environment.manage(), registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        connection = %(connection)s
-        business = env["bookings.business"].search([("mailbox", "=", connection["business_id"])])
-        if not business:
-            business = env["bookings.business"].create({
-                "name": "Crash test", "mailbox": connection["business_id"], "tenant_id": connection["tenant_id"],
-                "client_id": connection["client_id"], "client_secret": connection["client_secret"],
-                "authority_url": connection["url"], "graph_url": connection["url"],
-                "sync_days_back": 400, "sync_days_ahead": 400})
-        cr.commit()  # the synchronization works in a transaction of its own: what follows reads what it committed
-"""
+from conftest import BUSINESS, expected_rows
 
 
 def rows_of(odoo, connection):
