@@ -1,5 +1,3 @@
-import logging
-
 import pytz
 
 from odoo import _, api, fields, models
@@ -7,8 +5,6 @@ from odoo.exceptions import UserError
 from odoo.tools import float_round, html_escape
 
 from .. import rules
-
-_logger = logging.getLogger(__name__)
 
 #: Invoice states in which an invoice holds its appointments; a cancelled or deleted invoice sets them free.
 LIVE_INVOICE_STATES = ("draft", "proforma", "proforma2", "open", "paid")

@@ -249,7 +249,7 @@ class BookingsBusiness(models.Model):
                 business._synchronize()
             except UserError as error:  # a synchronization of the business is running: it records its own outcome
                 _logger.info("Bookings business %s skipped: %s", business.mailbox, error.name)
-            except Exception:  # noqa: B902 - recorded by the importer; the other businesses still synchronize
+            except Exception:  # recorded on its run by the importer; the other businesses still synchronize
                 _logger.exception("Synchronization of Bookings business %s failed", business.mailbox)
 
     @api.multi
