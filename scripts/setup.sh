@@ -80,21 +80,17 @@ if ! stamp_ok addon "$ROOT/requirements/addon.txt" "$ROOT/requirements/dev.txt" 
     stamp_set addon "$ROOT/requirements/addon.txt" "$ROOT/requirements/dev.txt" "$ROOT/tools/setup.py"
 fi
 
-if ((BROWSER)) && ! { stamp_ok browser "$ROOT/requirements/browser.txt" && [ -x "$BROWSER_VENV/bin/python" ]; }; then
-    log "creating the browser suite's virtual environment in $BROWSER_VENV"
-    [ -x "$BROWSER_VENV/bin/python" ] || "$PYTHON311" -m venv "$BROWSER_VENV"
-    "$BROWSER_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/browser.txt" \
+python311_env() {  # python311_env NAME FOLDER REQUIREMENTS: a Python 3.11 environment with pinned requirements
+    local name=$1 folder=$2 requirements=$3
+    stamp_ok "$name" "$requirements" && [ -x "$folder/bin/python" ] && return
+    log "creating the $name environment in $folder"
+    [ -x "$folder/bin/python" ] || "$PYTHON311" -m venv "$folder"
+    "$folder/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements" \
         2> >(grep -v 'is ignored: it is neither' >&2)
-    stamp_set browser "$ROOT/requirements/browser.txt"
-fi
-
-if ((LINT)) && ! { stamp_ok lint "$ROOT/requirements/lint.txt" && [ -x "$LINT_VENV/bin/pylint" ]; }; then
-    log "creating the linters' virtual environment in $LINT_VENV"
-    [ -x "$LINT_VENV/bin/python" ] || "$PYTHON311" -m venv "$LINT_VENV"
-    "$LINT_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements/lint.txt" \
-        2> >(grep -v 'is ignored: it is neither' >&2)
-    stamp_set lint "$ROOT/requirements/lint.txt"
-fi
+    stamp_set "$name" "$requirements"
+}
+if ((BROWSER)); then python311_env browser "$BROWSER_VENV" "$ROOT/requirements/browser.txt"; fi
+if ((LINT)); then python311_env lint "$LINT_VENV" "$ROOT/requirements/lint.txt"; fi
 
 # --- Odoo launcher and configuration -------------------------------------------------------------------------
 printf '#!%s\nimport odoo\nodoo.cli.main()\n' "$VENV/bin/python" >"$VENV/bin/odoo"
