@@ -2,12 +2,12 @@
 
 * ``attendee_rows``: an appointment becomes one billable row per attendee (a group booking is billed per
   attendee), or one row without customer when Bookings names none; each row has a stable key.
-* ``invoice_terms``: what one row puts on an invoice line for each Bookings price type.
+* ``invoice_terms``: what one row puts on an invoice line for each Bookings price type, exact to the cent.
 
 It also holds the selections that the Odoo models share (price types, invoice grouping), defined once here.
 """
 from collections import namedtuple
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .graph import PRICE_TYPES
 
@@ -32,12 +32,17 @@ INVOICE_GROUPING_SELECTION = [
 #: Key of the single row of an appointment that has no customer.
 NO_CUSTOMER_KEY = "-"
 
-FIXED_PRICE_TYPES = ("fixedPrice", "startingAt")
+FIXED_PRICE = "fixedPrice"
+STARTING_AT = "startingAt"
 HOURLY = "hourly"
 FREE = "free"
 
-#: quantity and unit_price are Decimals; to_confirm: the price is not a firm Bookings price.
-InvoiceTerms = namedtuple("InvoiceTerms", "quantity unit_price to_confirm")
+#: What one row puts on its invoice line. ``quantity``, ``unit_price`` and ``amount`` are Decimals: ``amount`` is
+#: rounded once, to the currency, and the line's ``quantity x unit_price``, rounded to the currency as Odoo does,
+#: equals it. ``to_confirm``: the price is not a firm Bookings price (a minimum, or none). ``hourly_rate``: the
+#: Bookings price per hour when the line bills a duration as one unit (a duration its quantity cannot hold), else
+#: None.
+InvoiceTerms = namedtuple("InvoiceTerms", "quantity unit_price amount to_confirm hourly_rate")
 
 
 def price_type_value(price_type):
@@ -65,29 +70,57 @@ def attendee_rows(appointment):
     return list(rows.items()) or [(NO_CUSTOMER_KEY, None)]
 
 
-def invoice_terms(price_type, price, hours, fallback_price):
-    """The quantity and unit price to invoice for one row, or None when there is nothing to invoice.
+def _decimal(value):
+    return value if isinstance(value, Decimal) else Decimal(str(value))  # str(): a float's shortest exact form
 
-    * fixed price and starting at: 1 x the Bookings price;
-    * hourly: the appointment's hours x the Bookings price (the caller rounds to the unit of measure);
+
+def round_money(amount, digits):
+    """``amount`` rounded half up to ``digits`` decimals, as Odoo rounds a currency."""
+    return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2, quantity_digits=3):
+    """What one row puts on an invoice line, or None when there is nothing to invoice.
+
+    ``seconds``: the appointment's duration; ``fallback_price``: the product's sales price in the invoice's
+    currency; ``currency_digits``: the decimals of that currency; ``quantity_digits``: those of a line's quantity.
+
+    * fixed price: 1 x the Bookings price;
+    * starting at: 1 x the Bookings price, which is a minimum: to confirm;
+    * hourly: the Bookings price x the exact duration, rounded once. The quantity is the duration in hours when
+      ``quantity_digits`` hold it exactly (90 minutes: 1.5 x the price); else the line bills the duration as one
+      unit at that amount (20 minutes at 60.00 an hour: 1 x 20.00, not 0.333 x 60.00 = 19.98);
     * free: nothing;
     * price varies, call us, not set, undefined and any value Bookings adds later: 1 x the Bookings price when it
-      is positive, else 1 x ``fallback_price`` (the product's sales price), and the price is to be confirmed.
+      is positive, else 1 x ``fallback_price``; to confirm.
     """
-    price, hours, fallback_price = Decimal(str(price)), Decimal(str(hours)), Decimal(str(fallback_price))
+    price, fallback_price = _decimal(price), _decimal(fallback_price)
     if price_type == FREE:
         return None
-    if price_type in FIXED_PRICE_TYPES:
-        return InvoiceTerms(Decimal(1), price, False)
     if price_type == HOURLY:
-        return InvoiceTerms(hours, price, False)
-    return InvoiceTerms(Decimal(1), price if price > 0 else fallback_price, True)
+        hours = Decimal(int(seconds)) / Decimal(3600)
+        amount = round_money(price * hours, currency_digits)
+        if hours == hours.quantize(Decimal(1).scaleb(-quantity_digits)):
+            return InvoiceTerms(hours.normalize(), price, amount, False, None)
+        return InvoiceTerms(Decimal(1), amount, amount, False, price)
+    if price_type == FIXED_PRICE:
+        unit_price, to_confirm = price, False
+    elif price_type == STARTING_AT:
+        unit_price, to_confirm = price, True
+    else:
+        unit_price, to_confirm = (price if price > 0 else fallback_price), True
+    unit_price = round_money(unit_price, currency_digits)
+    return InvoiceTerms(Decimal(1), unit_price, unit_price, to_confirm, None)
 
 
-def line_description(service, local_start, minutes, staff):
-    """``Service - 2026-04-30 08:00 (30 min) - Staff`` in the customer's eyes (local time, no seconds)."""
+def line_description(service, local_start, minutes, staff, hourly_rate=None):
+    """``Service - 2026-04-30 08:00 (30 min) - Staff`` in the customer's eyes (local time, no seconds). With
+    ``hourly_rate`` (a text such as ``60.00 USD``), the duration says what it was billed at: ``(20 min x 60.00
+    USD/h)``."""
     hours, rest = divmod(int(round(minutes)), 60)
     duration = ("%d h %02d min" % (hours, rest)) if hours else ("%d min" % rest)
+    if hourly_rate:
+        duration = "%s \u00d7 %s/h" % (duration, hourly_rate)
     parts = [service, "%s (%s)" % (local_start.strftime("%Y-%m-%d %H:%M"), duration)]
     if staff:
         parts.append(staff)

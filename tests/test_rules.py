@@ -1,8 +1,12 @@
 """Billing rules: rows per attendee and invoice terms per price type."""
 import datetime
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_graph_records import appointment
 
 from bookings_invoicing import rules
@@ -28,27 +32,62 @@ def test_a_customer_listed_twice_is_billed_once():
     assert len(rules.attendee_rows(twice)) == 1
 
 
-@pytest.mark.parametrize("price_type, price, hours, fallback, expected", [
-    ("fixedPrice", 10.0, 0.5, 99, (Decimal(1), Decimal("10.0"), False)),  # not 5.00 for 30 minutes
-    ("startingAt", 60, 2, 99, (Decimal(1), Decimal("60"), False)),
-    ("hourly", 80, 1.5, 99, (Decimal("1.5"), Decimal("80"), False)),
-    ("priceVaries", 45, 1, 99, (Decimal(1), Decimal("45"), True)),
-    ("callUs", 0, 1, 30, (Decimal(1), Decimal("30"), True)),
-    ("notSet", 0, 1, 30, (Decimal(1), Decimal("30"), True)),
-    ("undefined", 0, 1, 30, (Decimal(1), Decimal("30"), True)),
-    ("unknownFutureValue", 0, 1, 30, (Decimal(1), Decimal("30"), True)),
-    ("someNewType", 12.5, 1, 30, (Decimal(1), Decimal("12.5"), True)),
+@pytest.mark.parametrize("price_type, price, minutes, fallback, expected", [
+    # quantity, unit price, amount, to confirm, hourly rate of a duration billed as one unit
+    ("fixedPrice", 10.0, 30, 99, (1, "10.00", "10.00", False, None)),  # not 5.00 for 30 minutes
+    ("startingAt", 60, 120, 99, (1, "60.00", "60.00", True, None)),  # a minimum: to confirm
+    ("hourly", 80, 90, 99, ("1.5", "80", "120.00", False, None)),
+    ("hourly", 60, 20, 99, (1, "20.00", "20.00", False, "60")),  # not 0.333 x 60.00 = 19.98
+    ("hourly", 55.55, 25, 99, (1, "23.15", "23.15", False, "55.55")),  # 23.1458... rounded once
+    ("hourly", 45, 70, 99, (1, "52.50", "52.50", False, "45")),
+    ("priceVaries", 45, 60, 99, (1, "45.00", "45.00", True, None)),
+    ("callUs", 0, 60, 30, (1, "30.00", "30.00", True, None)),
+    ("notSet", 0, 60, 30, (1, "30.00", "30.00", True, None)),
+    ("undefined", 0, 60, 30, (1, "30.00", "30.00", True, None)),
+    ("unknownFutureValue", 0, 60, 30, (1, "30.00", "30.00", True, None)),
+    ("someNewType", 12.5, 60, 30, (1, "12.50", "12.50", True, None)),
 ])
-def test_invoice_terms_per_price_type(price_type, price, hours, fallback, expected):
-    assert tuple(rules.invoice_terms(price_type, price, hours, fallback)) == expected
+def test_invoice_terms_per_price_type(price_type, price, minutes, fallback, expected):
+    quantity, unit_price, amount, to_confirm, rate = expected
+    terms = rules.invoice_terms(price_type, price, minutes * 60, fallback)
+    assert terms == (Decimal(quantity), Decimal(unit_price), Decimal(amount), to_confirm,
+                     Decimal(rate) if rate else None)
 
 
 def test_free_invoices_nothing():
-    assert rules.invoice_terms("free", 0, 1, 30) is None
+    assert rules.invoice_terms("free", 0, 3600, 30) is None
+
+
+def cents_half_up(value):
+    """An exact fraction rounded half up to the cent: the oracle of the properties below."""
+    return Fraction(math.floor(value * 100 + Fraction(1, 2)), 100)
+
+
+@settings(max_examples=400, deadline=None)
+@given(minutes=st.integers(1, 600), cents=st.integers(0, 10 ** 7),
+       price_type=st.sampled_from(["fixedPrice", "startingAt", "hourly", "priceVaries", "callUs", "notSet",
+                                   "undefined", "unknownFutureValue", "somethingNew"]),
+       fallback_cents=st.integers(0, 10 ** 6))
+def test_every_line_bills_what_the_rule_says_to_the_cent(minutes, cents, price_type, fallback_cents):
+    price, fallback = Fraction(cents, 100), Fraction(fallback_cents, 100)
+    terms = rules.invoice_terms(price_type, Decimal(cents) / 100, minutes * 60, Decimal(fallback_cents) / 100)
+    if price_type == "hourly":
+        expected = cents_half_up(price * Fraction(minutes, 60))
+    elif price_type in ("fixedPrice", "startingAt") or price > 0:
+        expected = price
+    else:
+        expected = fallback
+    assert Fraction(terms.amount) == expected
+    # the line: its quantity fits three decimals, and quantity x unit price rounded to the cent is the amount
+    assert Fraction(terms.quantity) * 1000 == int(Fraction(terms.quantity) * 1000)
+    assert cents_half_up(Fraction(terms.quantity) * Fraction(terms.unit_price)) == expected
+    assert terms.to_confirm == (price_type not in ("fixedPrice", "hourly"))
 
 
 def test_the_line_description():
     start = datetime.datetime(2026, 4, 30, 8, 0)
     assert rules.line_description("Hair cut", start, 45, "Alice") == "Hair cut - 2026-04-30 08:00 (45 min) - Alice"
     assert rules.line_description("Workshop", start, 90, None) == "Workshop - 2026-04-30 08:00 (1 h 30 min)"
+    assert rules.line_description("Colour", start, 20, None, hourly_rate="60.00 USD") == \
+        "Colour - 2026-04-30 08:00 (20 min \u00d7 60.00 USD/h)"
 

@@ -2,7 +2,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round, html_escape
+from odoo.tools import html_escape
 
 from .. import rules
 
@@ -77,8 +77,9 @@ class BookingsAppointment(models.Model):
     amount = fields.Monetary(string="Amount to invoice", compute="_compute_invoice_terms", store=True)
     price_to_confirm = fields.Boolean(
         compute="_compute_invoice_terms", store=True,
-        help="Bookings gives no firm price for this price type: the amount is the Bookings price when positive, "
-             "else the product's sales price. Check it on the draft invoice.")
+        help="Bookings gives no firm price for this price type: a minimum (starting at), or no price, when the "
+             "amount is the Bookings price if positive, else the product's sales price in the invoice's currency. "
+             "Check it on the draft invoice.")
     is_completed = fields.Boolean(compute="_compute_is_completed", search="_search_is_completed",
                                   help="The appointment has ended.")
     display_label = fields.Char(compute="_compute_display_label")
@@ -115,23 +116,28 @@ class BookingsAppointment(models.Model):
             else:
                 row.invoice_status = "to_invoice"
 
-    @api.depends("price_type", "price", "duration", "product_id.product_tmpl_id.list_price", "product_id.uom_id",
-                 "currency_id")
+    @api.depends("price_type", "price", "duration", "product_id.product_tmpl_id.list_price", "currency_id")
     def _compute_invoice_terms(self):
         for row in self:
-            terms = rules.invoice_terms(row.price_type, row.price, row.duration, row.product_id.lst_price)
+            terms = row._invoice_terms()
             if terms is None:
                 row.update({"quantity": 0.0, "unit_price": 0.0, "amount": 0.0, "price_to_confirm": False})
                 continue
-            quantity = float(terms.quantity)
-            if row.product_id.uom_id:
-                quantity = float_round(quantity, precision_rounding=row.product_id.uom_id.rounding)
-            unit_price = float(terms.unit_price)
-            amount = quantity * unit_price
-            if row.currency_id:
-                amount = row.currency_id.round(amount)
-            row.update({"quantity": quantity, "unit_price": unit_price, "amount": amount,
-                        "price_to_confirm": terms.to_confirm})
+            row.update({"quantity": float(terms.quantity), "unit_price": float(terms.unit_price),
+                        "amount": float(terms.amount), "price_to_confirm": terms.to_confirm})
+
+    def _invoice_terms(self, date=None):
+        """What this row puts on its invoice line (``rules.invoice_terms``), in the row's currency. The product's
+        sales price, which stands in when Bookings gives no price, is converted from the company's currency at
+        ``date`` (today by default: drafts have no date yet)."""
+        self.ensure_one()
+        currency = self.currency_id or self.company_id.currency_id
+        fallback = self.company_id.currency_id.with_context(date=date or fields.Date.context_today(self)).compute(
+            self.product_id.lst_price, currency, round=False)
+        return rules.invoice_terms(
+            self.price_type, self.price, int(round(self.duration * 3600)), fallback,
+            currency_digits=currency.decimal_places,
+            quantity_digits=self.env["decimal.precision"].precision_get("Product Unit of Measure"))
 
     def _compute_is_completed(self):
         now = fields.Datetime.now()

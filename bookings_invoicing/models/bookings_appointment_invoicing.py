@@ -6,6 +6,7 @@ import psycopg2
 
 from odoo import _, api, models
 from odoo.exceptions import UserError
+from odoo.tools import float_repr
 
 from .. import rules
 
@@ -99,15 +100,20 @@ class BookingsAppointment(models.Model):
         if self.business_id.price_include_tax:
             taxes = self._price_included_taxes(taxes)
         local_start = self.with_context(tz=self.customer_tz or self.partner_id.tz or self.env.user.tz)._local_start()
+        terms = self._invoice_terms()
+        currency = self.currency_id or self.company_id.currency_id
+        rate = terms.hourly_rate and "%s %s" % (
+            float_repr(float(terms.hourly_rate), currency.decimal_places), currency.name)
         return {
             "product_id": product.id,
             "name": rules.line_description(self.service_name or product.name, local_start, self.duration * 60,
-                                           self.staff),
+                                           self.staff, hourly_rate=rate),
             "origin": _("Bookings appointment %(id)s") % {"id": self.bookings_id},
             "account_id": account.id,
-            "quantity": self.quantity,
-            "uom_id": product.uom_id.id,
-            "price_unit": self.unit_price,
+            "quantity": float(terms.quantity),
+            # a duration billed as one unit is no quantity of the product's unit of measure (hours)
+            "uom_id": False if terms.hourly_rate else product.uom_id.id,
+            "price_unit": float(terms.unit_price),
             "invoice_line_tax_ids": [(6, 0, taxes.ids)],
             "bookings_appointment_ids": [(6, 0, self.ids)],  # the line links back to its appointment
         }

@@ -4,3 +4,4 @@ from . import test_invoicing
 from . import test_access
 from . import test_faults
 from . import test_binding
+from . import test_money

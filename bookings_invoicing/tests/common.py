@@ -3,6 +3,7 @@ configured against it, users with the lowest rights that do the job, and builder
 import datetime
 import os
 import uuid
+from contextlib import contextmanager
 
 import odoo
 from odoo import sql_db
@@ -32,7 +33,8 @@ class BookingsCase(SavepointCase):
 
     The synchronization works on a cursor of its own (``registry.cursor()``). The registry is in test mode, as in
     Odoo's ``HttpCase``: that cursor is the test's own, whose commits are savepoints. Each test opens one more such
-    savepoint inside its own, so that what the synchronization commits is rolled back with the test.
+    savepoint inside its own, so that what the synchronization commits is rolled back with the test. (Odoo opens that
+    cursor too, e.g. to read a decimal precision, and a commit there ends every savepoint made since the last one.)
     """
 
     @classmethod
@@ -86,6 +88,17 @@ class BookingsCase(SavepointCase):
         self.store.add_client(TENANT, CLIENT_ID, SECRET)
         self.add_business(MAILBOX)
         self.peer.clear_faults()
+
+    @contextmanager
+    def rolled_back(self):
+        """A block whose database work is undone at its end: each example of a property-based test."""
+        self.cr.execute("SAVEPOINT bookings_block")
+        self.cr.execute("SAVEPOINT test_cursor")  # see the class's documentation
+        try:
+            yield
+        finally:
+            self.cr.execute("ROLLBACK TO SAVEPOINT bookings_block")
+            self.env.clear()
 
     # --- Graph items --------------------------------------------------------------------------------------------
     def add_business(self, mailbox, currency="USD"):

@@ -26,7 +26,7 @@ class TestInvoicing(BookingsCase):
     def test_each_price_type_gives_its_line(self):
         cases = [  # price type, Bookings price, minutes -> quantity, unit price, price to confirm
             ("fixedPrice", 35.0, 30, 1.0, 35.0, False),
-            ("startingAt", 60.0, 45, 1.0, 60.0, False),
+            ("startingAt", 60.0, 45, 1.0, 60.0, True),  # a minimum: to confirm
             ("hourly", 80.0, 90, 1.5, 80.0, False),
             ("priceVaries", 45.0, 60, 1.0, 45.0, True),
             ("callUs", 0.0, 60, 1.0, 30.0, True),  # no Bookings price: the product's sales price
@@ -50,6 +50,49 @@ class TestInvoicing(BookingsCase):
                              price_type)
             self.assertEqual(row.price_to_confirm, to_confirm, price_type)
             self.assertEqual(row.invoice_status, "invoiced")
+
+    def test_an_hourly_service_bills_the_exact_duration(self):
+        colour = self.add_service("Colour", price=60.0, price_type="hourly")
+        for index, minutes in enumerate((20, 25, 35, 40, 50, 55, 70, 90)):
+            self.add_appointment(colour, [self.ann], hours_ago(10 + index * 3), minutes=minutes)
+        self.sync()
+        invoices, _skipped = self.invoice(self.rows())
+        lines = {round(row.duration * 60): row.invoice_line_id for row in self.rows()}
+        self.assertEqual({minutes: line.price_subtotal for minutes, line in lines.items()},
+                         {20: 20.0, 25: 25.0, 35: 35.0, 40: 40.0, 50: 50.0, 55: 55.0, 70: 70.0, 90: 90.0})
+        self.assertEqual(invoices.amount_untaxed, 385.0)
+        # a duration the line's quantity holds is billed in hours; another one as one unit, saying its rate
+        self.assertEqual((lines[90].quantity, lines[90].price_unit, lines[90].uom_id.name), (1.5, 60.0, "Hour(s)"))
+        self.assertEqual((lines[20].quantity, lines[20].price_unit, lines[20].uom_id.id), (1.0, 20.0, False))
+        self.assertIn("(20 min \u00d7 60.00 USD/h)", lines[20].name)
+
+    def test_a_draft_says_which_lines_have_a_price_to_confirm(self):
+        minimum = self.add_service("Colour from", price=40.0, price_type="startingAt")
+        self.add_appointment(minimum, [self.ann], hours_ago(5))
+        self.add_appointment(self.cut, [self.ann], hours_ago(8))
+        self.sync()
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({"business_id": self.business.id})
+        self.assertEqual((wizard.row_count, wizard.to_confirm_count), (2, 1))
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual((invoices.bookings_appointment_count, invoices.bookings_to_confirm_count), (2, 1))
+        shown = self.env["bookings.appointment"].search(invoices.action_open_bookings_to_confirm()["domain"])
+        self.assertEqual(shown.mapped("service_name"), ["Colour from"])
+
+    def test_the_fallback_price_is_converted_to_the_invoice_currency(self):
+        company_currency = self.company.currency_id
+        other = self.env.ref("base.EUR") if company_currency != self.env.ref("base.EUR") else self.env.ref("base.USD")
+        other.active = True
+        self.env["res.currency.rate"].create({"currency_id": other.id, "rate": 1.25, "company_id": self.company.id,
+                                              "name": datetime.date.today().strftime("%Y-%m-%d")})
+        self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = other.name
+        on_request = self.add_service("On request", price=0.0, price_type="callUs")
+        self.add_appointment(on_request, [self.ann], hours_ago(5))
+        self.sync()
+        self.rows().product_id.list_price = 30.0  # in the company's currency
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual(invoices.currency_id, other)
+        self.assertEqual((invoices.invoice_line_ids.price_unit, invoices.amount_untaxed), (37.5, 37.5))
+        self.assertTrue(self.rows().price_to_confirm)
 
     def test_a_free_appointment_has_nothing_to_invoice(self):
         free = self.add_service("Free check", price=0.0, price_type="free")

@@ -21,6 +21,10 @@ class BookingsInvoiceWizard(models.TransientModel):
     grouping = fields.Selection(INVOICE_GROUPING_SELECTION, required=True, default="customer")
     row_count = fields.Integer(string="Appointments to invoice", compute="_compute_preview")
     customer_count = fields.Integer(string="Customers", compute="_compute_preview")
+    to_confirm_count = fields.Integer(
+        string="Prices to confirm", compute="_compute_preview",
+        help="Appointments whose price is not firm in Bookings (a minimum, or no price): check their lines on the "
+             "drafts before validating them.")
     invoice_ids = fields.Many2many("account.invoice", readonly=True)
     skipped_message = fields.Text(readonly=True)
 
@@ -48,6 +52,7 @@ class BookingsInvoiceWizard(models.TransientModel):
             rows = wizard._rows() if wizard.date_until else self.env["bookings.appointment"]
             wizard.row_count = len(rows)
             wizard.customer_count = len(rows.mapped("partner_id"))
+            wizard.to_confirm_count = len(rows.filtered("price_to_confirm"))
 
     @api.multi
     def action_create_invoices(self):
