@@ -79,6 +79,11 @@ def round_money(amount, digits):
     return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
+def uses_fallback_price(price_type, price):
+    """Whether a row of this price type and Bookings price is billed at the product's sales price."""
+    return price_type not in (FREE, HOURLY, FIXED_PRICE, STARTING_AT) and not _decimal(price) > 0
+
+
 def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2, quantity_digits=3):
     """What one row puts on an invoice line, or None when there is nothing to invoice.
 
@@ -108,7 +113,7 @@ def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2,
     elif price_type == STARTING_AT:
         unit_price, to_confirm = price, True
     else:
-        unit_price, to_confirm = (price if price > 0 else fallback_price), True
+        unit_price, to_confirm = (fallback_price if uses_fallback_price(price_type, price) else price), True
     unit_price = round_money(unit_price, currency_digits)
     return InvoiceTerms(Decimal(1), unit_price, unit_price, to_confirm, None)
 

@@ -132,8 +132,10 @@ class BookingsAppointment(models.Model):
         ``date`` (today by default: drafts have no date yet)."""
         self.ensure_one()
         currency = self.currency_id or self.company_id.currency_id
-        fallback = self.company_id.currency_id.with_context(date=date or fields.Date.context_today(self)).compute(
-            self.product_id.lst_price, currency, round=False)
+        fallback = 0.0
+        if rules.uses_fallback_price(self.price_type, self.price):
+            fallback = self.company_id.currency_id.with_context(date=date or fields.Date.context_today(self)).compute(
+                self.product_id.lst_price, currency, round=False)
         return rules.invoice_terms(
             self.price_type, self.price, int(round(self.duration * 3600)), fallback,
             currency_digits=currency.decimal_places,

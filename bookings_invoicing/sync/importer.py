@@ -317,6 +317,7 @@ class BusinessImporter(object):
         # the run is the record of what it created: no chatter message or follower per new row; changes to an
         # existing row are tracked in its chatter
         Appointment = self.env["bookings.appointment"]
+        Untracked = Appointment.with_context(tracking_disable=True)
         bound = Appointment._bookings_bound(self.business, [record.id for record in records])
         seen = []
         counts = self.progress.counts
@@ -325,8 +326,7 @@ class BusinessImporter(object):
                 values = self._appointment_values(record, attendee, staff)
                 old = bound.get((record.id, key))
                 if old is None:
-                    old = Appointment.with_context(tracking_disable=True)._bookings_create(
-                        self.business, (record.id, key), values)
+                    old = Untracked._bookings_create(self.business, (record.id, key), values)
                     counts["appointments_created"] += 1
                     seen.append(old["id"])
                     continue
