@@ -13,13 +13,12 @@ its window page by page, and mirrors them in Odoo:
 * Only a window read completely and successfully cancels the rows whose appointment Bookings no longer returns.
 * What it did is recorded on a ``bookings.sync.run`` (the log) and summed up on the business.
 """
-import copy
 import datetime
 import logging
 import random
 import time
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 
 import psycopg2
@@ -76,6 +75,14 @@ class _Progress(object):
         self.customers = {}  # Bookings customer id -> (bookings.customer id, partner id or False)
         self.partner_index = {}  # e-mail -> [(partner id, lower-case name)], see bookings.customer._partner_index
         self.taken = {}  # partner id -> lower-case name of the Bookings customer linked to it
+
+    def snapshot(self):
+        """A copy that the next unit of work cannot change (it appends to the partner index's lists)."""
+        copied = _Progress()
+        copied.counts, copied.problems = Counter(self.counts), list(self.problems)
+        copied.customers, copied.taken = dict(self.customers), dict(self.taken)
+        copied.partner_index = defaultdict(list, {email: list(found) for email, found in self.partner_index.items()})
+        return copied
 
 
 class BusinessImporter(object):
@@ -172,7 +179,7 @@ class BusinessImporter(object):
         """Run ``work()`` and commit it. When it fails, roll back and forget what it changed in memory; when a
         concurrent transaction (an invoicing) changed the same rows, run it again on fresh data."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            saved = copy.deepcopy(self.progress)
+            saved = self.progress.snapshot()
             try:
                 result = work()
                 self._commit()
