@@ -6,6 +6,11 @@ class AccountInvoiceLine(models.Model):
 
     bookings_appointment_ids = fields.One2many("bookings.appointment", "invoice_line_id", readonly=True)
 
+    @api.multi
+    def unlink(self):
+        self.mapped("bookings_appointment_ids")._free_from_invoice()
+        return super(AccountInvoiceLine, self).unlink()
+
 
 class AccountInvoice(models.Model):
     _inherit = "account.invoice"
@@ -16,6 +21,12 @@ class AccountInvoice(models.Model):
     bookings_to_confirm_count = fields.Integer(
         string="Bookings prices to confirm", compute="_compute_bookings_appointment_count",
         help="Lines that bill a Bookings appointment whose price is not firm (a minimum, or no price).")
+
+    @api.multi
+    def unlink(self):
+        # the database deletes the lines with their invoice, without the lines' unlink
+        self.mapped("invoice_line_ids.bookings_appointment_ids")._free_from_invoice()
+        return super(AccountInvoice, self).unlink()
 
     @api.depends("bookings_appointment_ids.price_to_confirm")
     def _compute_bookings_appointment_count(self):

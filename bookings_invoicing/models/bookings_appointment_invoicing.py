@@ -168,6 +168,17 @@ class BookingsAppointment(models.Model):
         return invoices, skipped
 
     @api.multi
+    def _free_from_invoice(self):
+        """Unlink these rows from the invoice line about to be deleted, so that they can be invoiced again.
+
+        A row refers to both the line and its invoice: left to the database, deleting the invoice would clear the
+        two references by two cascades in either order, and a row written in the same transaction would then fail
+        the check of the first one. Whoever may delete the invoice frees its bookings, hence ``sudo``.
+        """
+        if self:
+            self.sudo().write({"invoice_line_id": False})
+
+    @api.multi
     def action_create_invoices(self):
         """Create draft invoices for the selected rows and open them; rows left out are listed."""
         invoices, skipped = self._create_invoices()
