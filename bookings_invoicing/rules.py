@@ -104,7 +104,8 @@ def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2,
         return None
     if price_type == HOURLY:
         hours = Decimal(int(seconds)) / Decimal(3600)
-        amount = round_money(price * hours, currency_digits)
+        # multiplied before divided: 1.86 an hour for 125 minutes is 3.875 exactly, rounded to 3.88
+        amount = round_money(price * int(seconds) / Decimal(3600), currency_digits)
         if hours == hours.quantize(Decimal(1).scaleb(-quantity_digits)):
             return InvoiceTerms(hours.normalize(), price, amount, False, None)
         return InvoiceTerms(Decimal(1), amount, amount, False, price)
