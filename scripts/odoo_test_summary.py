@@ -2,7 +2,8 @@
 
 Odoo's exit code does not say whether its tests failed, so the log is read instead: every test module ends with
 ``Ran N tests``, and Odoo adds ``Module NAME: F failures, E errors`` when any failed. Errors outside any test (a
-module that fails to load) are counted as failures too.
+module that fails to load) are counted as failures too, and so is a run that did not reach its end (Odoo's
+``All post-tested in`` line): a process that died midway has left tests unrun.
 
 Usage: odoo_test_summary.py LOG MODULE  -> prints "passed failed" and exits 0
 """
@@ -15,12 +16,15 @@ OUTSIDE = re.compile(
     r"(Failed to initialize database|Failed to load registry|invalid module names|"
     r"Some modules are not loaded|At least one test failed when loading the modules|"
     r"Module %s: an exception occurred in a test)")
+FINISHED = re.compile(r"\bAll post-tested in ")
 
 
 def summarize(path, module):
-    ran = failed = 0
-    outside = OUTSIDE.pattern.replace("%s", re.escape(module))
-    outside = re.compile(outside)
+    """``(passed, failed)``: the tests that passed; the tests that failed, plus one for each error outside the tests
+    and one for a run that did not finish."""
+    ran = failed = problems = 0
+    finished = False
+    outside = re.compile(OUTSIDE.pattern.replace("%s", re.escape(module)))
     with open(path, encoding="utf-8", errors="replace") as log:
         for line in log:
             match = RAN.search(line)
@@ -32,8 +36,9 @@ def summarize(path, module):
                 failed += int(match.group(2)) + int(match.group(3))
                 continue
             if outside.search(line):
-                failed += 1
-    return max(ran - failed, 0), failed
+                problems += 1
+            finished = finished or bool(FINISHED.search(line))
+    return max(ran - failed, 0), failed + problems + (0 if finished else 1)
 
 
 if __name__ == "__main__":
