@@ -93,8 +93,9 @@ def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2,
     * fixed price: 1 x the Bookings price;
     * starting at: 1 x the Bookings price, which is a minimum: to confirm;
     * hourly: the Bookings price x the exact duration, rounded once. The quantity is the duration in hours when
-      ``quantity_digits`` hold it exactly (90 minutes: 1.5 x the price); else the line bills the duration as one
-      unit at that amount (20 minutes at 60.00 an hour: 1 x 20.00, not 0.333 x 60.00 = 19.98);
+      ``quantity_digits`` hold it and hours x price needs no rounding (90 minutes at 60.00: 1.5 x 60.00); else the
+      line bills the duration as one unit at the amount (20 minutes at 60.00 an hour: 1 x 20.00, not
+      0.333 x 60.00 = 19.98);
     * free: nothing;
     * price varies, call us, not set, undefined and any value Bookings adds later: 1 x the Bookings price when it
       is positive, else 1 x ``fallback_price``; to confirm.
@@ -105,8 +106,11 @@ def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2,
     if price_type == HOURLY:
         hours = Decimal(int(seconds)) / Decimal(3600)
         # multiplied before divided: 1.86 an hour for 125 minutes is 3.875 exactly, rounded to 3.88
-        amount = round_money(price * int(seconds) / Decimal(3600), currency_digits)
-        if hours == hours.quantize(Decimal(1).scaleb(-quantity_digits)):
+        exact = price * int(seconds) / Decimal(3600)
+        amount = round_money(exact, currency_digits)
+        # hours x price only where nothing is left to round (Odoo rounds a line's float product its own way)
+        if (hours == hours.quantize(Decimal(1).scaleb(-quantity_digits)) and exact == amount
+                and price == round_money(price, currency_digits)):
             return InvoiceTerms(hours.normalize(), price, amount, False, None)
         return InvoiceTerms(Decimal(1), amount, amount, False, price)
     if price_type == FIXED_PRICE:

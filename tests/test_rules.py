@@ -37,6 +37,7 @@ def test_a_customer_listed_twice_is_billed_once():
     ("fixedPrice", 10.0, 30, 99, (1, "10.00", "10.00", False, None)),  # not 5.00 for 30 minutes
     ("startingAt", 60, 120, 99, (1, "60.00", "60.00", True, None)),  # a minimum: to confirm
     ("hourly", 80, 90, 99, ("1.5", "80", "120.00", False, None)),
+    ("hourly", 0.01, 90, 99, (1, "0.02", "0.02", False, "0.01")),  # 1.5 x 0.01 would leave a half cent to round
     ("hourly", 60, 20, 99, (1, "20.00", "20.00", False, "60")),  # not 0.333 x 60.00 = 19.98
     ("hourly", 55.55, 25, 99, (1, "23.15", "23.15", False, "55.55")),  # 23.1458... rounded once
     ("hourly", 45, 70, 99, (1, "52.50", "52.50", False, "45")),
@@ -79,9 +80,9 @@ def test_every_line_bills_what_the_rule_says_to_the_cent(minutes, cents, price_t
     else:
         expected = fallback
     assert Fraction(terms.amount) == expected
-    # the line: its quantity fits three decimals, and quantity x unit price rounded to the cent is the amount
+    # the line: its quantity fits three decimals, and quantity x unit price is the amount, with nothing to round
     assert Fraction(terms.quantity) * 1000 == int(Fraction(terms.quantity) * 1000)
-    assert cents_half_up(Fraction(terms.quantity) * Fraction(terms.unit_price)) == expected
+    assert Fraction(terms.quantity) * Fraction(terms.unit_price) == expected
     assert terms.to_confirm == (price_type not in ("fixedPrice", "hourly"))
 
 
