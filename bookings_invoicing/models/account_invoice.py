@@ -25,7 +25,7 @@ class AccountInvoice(models.Model):
     @api.multi
     def unlink(self):
         # the database deletes the lines with their invoice, without the lines' unlink
-        self.mapped("invoice_line_ids.bookings_appointment_ids")._free_from_invoice()
+        self.mapped("bookings_appointment_ids")._free_from_invoice()
         return super(AccountInvoice, self).unlink()
 
     @api.depends("bookings_appointment_ids.price_to_confirm")
