@@ -127,9 +127,10 @@ def invoicing_fixture(env, customers, per_customer):
     business = env["bookings.business"].create({
         "name": "Bench invoicing", "mailbox": "invoicing@bench.example.com", "tenant_id": "t", "client_id": "c",
         "client_secret": "s"})
-    service = env["bookings.service"].create({"business_id": business.id, "bookings_id": "svc", "name": "Bench",
-                                              "product_id": product.id, "price_type": "fixedPrice"})
-    Appointment = env["bookings.appointment"].with_context(tracking_disable=True)
+    service = env["bookings.service"]._bookings_as_mirror().create({
+        "business_id": business.id, "bookings_id": "svc", "name": "Bench", "product_id": product.id,
+        "price_type": "fixedPrice"})
+    Appointment = env["bookings.appointment"]._bookings_as_mirror().with_context(tracking_disable=True)
     Partner = env["res.partner"].with_context(tracking_disable=True)
     Order = env["sale.order"].with_context(tracking_disable=True)
     currency = env.user.company_id.currency_id

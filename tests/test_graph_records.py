@@ -9,6 +9,7 @@ import pytz
 
 from bookings_invoicing.graph import errors
 from bookings_invoicing.graph.records import (
+    Address,
     normalize_email,
     parse_appointment,
     parse_business,
@@ -79,11 +80,49 @@ def test_iso_durations(text, minutes):
     assert parse_duration(text) == datetime.timedelta(minutes=minutes)
 
 
-@pytest.mark.parametrize("text", ["P1M", "PT-5M", "30 minutes", 30])
-def test_durations_that_cannot_be_read_skip_the_item(text):
-    with pytest.raises(errors.MalformedItem) as raised:
-        parse_appointment(appointment(duration=text))
-    assert "AAMkADKoAAA=" in raised.value.message and "duration" in raised.value.message
+@pytest.mark.parametrize("changes, warning", [
+    ({"duration": "P1M"}, "duration"),
+    ({"duration": "PT-5M"}, "duration"),
+    ({"duration": "30 minutes"}, "duration"),
+    ({"duration": 30}, "duration"),
+    ({"lastUpdatedDateTime": "yesterday"}, "lastUpdatedDateTime"),
+    ({"lastUpdatedDateTime": {"dateTime": 5}}, "lastUpdatedDateTime"),
+    ({"staffMemberIds": [1, 2]}, "staffMemberIds"),
+    ({"staffMemberIds": "staff-1"}, "staffMemberIds"),
+    ({"serviceName": {"en": "Catered bento"}}, "serviceName"),
+    ({"additionalInformation": ["see me"]}, "additionalInformation"),
+    ({"customers": [{"customerId": "829e3cb5", "name": "Bob Kelly", "phone": 5550100}]}, "phone"),
+    ({"customers": [{"customerId": "829e3cb5", "name": "Bob Kelly", "timeZone": 7}]}, "timeZone"),
+    ({"customers": [{"customerId": "829e3cb5", "name": "Bob Kelly", "timeZone": "Mars/Olympus_Mons"}]},
+     "Mars/Olympus_Mons"),
+    ({"customers": [{"customerId": "829e3cb5", "name": ["Bob"], "emailAddress": "bobk@tailspintoys.com"}]},
+     "name"),
+])
+def test_a_malformed_optional_value_is_a_warning_and_the_appointment_is_kept(changes, warning):
+    record = parse_appointment(appointment(**changes))
+    assert [w for w in record.warnings if warning in w], record.warnings
+    # what billing needs is all there
+    assert (record.id, record.price, record.price_type) == ("AAMkADKoAAA=", Decimal("10.0"), "fixedPrice")
+    assert record.end - record.start == record.duration == datetime.timedelta(minutes=30)
+    assert [a.customer_id for a in record.attendees] == ["829e3cb5"]
+
+
+def test_a_well_formed_appointment_has_no_warning_and_unknown_keys_are_ignored():
+    record = parse_appointment(appointment(**{"@odata.etag": "W/1", "anotherFutureKey": {"x": [1]}}))
+    assert record.warnings == ()
+
+
+def test_the_start_and_end_shape_of_microsofts_calendar_view_example():
+    item = appointment(start={"dateTime": "2026-04-30T08:00:00.0000000", "timeZone": "America/Chicago"},
+                       end={"dateTime": "2026-04-30T08:30:00.0000000", "timeZone": "America/Chicago"})
+    del item["startDateTime"], item["endDateTime"]
+    record = parse_appointment(item)
+    assert (record.start, record.end) == (datetime.datetime(2026, 4, 30, 13, 0, tzinfo=UTC),
+                                          datetime.datetime(2026, 4, 30, 13, 30, tzinfo=UTC))
+    del item["start"]
+    with pytest.raises(errors.MalformedItem) as raised:  # a start is needed, in one shape or the other
+        parse_appointment(item)
+    assert "startDateTime" in raised.value.message
 
 
 def test_legacy_single_customer_fields_are_a_fallback_only():
@@ -146,7 +185,6 @@ def test_prices_are_exact_decimals():
     ({"price": True}, "price"),
     ({"customers": "Bob"}, "customers"),
     ({"customers": ["Bob"]}, "customers"),
-    ({"staffMemberIds": [1, 2]}, "staffMemberIds"),
     ({"serviceId": {"x": 1}}, "serviceId"),
 ])
 def test_malformed_appointments_raise_malformed_item(changes, detail):
@@ -172,6 +210,7 @@ def test_customer_service_and_business():
     customer = parse_customer({"id": "c1", "displayName": " Zoë Ångström ", "emailAddress": "ZOE@example.org",
                                "phones": [{"number": "", "type": "home"}, {"number": "+1 555", "type": "mobile"}]})
     assert (customer.display_name, customer.email, customer.phone) == ("Zoë Ångström", "zoe@example.org", "+1 555")
+    assert customer.address is None and customer.warnings == ()
     service = parse_service({"id": "s1", "displayName": "Yoga", "defaultPrice": 12.5, "defaultPriceType": "hourly",
                              "defaultDuration": "PT1H30M", "maximumAttendeesCount": 6})
     assert service.default_price == Decimal("12.5") and service.default_duration == datetime.timedelta(minutes=90)
@@ -180,3 +219,24 @@ def test_customer_service_and_business():
     assert business.currency == "EUR"
     with pytest.raises(errors.MalformedItem):
         parse_service({"id": "s2"})  # a service needs a name
+
+
+def test_a_customers_address():
+    customer = parse_customer({"id": "c1", "displayName": "Ann", "addresses": [
+        {"street": "", "city": None, "state": "", "postalCode": "", "countryOrRegion": "", "type": "home"},
+        {"street": "1 Elm Street", "city": "Springfield", "state": "IL", "postalCode": "62701",
+         "countryOrRegion": "United States", "type": "business"}]})
+    assert customer.address == Address(street="1 Elm Street", city="Springfield", state="IL", postal_code="62701",
+                                       country="United States")
+
+
+@pytest.mark.parametrize("changes, warning", [
+    ({"phones": "+1 555"}, "phones"),
+    ({"addresses": {"street": "1 Elm Street"}}, "addresses"),
+    ({"addresses": [{"street": 1}]}, "street"),
+    ({"displayName": 5}, "displayName"),
+])
+def test_a_customer_with_a_malformed_optional_value_is_kept(changes, warning):
+    customer = parse_customer(dict({"id": "c1", "displayName": "Ann", "emailAddress": "ann@example.com"}, **changes))
+    assert customer.email == "ann@example.com"
+    assert [w for w in customer.warnings if warning in w], customer.warnings

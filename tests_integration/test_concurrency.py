@@ -5,17 +5,14 @@ Each appointment ends on exactly one invoice line, and a user who loses a race i
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 import urllib.request
 import uuid
 import xmlrpc.client
 
 import pytest
-from conftest import Odoo, expected_rows, start_peer
+from conftest import Odoo, Rpc, expected_rows, odoo_server, start_peer
 
 ROUNDS = int(os.environ.get("CONCURRENCY_ROUNDS", 25))
 HTTP_PORT = int(os.environ.get("CONCURRENCY_HTTP_PORT", 18369))
@@ -42,19 +39,6 @@ SETUP = """
         cr.commit()
         print(json.dumps(businesses.ids))
 """
-
-
-class Rpc:
-    """One user's XML-RPC connection to the Odoo server (a proxy per thread: xmlrpc.client is not thread-safe)."""
-
-    def __init__(self, url, database, login):
-        self.url, self.database, self.login = url, database, login
-        self.uid = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common").authenticate(database, login, login, {})
-        assert self.uid, "login %s refused" % login
-
-    def __call__(self, model, method, *args):
-        proxy = xmlrpc.client.ServerProxy(self.url + "/xmlrpc/2/object", allow_none=True)
-        return proxy.execute_kw(self.database, self.uid, self.login, model, method, list(args))
 
 
 def at_once(*calls):
@@ -102,29 +86,9 @@ def setup(database, peers):
 
 @pytest.fixture(scope="module")
 def server(database, setup):
-    """An Odoo server with two HTTP workers and a cron worker, as in production."""
-    url = "http://127.0.0.1:%d" % HTTP_PORT
-    log = open(LOG, "w")
-    process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "odoo"), "-c", setup["odoo"].env["ODOO_CONF"],
-         "-d", database, "--db-filter", "^%s$" % database, "--workers=2", "--max-cron-threads=1",
-         "--http-port=%d" % HTTP_PORT, "--longpolling-port=%d" % (HTTP_PORT + 3), "--log-level=warn",
-         "--log-handler=odoo.addons.bookings_invoicing.sync.importer:INFO"],
-        stdout=log, stderr=subprocess.STDOUT, env=setup["odoo"].env)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url + "/web/login", timeout=5)
-                break
-            except OSError:
-                assert process.poll() is None and time.time() < deadline, "the Odoo server did not start"
-                time.sleep(0.5)
+    with odoo_server(setup["odoo"], database, HTTP_PORT, LOG,
+                     "--log-handler=odoo.addons.bookings_invoicing.sync.importer:INFO") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-        log.close()
 
 
 def rows_of(setup, business):

@@ -1,7 +1,9 @@
 """Typed records of the Bookings entities this add-on reads, and the rules that parse them from Graph JSON.
 
 Every ``parse_*`` function takes one decoded JSON item and returns a frozen record, or raises ``MalformedItem``
-naming what is wrong. Nothing here touches the network or the ORM.
+naming what is wrong. What is read liberally: only what billing needs (an appointment's id, start, end, customers,
+service, price and price type; a customer's or service's id and name) makes an item unreadable. An optional value
+that is malformed is left out and named in the record's ``warnings``. Nothing here touches the network or the ORM.
 """
 import datetime
 import re
@@ -77,6 +79,16 @@ def _money(item, key):
     if not amount.is_finite() or amount < 0:
         raise _Invalid("%s is not a positive amount" % key)
     return amount
+
+
+def _optional(warnings, read, *args, default=None):
+    """``read(*args)``, or ``default`` when the value is malformed: an optional value never makes an item
+    unreadable; what was wrong is appended to ``warnings``."""
+    try:
+        return read(*args)
+    except _Invalid as error:
+        warnings.append(str(error))
+        return default
 
 
 def _price_type(item, key):
@@ -160,6 +172,18 @@ class Service:
     default_price_type: str
     default_duration: Optional[datetime.timedelta]
     maximum_attendees: int
+    warnings: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Address:
+    """A Graph ``physicalAddress``: ``country`` and ``state`` as Bookings has them (a code or a name)."""
+
+    street: Optional[str]
+    city: Optional[str]
+    state: Optional[str]
+    postal_code: Optional[str]
+    country: Optional[str]
 
 
 @dataclass(frozen=True)
@@ -168,6 +192,8 @@ class Customer:
     display_name: str
     email: Optional[str]
     phone: Optional[str]
+    address: Optional[Address] = None
+    warnings: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,6 +231,7 @@ class Appointment:
     staff_member_ids: Tuple[str, ...]
     notes: Optional[str]
     last_updated: Optional[datetime.datetime]
+    warnings: Tuple[str, ...] = ()
 
 
 def _parser(kind):
@@ -241,19 +268,25 @@ def parse_business(item):
     )
 
 
+def _count(item, key):
+    value = item.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _Invalid("%s is not an integer" % key)
+    return value
+
+
 @_parser(_("Service"))
 def parse_service(item):
-    maximum = item.get("maximumAttendeesCount")
-    if maximum is not None and (isinstance(maximum, bool) or not isinstance(maximum, int)):
-        raise _Invalid("maximumAttendeesCount is not an integer")
+    warnings = []
     return Service(
         id=item["id"],
         display_name=_text(item, "displayName", required=True),
-        description=_text(item, "description"),
+        description=_optional(warnings, _text, item, "description"),
         default_price=_money(item, "defaultPrice"),
         default_price_type=_price_type(item, "defaultPriceType"),
-        default_duration=parse_duration(item.get("defaultDuration"), "defaultDuration"),
-        maximum_attendees=maximum or 1,
+        default_duration=_optional(warnings, parse_duration, item.get("defaultDuration"), "defaultDuration"),
+        maximum_attendees=_optional(warnings, _count, item, "maximumAttendeesCount") or 1,
+        warnings=tuple(warnings),
     )
 
 
@@ -267,14 +300,34 @@ def _first_phone(item):
     return None
 
 
+def _address(item):
+    """The customer's first address that says anything (Graph gives a list of ``physicalAddress``)."""
+    addresses = item.get("addresses") or []
+    if not isinstance(addresses, list):
+        raise _Invalid("addresses is not a list")
+    for address in addresses:
+        if not isinstance(address, dict):
+            raise _Invalid("addresses holds an entry that is not an object")
+        values = {key: (_text(address, key) or "").strip() or None
+                  for key in ("street", "city", "state", "postalCode", "countryOrRegion")}
+        if any(values.values()):
+            return Address(street=values["street"], city=values["city"], state=values["state"],
+                           postal_code=values["postalCode"], country=values["countryOrRegion"])
+    return None
+
+
 @_parser(_("Customer"))
 def parse_customer(item):
-    email = _text(item, "emailAddress")
+    warnings = []
+    email = _optional(warnings, _text, item, "emailAddress")
+    name = _optional(warnings, _text, item, "displayName")
     return Customer(
         id=item["id"],
-        display_name=(_text(item, "displayName") or email or item["id"]).strip(),
+        display_name=(name or email or item["id"]).strip(),
         email=normalize_email(email),
-        phone=_first_phone(item),
+        phone=_optional(warnings, _first_phone, item),
+        address=_optional(warnings, _address, item),
+        warnings=tuple(warnings),
     )
 
 
@@ -283,34 +336,32 @@ def parse_staff_member(item):
     return StaffMember(id=item["id"], display_name=(_text(item, "displayName") or "").strip())
 
 
-def _attendee(info):
+def _attendee(info, warnings):
     if not isinstance(info, dict):
         raise _Invalid("customers holds an entry that is not an object")
-    email = _text(info, "emailAddress")
-    name = _text(info, "name") or email or ""
+    email = _optional(warnings, _text, info, "emailAddress")
+    name = _optional(warnings, _text, info, "name") or email or ""
     return Attendee(
         customer_id=_text(info, "customerId"),
         name=name.strip(),
         email=normalize_email(email),
-        phone=_text(info, "phone"),
-        time_zone=_customer_time_zone(_text(info, "timeZone")),
+        phone=_optional(warnings, _text, info, "phone"),
+        time_zone=_optional(warnings, _customer_time_zone, info),
     )
 
 
-def _customer_time_zone(name):
-    """The IANA name of a customer's zone: informative only, so a zone this server does not know is dropped."""
-    try:
-        return _time_zone(name).zone if name else None
-    except _Invalid:
-        return None
+def _customer_time_zone(info):
+    """The IANA name of the zone a customer booked in (an IANA or a Windows name in Graph)."""
+    name = _text(info, "timeZone")
+    return _time_zone(name).zone if name else None
 
 
-def _attendees(item):
+def _attendees(item, warnings):
     """The appointment's customers: ``customers[]``, else the legacy single-customer fields, else none."""
     if "customers" in item and item["customers"] is not None:
         if not isinstance(item["customers"], list):
             raise _Invalid("customers is not a list")
-        return tuple(_attendee(info) for info in item["customers"])
+        return tuple(_attendee(info, warnings) for info in item["customers"])
     if item.get("customerId") or item.get("customerEmailAddress") or item.get("customerName"):
         return (
             _attendee(
@@ -320,31 +371,48 @@ def _attendees(item):
                     "emailAddress": item.get("customerEmailAddress"),
                     "phone": item.get("customerPhone"),
                     "timeZone": item.get("customerTimeZone"),
-                }
+                },
+                warnings,
             ),
         )
     return ()
 
 
+def _moment(item, *keys):
+    """The first of ``keys`` the item has (Graph v1.0 says ``startDateTime``, its calendarView example ``start``)."""
+    key = next((key for key in keys if item.get(key) is not None), keys[0])
+    return parse_datetime(item.get(key), key)
+
+
+def _last_updated(item):
+    updated = _text(item, "lastUpdatedDateTime")
+    return parse_datetime({"dateTime": updated}, "lastUpdatedDateTime") if updated else None
+
+
+def _notes(item, warnings):
+    notes = [_optional(warnings, _text, item, key) for key in ("serviceNotes", "additionalInformation")]
+    return "\n\n".join(n.strip() for n in notes if n and n.strip()) or None
+
+
 @_parser(_("Appointment"))
 def parse_appointment(item):
-    start = parse_datetime(item.get("startDateTime"), "startDateTime")
-    end = parse_datetime(item.get("endDateTime"), "endDateTime")
+    start = _moment(item, "startDateTime", "start")
+    end = _moment(item, "endDateTime", "end")
     if end < start:
-        raise _Invalid("endDateTime is before startDateTime")
-    updated = item.get("lastUpdatedDateTime")
-    notes = [_text(item, key) for key in ("serviceNotes", "additionalInformation")]
+        raise _Invalid("the end is before the start")
+    warnings = []
     return Appointment(
         id=item["id"],
         service_id=_text(item, "serviceId"),
-        service_name=_text(item, "serviceName"),
+        service_name=_optional(warnings, _text, item, "serviceName"),
         start=start,
         end=end,
-        duration=parse_duration(item.get("duration")) or (end - start),
+        duration=_optional(warnings, parse_duration, item.get("duration")) or (end - start),
         price=_money(item, "price"),
         price_type=_price_type(item, "priceType"),
-        attendees=_attendees(item),
-        staff_member_ids=_strings(item, "staffMemberIds"),
-        notes="\n\n".join(n.strip() for n in notes if n and n.strip()) or None,
-        last_updated=parse_datetime({"dateTime": updated}, "lastUpdatedDateTime") if updated else None,
+        attendees=_attendees(item, warnings),
+        staff_member_ids=_optional(warnings, _strings, item, "staffMemberIds", default=()),
+        notes=_notes(item, warnings),
+        last_updated=_optional(warnings, _last_updated, item),
+        warnings=tuple(warnings),
     )

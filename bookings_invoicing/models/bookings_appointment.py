@@ -38,6 +38,14 @@ class BookingsAppointment(models.Model):
     _rec_name = "display_label"
 
     _bookings_key_fields = ("bookings_id", "attendee_key")
+    #: Everything but the partner (set by hand on a row without customer), the exclusion and the review: the
+    #: synchronization's values, and the invoicing's link to the invoice line with what follows from it.
+    _bookings_mirrored_fields = (
+        "business_id", "company_id", "bookings_id", "attendee_key", "bookings_customer_id", "customer_name",
+        "customer_email", "customer_tz", "service_id", "service_name", "product_id", "start", "end", "duration",
+        "price", "price_type", "currency_id", "staff", "notes", "bookings_updated", "state",
+        "invoice_line_id", "invoice_id", "invoice_state", "invoice_status", "quantity", "unit_price", "amount",
+        "price_to_confirm")
 
     attendee_key = fields.Char(required=True, readonly=True,
                                help="Identifies the attendee within the appointment (customer id, e-mail or '-').")
@@ -221,21 +229,30 @@ class BookingsAppointment(models.Model):
 
     @api.multi
     def _bookings_cancel(self):
-        """Bookings no longer returns these rows' appointments: they were cancelled there. A row not invoiced is
-        cancelled; an invoiced one is raised for review, once, with a message on its invoice. Returns
-        ``(cancelled, raised)`` counts."""
+        """Bookings no longer returns these rows' appointments: they were cancelled there. Every row is recorded
+        as cancelled, whatever the state of its invoice, so that a row freed later (its draft cancelled or
+        deleted) never comes back to invoicing; an invoiced row is also raised for review, with a message on its
+        invoice. Returns ``(cancelled, raised)`` counts."""
         invoiced = self.filtered(lambda r: r.invoice_status == "invoiced")
-        reason = _("Cancelled in Bookings after invoicing.")
-        raised = invoiced.filtered(lambda r: r.review_reason != reason)
-        for row in raised:
-            row.write({"needs_review": True, "review_reason": reason})
+        for row in invoiced:
             row.invoice_id.message_post(body=_("Bookings appointment %(row)s was cancelled in Bookings after it "
                                                "was invoiced: check this invoice.")
                                         % {"row": html_escape(row.display_label)})
-        cancelled = self - invoiced
-        if cancelled:
-            cancelled.write({"state": "cancelled"})
-        return len(cancelled), len(raised)
+        if invoiced:
+            invoiced.write({"needs_review": True, "review_reason": _("Cancelled in Bookings after invoicing.")})
+        if self:
+            self.write({"state": "cancelled"})
+        return len(self), len(invoiced)
+
+    @api.multi
+    def write(self, values):
+        if "partner_id" in values and not self._bookings_mirroring():
+            invoiced = self.filtered(
+                lambda r: r.invoice_status == "invoiced" and r.partner_id.id != values["partner_id"])
+            if invoiced:
+                raise UserError(_("These bookings are on an invoice: their customer cannot be changed.\n%(rows)s")
+                                % {"rows": invoiced._describe()})
+        return super(BookingsAppointment, self).write(values)
 
     # --- exclusion ------------------------------------------------------------------------------------------
     @api.multi
@@ -247,11 +264,11 @@ class BookingsAppointment(models.Model):
                             % {"rows": invoiced._describe()})
         if not (reason or "").strip():
             raise UserError(_("Say why these bookings are not to be invoiced."))
-        self.write({"excluded": True, "exclusion_reason": reason.strip()})
+        return self.write({"excluded": True, "exclusion_reason": reason.strip()})
 
     @api.multi
     def action_restore(self):
-        self.write({"excluded": False, "exclusion_reason": False})
+        return self.write({"excluded": False, "exclusion_reason": False})
 
     def _describe(self, reasons=None):
         """One line per row, for messages: label and, if given, the reason."""

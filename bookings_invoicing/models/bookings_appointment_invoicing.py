@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_repr
 
 from .. import rules
+from .bookings_binding import mirror_context
 
 
 class BookingsAppointment(models.Model):
@@ -49,10 +50,11 @@ class BookingsAppointment(models.Model):
         self.invalidate_cache()
 
     def _invoice_group_key(self, grouping):
-        """Rows with the same key share one draft invoice."""
+        """Rows with the same key share one draft invoice. Rows of two businesses never do: each invoice has its
+        business's journal and origin."""
         if grouping == "appointment":
             return (self.id,)
-        return (self.company_id.id, self.partner_id.id, self.currency_id.id)
+        return (self.business_id.id, self.partner_id.id, self.currency_id.id)
 
     def _invoice_journal(self):
         journal = self.business_id.journal_id
@@ -157,12 +159,13 @@ class BookingsAppointment(models.Model):
             groups[key] |= row
         # as sale orders are invoiced: the invoice, then its lines, then its taxes, one invoice at a time
         invoices = self.env["account.invoice"]
+        lines = self.env["account.invoice.line"].with_context(**mirror_context())  # links back to the rows
         for group in groups.values():
             values = group[0]._prepare_invoice()
             invoice = invoices.with_context(force_company=values["company_id"]).create(values)
             for row in group:
                 line_values = row._prepare_invoice_line(invoice.fiscal_position_id)
-                self.env["account.invoice.line"].create(dict(line_values, invoice_id=invoice.id))
+                lines.create(dict(line_values, invoice_id=invoice.id))
             invoice.compute_taxes()
             invoices |= invoice
         return invoices, skipped
@@ -176,7 +179,7 @@ class BookingsAppointment(models.Model):
         the check of the first one. Whoever may delete the invoice frees its bookings, hence ``sudo``.
         """
         if self:
-            self.sudo().write({"invoice_line_id": False})
+            self.sudo()._bookings_as_mirror().write({"invoice_line_id": False})
 
     @api.multi
     def action_create_invoices(self):

@@ -7,10 +7,31 @@ database, so a synchronization that runs twice, or crashes and runs again, never
 To synchronize one more value, an integrator inherits the binding model, adds the field and extends
 ``_bookings_to_odoo_values``: the importer compares every stored field that the hook returns and writes only what
 changed.
+
+What a binding mirrors is changed by the synchronization (and, for appointments, the invoicing) only: they work in an
+environment made by ``mirror_context``; whoever else creates or deletes a binding, or writes one of its
+``_bookings_mirrored_fields``, through a form, RPC or an import, is refused.
 """
 from psycopg2 import sql
 
 from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError
+
+#: The context key of the environments that may change mirrored values. Its value is an object that no remote call
+#: can send: a client cannot claim it through the context of an XML-RPC or JSON-RPC call.
+_MIRROR_KEY = "bookings_mirror"
+_MIRROR = object()
+
+
+def mirror_context():
+    """The context entry that gives the right to change mirrored values: for the synchronization and the invoicing
+    only (``with_context(**mirror_context())``)."""
+    return {_MIRROR_KEY: _MIRROR}
+
+
+def literal_pattern(text):
+    """``text`` as a pattern of ``=ilike`` that matches it literally (its ``%`` and ``_`` are no wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def same_value(old, new):
@@ -26,6 +47,8 @@ class BookingsBinding(models.AbstractModel):
 
     #: The fields that identify a binding within its business, beside ``business_id``.
     _bookings_key_fields = ("bookings_id",)
+    #: The fields only the synchronization changes: extend it with a field added to ``_bookings_to_odoo_values``.
+    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id")
 
     business_id = fields.Many2one("bookings.business", required=True, ondelete="cascade", index=True,
                                   readonly=True)
@@ -44,6 +67,41 @@ class BookingsBinding(models.AbstractModel):
         self.pool._sql_error[name] = _("A Bookings record is bound once per business.")
         tools.create_unique_index(self.env.cr, name, self._table,
                                   ['"%s"' % column for column in ("business_id",) + self._bookings_key_fields])
+
+    # --- mirrored values are the synchronization's ----------------------------------------------------------------
+    @api.model
+    def _bookings_mirroring(self):
+        """Whether this environment may change mirrored values (see ``mirror_context``)."""
+        return self.env.context.get(_MIRROR_KEY) is _MIRROR
+
+    @api.multi
+    def _bookings_as_mirror(self):
+        """These records in an environment that may change their mirrored values."""
+        return self.with_context(**mirror_context())
+
+    def _bookings_refuse(self, what):
+        raise UserError(_("%(model)s records come from Microsoft Bookings: %(what)s.")
+                        % {"model": self._description, "what": what})
+
+    @api.model
+    def create(self, values):
+        if not self._bookings_mirroring():
+            self._bookings_refuse(_("only the synchronization creates them"))
+        return super(BookingsBinding, self).create(values)
+
+    @api.multi
+    def write(self, values):
+        mirrored = set(values) & set(self._bookings_mirrored_fields)
+        if mirrored and not self._bookings_mirroring():
+            labels = sorted(self._fields[name].get_description(self.env)["string"] for name in mirrored)
+            self._bookings_refuse(_("only the synchronization changes %(fields)s") % {"fields": ", ".join(labels)})
+        return super(BookingsBinding, self).write(values)
+
+    @api.multi
+    def unlink(self):
+        if not self._bookings_mirroring():
+            self._bookings_refuse(_("they are deleted with their business only"))
+        return super(BookingsBinding, self).unlink()
 
     # --- the binder -------------------------------------------------------------------------------------------
     def _bookings_key(self, values):

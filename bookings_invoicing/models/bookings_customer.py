@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 
+from .bookings_binding import literal_pattern
+
 
 class BookingsCustomer(models.Model):
     """A Bookings customer of one business, linked to the Odoo partner it is invoiced as."""
@@ -10,6 +12,7 @@ class BookingsCustomer(models.Model):
     _inherit = "bookings.binding"
     _description = "Bookings Customer"
     _order = "name"
+    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "email", "phone")
 
     name = fields.Char(readonly=True)
     email = fields.Char(readonly=True, help="As received from Bookings, trimmed and in lower case.")
@@ -72,7 +75,7 @@ class BookingsCustomer(models.Model):
             if not business.sync_customers:
                 return False, _("No partner has the e-mail %(email)s: link one by hand.") % {"email": email}
             partner = self.env["res.partner"].with_context(tracking_disable=True).create(
-                self._prepare_partner_values(business, name, email, record.phone))
+                self._prepare_partner_values(business, record))
             partner_id = partner.id
             partner_index[email].append((partner_id, (name or "").strip().lower()))
         if partner_id:
@@ -80,17 +83,19 @@ class BookingsCustomer(models.Model):
         return partner_id, reason
 
     @api.model
-    def _prepare_partner_values(self, business, name, email, phone):
-        """Values of the partner created for a new Bookings customer: an individual of the business's company,
-        with the defaults of the business's partner template."""
+    def _prepare_partner_values(self, business, record):
+        """Values of the partner created for a new Bookings customer ``record`` (``graph.records.Customer``): an
+        individual of the business's company, with its phone and postal address (an invoice needs them), and the
+        defaults of the business's partner template."""
         values = {
-            "name": name or email,
-            "email": email,
-            "phone": phone,
+            "name": record.display_name or record.email,
+            "email": record.email,
+            "phone": record.phone,
             "is_company": False,
             "customer": True,
             "company_id": business.company_id.id,
         }
+        values.update(self._prepare_partner_address(record.address))
         template = business.partner_template_id.with_context(force_company=business.company_id.id)
         if template:
             values.update({
@@ -101,3 +106,24 @@ class BookingsCustomer(models.Model):
                 "user_id": template.user_id.id,
             })
         return values
+
+    @api.model
+    def _prepare_partner_address(self, address):
+        """A partner's address fields from a Bookings address (``graph.records.Address`` or None): the country and
+        state are Odoo's, found by code or name; one that Odoo does not know is left empty."""
+        if not address:
+            return {}
+        country = self._find_by_code_or_name("res.country", address.country)
+        state = self._find_by_code_or_name("res.country.state", address.state, [("country_id", "=", country.id)])
+        return {"street": address.street, "city": address.city, "zip": address.postal_code,
+                "country_id": country.id, "state_id": state.id if country else False}
+
+    @api.model
+    def _find_by_code_or_name(self, model, text, domain=()):
+        if not text:
+            return self.env[model]
+        for field in ("code", "name"):
+            found = self.env[model].search(list(domain) + [(field, "=ilike", literal_pattern(text.strip()))], limit=2)
+            if len(found) == 1:
+                return found
+        return self.env[model]

@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..rules import PRICE_TYPE_SELECTION, price_type_value
+from .bookings_binding import literal_pattern
 
 
 class BookingsService(models.Model):
@@ -11,6 +12,8 @@ class BookingsService(models.Model):
     _inherit = "bookings.binding"
     _description = "Bookings Service"
     _order = "name"
+    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "default_price", "price_type",
+                                 "default_duration")
 
     name = fields.Char(readonly=True)
     default_price = fields.Float(readonly=True, digits=(16, 4))
@@ -43,7 +46,7 @@ class BookingsService(models.Model):
         """``(product, review reason or False)``: the service product named ``name`` (case-insensitive)."""
         products = self.env["product.product"].search([
             ("type", "=", "service"),
-            ("name", "=ilike", name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")),
+            ("name", "=ilike", literal_pattern(name)),
             ("company_id", "in", [business.company_id.id, False]),
         ])
         if len(products) > 1:

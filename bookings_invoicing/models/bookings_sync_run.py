@@ -28,15 +28,21 @@ class BookingsSyncRun(models.Model):
     appointments_cancelled = fields.Integer(readonly=True)
     items_skipped = fields.Integer(string="Skipped", readonly=True)
     rows_flagged = fields.Integer(string="Raised for review", readonly=True)
+    items_warned = fields.Integer(string="Read with warnings", readonly=True,
+                                  help="Items kept without an optional value that could not be read (the message "
+                                       "names them).")
     message = fields.Text(readonly=True)
     summary = fields.Char(compute="_compute_summary")
 
-    @api.depends("appointments_created", "appointments_updated", "appointments_cancelled", "items_skipped")
+    @api.depends("appointments_created", "appointments_updated", "appointments_cancelled", "items_skipped",
+                 "items_warned")
     def _compute_summary(self):
         for run in self:
             run.summary = _(
                 "Customers: %(cc)s new, %(cu)s updated. Services: %(sc)s new, %(su)s updated. Appointments: "
-                "%(ac)s new, %(au)s updated, %(ax)s cancelled. Skipped: %(sk)s. Raised for review: %(rv)s."
+                "%(ac)s new, %(au)s updated, %(ax)s cancelled. Skipped: %(sk)s. Raised for review: %(rv)s. Read with "
+                "warnings: %(wn)s."
             ) % {"cc": run.customers_created, "cu": run.customers_updated, "sc": run.services_created,
                  "su": run.services_updated, "ac": run.appointments_created, "au": run.appointments_updated,
-                 "ax": run.appointments_cancelled, "sk": run.items_skipped, "rv": run.rows_flagged}
+                 "ax": run.appointments_cancelled, "sk": run.items_skipped, "rv": run.rows_flagged,
+                 "wn": run.items_warned}

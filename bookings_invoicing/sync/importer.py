@@ -29,6 +29,7 @@ from odoo.exceptions import UserError
 
 from .. import rules
 from ..graph import errors, read_all
+from ..models.bookings_binding import mirror_context
 
 _logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class _Progress(object):
     def __init__(self):
         self.counts = Counter()  # the counters of bookings.sync.run
         self.problems = []  # in words, for the run's message
+        self.warnings = []  # in words: items read without an optional value that could not be read
         self.customers = {}  # Bookings customer id -> (bookings.customer id, partner id or False)
         self.partner_index = {}  # e-mail -> [(partner id, lower-case name)], see bookings.customer._partner_index
         self.taken = {}  # partner id -> lower-case name of the Bookings customer linked to it
@@ -79,7 +81,7 @@ class _Progress(object):
     def snapshot(self):
         """A copy that the next unit of work cannot change (it appends to the partner index's lists)."""
         copied = _Progress()
-        copied.counts, copied.problems = Counter(self.counts), list(self.problems)
+        copied.counts, copied.problems, copied.warnings = Counter(self.counts), list(self.problems), list(self.warnings)
         copied.customers, copied.taken = dict(self.customers), dict(self.taken)
         copied.partner_index = defaultdict(list, {email: list(found) for email, found in self.partner_index.items()})
         return copied
@@ -111,7 +113,7 @@ class BusinessImporter(object):
                     _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
                       "result on the business.") % {"name": self.business.name})
             with api.Environment.manage(), self.registry.cursor() as cr:
-                self.env = api.Environment(cr, SUPERUSER_ID, self.business.env.context)
+                self.env = api.Environment(cr, SUPERUSER_ID, dict(self.business.env.context, **mirror_context()))
                 self.business = self.env["bookings.business"].browse(self.business_id)
                 self._start()
                 try:
@@ -161,7 +163,7 @@ class BusinessImporter(object):
         return "partial" if self.progress.problems else "done"
 
     def _finish(self, state):
-        message = "\n".join(self.progress.problems[:MAX_PROBLEMS]) or False
+        message = "\n".join((self.progress.problems + self.progress.warnings)[:MAX_PROBLEMS]) or False
         self.log.write(dict(self.progress.counts, state=state, date_end=fields.Datetime.now(), message=message))
         self.business.write({
             "last_sync_date": self.log.date_end,
@@ -199,6 +201,14 @@ class BusinessImporter(object):
         _logger.info("Bookings synchronization of %s: %s", self.business.mailbox, message)
         self.progress.problems.append(message)
 
+    def _warn(self, kind, record):
+        """Record that ``record`` was kept without the optional values named in its ``warnings``."""
+        if record.warnings:
+            self.progress.counts["items_warned"] += 1
+            self.progress.warnings.append(
+                _("%(kind)s %(item)s was kept without what could not be read: %(details)s.")
+                % {"kind": kind, "item": record.id, "details": "; ".join(record.warnings)})
+
     def _skip(self, problems):
         for problem in problems:
             self.progress.counts["items_skipped"] += 1
@@ -219,6 +229,7 @@ class BusinessImporter(object):
         bound = Service._bookings_bound(self.business)
         result = {}
         for record in listing.records:
+            self._warn(_("Service"), record)
             values = Service._bookings_to_odoo_values(record)
             old = bound.get(record.id)
             if old is None:
@@ -244,6 +255,7 @@ class BusinessImporter(object):
         progress.taken = {row["partner_id"]: (row["name"] or "").strip().lower()
                           for row in bound.values() if row["partner_id"]}
         for record in listing.records:
+            self._warn(_("Customer"), record)
             self._import_customer(record, bound)
 
     def _import_customer(self, record, bound):
@@ -329,6 +341,7 @@ class BusinessImporter(object):
         seen = []
         counts = self.progress.counts
         for record in records:
+            self._warn(_("Appointment"), record)
             for key, attendee in rules.attendee_rows(record):
                 values = self._appointment_values(record, attendee, staff)
                 old = bound.get((record.id, key))

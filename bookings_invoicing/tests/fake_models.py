@@ -7,8 +7,10 @@ class BookingsFakeBinding(models.Model):
     _name = "bookings.fake.binding"
     _inherit = "bookings.binding"
     _description = "Bookings Fake Binding"
+    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "label")
 
     label = fields.Char()
+    note = fields.Char()  # the user's
 
     @api.model
     def _bookings_to_odoo_values(self, record):
@@ -19,6 +21,7 @@ class BookingsFakeBindingExtended(models.Model):
     """What an integrator writes to synchronize one more value: a field, and the mapping extended."""
 
     _inherit = "bookings.fake.binding"
+    _bookings_mirrored_fields = BookingsFakeBinding._bookings_mirrored_fields + ("size",)
 
     size = fields.Integer()
 

@@ -1,6 +1,7 @@
 from odoo_test_helper import FakeModelLoader
 from psycopg2 import IntegrityError
 
+from odoo.exceptions import UserError
 from odoo.tests.common import SavepointCase, at_install, post_install
 from odoo.tools import mute_logger
 
@@ -19,7 +20,7 @@ class TestBinding(SavepointCase):
         from .fake_models import BookingsFakeBinding, BookingsFakeBindingExtended
 
         cls.loader.update_registry((BookingsFakeBinding, BookingsFakeBindingExtended))
-        cls.Binding = cls.env["bookings.fake.binding"]
+        cls.Binding = cls.env["bookings.fake.binding"]._bookings_as_mirror()  # as the synchronization
         business = {"tenant_id": "t", "client_id": "c", "authority_url": "https://login.example.com",
                     "graph_url": "https://graph.example.com"}
         cls.one = cls.env["bookings.business"].create(dict(business, name="One", mailbox="one@example.com"))
@@ -61,3 +62,18 @@ class TestBinding(SavepointCase):
         self.assertEqual(self.Binding._bookings_write_changes(old, changed), {"size": 4})
         record.invalidate_cache()
         self.assertEqual((record.size, old["size"]), (4, 4))
+
+    def test_only_the_synchronization_changes_what_it_mirrors(self):
+        record = self.Binding.browse(self.bind(self.one, "a", "First", size=3)["id"])
+        claimed = {"bookings_mirror": True}  # what a remote call could put in its context
+        for by_hand in (record.with_context(bookings_mirror=False), record.with_context(**claimed)):
+            for write in ({"label": "Changed"}, {"size": 4}, {"bookings_id": "b"}, {"business_id": self.two.id}):
+                with self.assertRaisesRegexp(UserError, "come from Microsoft Bookings"), self.cr.savepoint():
+                    by_hand.write(write)
+            with self.assertRaisesRegexp(UserError, "only the synchronization creates them"), self.cr.savepoint():
+                by_hand.create({"business_id": self.one.id, "bookings_id": "c", "label": "Forged"})
+            with self.assertRaisesRegexp(UserError, "deleted with their business"), self.cr.savepoint():
+                by_hand.unlink()
+            by_hand.write({"note": "mine"})  # what is not mirrored is the user's
+        record.invalidate_cache()
+        self.assertEqual((record.label, record.size, record.bookings_id, record.note), ("First", 3, "a", "mine"))

@@ -156,6 +156,27 @@ class TestInvoicing(BookingsCase):
         self.assertEqual(sorted(invoices.mapped("partner_id.email")), ["ann@example.com", "bob@example.com"])
         self.assertEqual(invoices.mapped("amount_untaxed"), [12.0, 12.0])
 
+    def test_two_businesses_never_share_an_invoice(self):
+        spa_mailbox = "spa@contoso.onmicrosoft.com"
+        journal = self.env["account.journal"].create({"name": "Spa sales", "code": "SPA", "type": "sale"})
+        spa = self.env["bookings.business"].create(self._business_values(
+            self.peer, spa_mailbox, name="Contoso Spa", journal_id=journal.id))
+        self.add_business(spa_mailbox)
+        massage = self.add_service("Massage", price=70.0, mailbox=spa_mailbox)
+        ann_at_spa = self.add_customer("Ann Archer", "ann@example.com", mailbox=spa_mailbox)
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.add_appointment(massage, [ann_at_spa], hours_ago(4), mailbox=spa_mailbox)
+        self.sync()
+        self.sync(spa)
+        rows = self.rows() | self.rows(business=spa)
+        self.assertEqual(len(rows.mapped("partner_id")), 1)  # one customer of both businesses
+        invoices, _skipped = self.invoice(rows)
+        self.assertEqual(len(invoices), 2)
+        at_spa = invoices.filtered(lambda i: i.journal_id == journal)
+        self.assertEqual(at_spa.invoice_line_ids.product_id.name, "Massage")
+        self.assertEqual((at_spa.amount_untaxed, at_spa.origin), (70.0, "Microsoft Bookings: Contoso Spa"))
+        self.assertEqual((invoices - at_spa).amount_untaxed, 35.0)
+
     # --- accounts, taxes, currencies --------------------------------------------------------------------------
     def test_accounts_taxes_and_fiscal_position_as_odoo_sets_them(self):
         exempt = self.env["account.tax"].create({
@@ -349,9 +370,9 @@ class TestConcurrentInvoicing(BookingsCase):
                 self.peer, "concurrent@contoso.onmicrosoft.com", product_template_id=False))
             partner = env["res.partner"].create({"name": "Concurrent customer"})
             product = env["product.product"].create({"name": "Concurrent service", "type": "service"})
-            service = env["bookings.service"].create({"business_id": business.id, "bookings_id": "svc",
-                                                      "name": "Concurrent", "product_id": product.id})
-            ids = [env["bookings.appointment"].create({
+            service = env["bookings.service"]._bookings_as_mirror().create({
+                "business_id": business.id, "bookings_id": "svc", "name": "Concurrent", "product_id": product.id})
+            ids = [env["bookings.appointment"]._bookings_as_mirror().create({
                 "business_id": business.id, "bookings_id": "appt-%d" % index, "attendee_key": "c",
                 "partner_id": partner.id, "service_id": service.id, "customer_name": "Concurrent customer",
                 "start": hours_ago(10 + index), "end": hours_ago(9 + index), "duration": 1.0, "price": 10.0,

@@ -39,8 +39,9 @@ class TestMoney(BookingsCase):
             "name": "Money service", "type": "service", "list_price": float(cls.FALLBACK),
             "uom_id": env.ref("product.product_uom_hour").id, "uom_po_id": env.ref("product.product_uom_hour").id,
             "taxes_id": [(6, 0, cls.tax.ids)]})
-        cls.service = env["bookings.service"].create({"business_id": cls.business.id, "bookings_id": "money",
-                                                      "name": "Money service", "product_id": cls.product.id})
+        cls.service = env["bookings.service"]._bookings_as_mirror().create({
+            "business_id": cls.business.id, "bookings_id": "money", "name": "Money service",
+            "product_id": cls.product.id})
         cls.partner = env["res.partner"].create({"name": "Money customer"})
         company_currency = cls.company.currency_id
         cls.other = env.ref("base.EUR") if company_currency != env.ref("base.EUR") else env.ref("base.USD")
@@ -68,7 +69,7 @@ class TestMoney(BookingsCase):
     def check_drafts(self, rows, included, other_currency):
         self.business.price_include_tax = included
         currency = self.other if other_currency else self.company.currency_id
-        records = self.env["bookings.appointment"]
+        records = self.env["bookings.appointment"]._bookings_as_mirror()  # as the synchronization
         for index, (minutes, cents, price_type) in enumerate(rows):
             start = hours_ago(20 + 11 * index)
             records |= records.create({

@@ -82,7 +82,7 @@ class TestSync(BookingsCase):
         for model, values in duplicates:
             with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
                 with self.cr.savepoint():
-                    self.env[model].create(dict(values, business_id=self.business.id))
+                    self.env[model]._bookings_as_mirror().create(dict(values, business_id=self.business.id))
 
     def test_customers_match_existing_partners_by_email(self):
         partner = self.env["res.partner"].create({"name": "Ann A.", "email": "  ANN@Example.com "})
@@ -217,19 +217,24 @@ class TestSync(BookingsCase):
         self.assertEqual(run.rows_flagged, 1)
         self.assertTrue(any("changed after it was invoiced" in m.body for m in invoices.message_ids))
 
-    def test_a_cancellation_after_invoicing_is_raised_not_applied(self):
+    def test_a_cancellation_after_invoicing_is_recorded_and_raised(self):
         booked = self.add_appointment(self.cut, [self.ann], hours_ago(5))
         self.sync()
         invoices, _skipped = self.rows(booked)._create_invoices()
         self.store.remove(MAILBOX, "appointments", booked["id"])
-        self.sync()
+        run = self.sync()
         row = self.rows(booked)
-        self.assertEqual(row.state, "active")
-        self.assertEqual(row.invoice_status, "invoiced")
+        self.assertEqual((row.state, row.invoice_status), ("cancelled", "invoiced"))  # the draft still holds it
+        self.assertEqual((run.appointments_cancelled, run.rows_flagged), (1, 1))
         self.assertIn("Cancelled in Bookings after invoicing", row.review_reason)
         self.assertTrue(any("was cancelled in Bookings" in m.body for m in invoices.message_ids))
         self.sync()  # raised once, not at every run
         self.assertEqual(len([m for m in invoices.message_ids if "was cancelled in Bookings" in m.body]), 1)
+        # the accountant deletes the draft: the row is free, but cancelled, so it never comes back to invoicing
+        invoices.unlink()
+        self.assertEqual(row.invoice_status, "cancelled")
+        self.assertFalse(self.env["bookings.appointment"].search(
+            self.env["bookings.appointment"]._uninvoiced_domain() + [("id", "=", row.id)]))
 
     def test_hostile_names_stay_inert_in_messages(self):
         hostile = self.add_customer('<img src=x onerror="alert(1)">\u202e Eve', "eve@example.com")
@@ -267,6 +272,45 @@ class TestSync(BookingsCase):
         self.assertEqual((run.state, run.items_skipped, run.appointments_cancelled), ("partial", 1, 0))
         self.assertIn(kept["id"], run.message)
         self.assertEqual(self.rows(kept).state, "active")
+
+    def test_an_odd_optional_value_is_a_warning_and_the_row_is_billed(self):
+        odd = self.add_appointment(self.cut, [self.ann], hours_ago(5), duration="45 minutes",
+                                   lastUpdatedDateTime="last Tuesday", staffMemberIds="Alice")
+        self.store.update(MAILBOX, "appointments", odd["id"], customers=[{
+            "customerId": self.ann["id"], "name": "Ann Archer", "emailAddress": "ann@example.com", "phone": 5550100,
+            "timeZone": {"name": "Europe/Paris"}}])
+        run = self.sync()
+        self.assertEqual((run.state, run.appointments_created, run.items_skipped, run.items_warned),
+                         ("done", 1, 0, 1), run.message)
+        for what in (odd["id"], "duration", "lastUpdatedDateTime", "staffMemberIds", "phone", "timeZone"):
+            self.assertIn(what, run.message)
+        row = self.rows(odd)
+        self.assertEqual((row.invoice_status, row.amount, row.partner_id.email), ("to_invoice", 35.0,
+                                                                                 "ann@example.com"))
+        self.assertAlmostEqual(row.duration, 1.0)  # from the start and the end
+        self.assertIn("Read with warnings: 1", self.business.last_sync_message)
+
+    def test_a_new_partner_gets_the_customers_address_and_phone(self):
+        self.business.sync_customers = True
+        self.store.update(MAILBOX, "customers", self.ann["id"], phones=[{"number": "+33 1 23 45 67 89",
+                                                                         "type": "home"}],
+                          addresses=[{"street": "12 rue de la Paix", "city": "Paris", "state": "",
+                                      "postalCode": "75002", "countryOrRegion": "France", "type": "home"}])
+        self.store.update(MAILBOX, "customers", self.bob["id"], addresses=[
+            {"street": "1 Elm Street", "city": "Springfield", "state": "IL", "postalCode": "62701",
+             "countryOrRegion": "US"}])
+        self.store.update(MAILBOX, "customers", self.cid["id"], addresses=[
+            {"street": "5 High Street", "city": "Atlantis", "postalCode": "1", "countryOrRegion": "Atlantis"}])
+        existing = self.env["res.partner"].create({"name": "Cid Cole", "email": "cid@example.com",
+                                                   "street": "Kept Street"})
+        self.sync()
+        partner = self.env["bookings.customer"].search([("bookings_id", "=", self.ann["id"])]).partner_id
+        self.assertEqual((partner.street, partner.city, partner.zip, partner.country_id, partner.phone),
+                         ("12 rue de la Paix", "Paris", "75002", self.env.ref("base.fr"), "+33 1 23 45 67 89"))
+        partner = self.env["bookings.customer"].search([("bookings_id", "=", self.bob["id"])]).partner_id
+        self.assertEqual((partner.country_id, partner.state_id), (self.env.ref("base.us"),
+                                                                   self.env.ref("base.state_us_14")))
+        self.assertEqual((existing.street, existing.country_id.id), ("Kept Street", False))  # never overwritten
 
     def test_the_business_currency_is_used_and_activated(self):
         euro = self.env.ref("base.EUR")
