@@ -39,7 +39,7 @@ def peer(store, monkeypatch):
 
 def settings_for(peer, **overrides):
     values = {"tenant_id": TENANT, "client_id": CLIENT_ID, "client_secret": SECRET, "authority_url": peer.url,
-              "graph_url": peer.url, "timeout": (5.0, 5.0), "backoff_factor": 0.01, "max_retry_after": 0.2}
+              "graph_url": peer.url, "timeout": (5.0, 5.0), "backoff_factor": 0.01}
     values.update(overrides)
     return GraphSettings(**values)
 

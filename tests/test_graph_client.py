@@ -1,10 +1,9 @@
 """The Graph client against the local Bookings peer over real HTTPS: paging, retries, faults and errors."""
 import datetime
-import time
 
 import pytest
 import pytz
-from conftest import BUSINESS, settings_for
+from conftest import BUSINESS, CLIENT_ID, TENANT, settings_for
 
 from bookings_invoicing.graph import BookingsClient, errors, read_all
 from bookings_peer import BookingsPeer
@@ -55,25 +54,32 @@ def test_a_refused_token_is_dropped_and_replaced_once(client, peer):
     assert len(peer.requests_to("/oauth2/v2.0/token")) == 2
 
 
-def test_429_with_retry_after_is_retried(client, peer):
+def test_429_with_retry_after_is_retried_after_the_whole_wait(client, peer):
     fault = peer.inject(path="calendarView", page=2, status=429, retry_after=1, times=3)
     assert len(appointments(client).records) == 120
     assert fault.hits == 3
     assert len(peer.requests_to("skiptoken=25")) == 4
+    assert client.throttle.waited == 3  # Microsoft asks not to retry early: each Retry-After waited in full
 
 
 def test_an_unreadable_retry_after_falls_back_to_back_off(client, peer):
     fault = peer.inject(path="services", status=429, retry_after=0.5, times=2)  # "0.5" is not whole seconds
     assert len(read_all(client.service_pages(BUSINESS)).records) == 8
     assert fault.hits == 2
+    assert client.throttle.waited == 0
 
 
-def test_a_long_retry_after_is_capped(peer):
-    client = BookingsClient(settings_for(peer, max_retry_after=0.2))
-    peer.inject(path="calendarView", status=429, retry_after=30, times=1)
-    started = time.monotonic()
-    assert len(appointments(client).records) == 120
-    assert time.monotonic() - started < 10, "waited for the full Retry-After instead of the cap"
+def test_a_retry_after_beyond_the_budget_stops_the_read_at_once(peer):
+    client = BookingsClient(settings_for(peer, throttle_budget=5))
+    peer.inject(path="calendarView", page=2, status=503, retry_after=2, times=2)  # 4 s of the 5
+    fault = peer.inject(path="calendarView", page=3, status=429, retry_after=30, times=1)
+    pages = client.appointment_pages(BUSINESS, *WINDOW)
+    assert len(next(pages).records) + len(next(pages).records) == 50
+    with pytest.raises(errors.ThrottleBudgetSpent) as raised:
+        next(pages)
+    assert fault.hits == 1, "no request after a Retry-After that was not waited for"
+    assert client.throttle.waited == 4
+    assert "wait 30 seconds" in raised.value.message and "(5 seconds in all)" in raised.value.message
 
 
 def test_throttled_beyond_the_bound(peer):
@@ -239,3 +245,14 @@ def test_only_https_urls_are_accepted(peer):
 
 def test_the_secret_stays_out_of_repr(peer):
     assert "s3cret-value" not in repr(settings_for(peer))
+
+
+def test_where_calendar_view_is_refused_to_the_application_appointments_are_read(client, store):
+    everything = appointments(client).records
+    store.tenants[TENANT][CLIENT_ID]["calendar_view"] = False
+    middle = sorted(a.start for a in everything)[60]
+    window = (middle, middle + datetime.timedelta(days=3))
+    read = appointments(client, window=window).records
+    assert {a.id for a in read} == {a.id for a in everything if a.start < window[1] and a.end > window[0]}
+    assert [type(notice) for notice in client.notices] == [errors.CalendarViewRefused]
+    assert "does not support the token type: App" in client.notices[0].message

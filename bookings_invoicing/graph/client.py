@@ -2,8 +2,9 @@
 
 Three layers, none of which knows the ORM:
 
-* transport: one ``requests`` session per configuration with urllib3 retries (429 honouring ``Retry-After`` up to
-  a cap, 5xx and connection resets with exponential back-off) and a timeout on every call;
+* transport: ``requests`` sessions with urllib3 retries (429 and 503 wait for ``Retry-After`` in full, as Microsoft
+  asks, out of a time budget per client; 5xx and connection resets back off exponentially) and a timeout on every
+  call;
 * authentication: one msal ``ConfidentialClientApplication`` per configuration per process, so the token is
   reused until it nears expiry;
 * the Bookings endpoints, paging with ``@odata.nextLink`` (never ``$top``) and guarding against paging loops,
@@ -14,6 +15,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from dataclasses import astuple, dataclass, field
 from typing import Callable, Iterator, List, Tuple
 from urllib.parse import quote, urlsplit
@@ -47,7 +49,7 @@ class GraphSettings:
     timeout: Tuple[float, float] = (10.0, 60.0)  # connect, read (seconds)
     max_attempts: int = 6  # per request, the first one included
     backoff_factor: float = 0.5  # seconds: 0, 2x, 4x, 8x ... between attempts without Retry-After
-    max_retry_after: float = 60.0  # a longer Retry-After is shortened to this
+    throttle_budget: float = 600.0  # seconds a client waits in all for Graph's Retry-After before it gives up
     max_items: int = 500000  # per collection read
 
     @property
@@ -67,27 +69,57 @@ class Page:
     problems: List[errors.MalformedItem] = field(default_factory=list)
 
 
-class _GraphRetry(Retry):
-    """urllib3 retries whose wait for ``Retry-After`` is capped, so a hostile or confused server cannot stall us."""
+#: The longest ``Retry-After`` waited for on the token endpoint, whose session all clients of a configuration share.
+TOKEN_MAX_RETRY_AFTER = 60.0
 
-    def __init__(self, *args, max_retry_after=60.0, **kwargs):
-        self.max_retry_after = max_retry_after
+
+class _ThrottleBudget:
+    """The time one client may spend waiting for Graph's ``Retry-After``, in all."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.waited = 0.0
+
+    def take(self, seconds):
+        if self.waited + seconds > self.seconds:
+            raise errors.ThrottleBudgetSpent(wait=int(seconds), budget=int(self.seconds))
+        self.waited += seconds
+
+
+class _GraphRetry(Retry):
+    """urllib3 retries that wait for a ``Retry-After`` in full, out of ``budget`` (raising ``ThrottleBudgetSpent``
+    when it would be overspent); without a budget (the token endpoint), for at most ``TOKEN_MAX_RETRY_AFTER``. An
+    unreadable ``Retry-After`` falls back to exponential back-off."""
+
+    def __init__(self, *args, budget=None, **kwargs):
+        self.budget = budget
         super().__init__(*args, **kwargs)
 
     def new(self, **kwargs):
-        kwargs.setdefault("max_retry_after", self.max_retry_after)
+        kwargs.setdefault("budget", self.budget)
         return super().new(**kwargs)
 
     def parse_retry_after(self, retry_after):
         try:
-            seconds = super().parse_retry_after(retry_after)
-        except InvalidHeader:  # not whole seconds nor an HTTP date: fall back to exponential back-off
+            return super().parse_retry_after(retry_after)
+        except InvalidHeader:  # not whole seconds nor an HTTP date
             _logger.info("Ignored an unreadable Retry-After header: %r", retry_after)
             return None
-        return min(seconds, self.max_retry_after)
+
+    def sleep_for_retry(self, response=None):
+        seconds = self.get_retry_after(response)
+        if not seconds:
+            return False
+        if self.budget is None:
+            seconds = min(seconds, TOKEN_MAX_RETRY_AFTER)
+        else:
+            self.budget.take(seconds)
+        _logger.info("Microsoft Graph asked to wait %s s before retrying", seconds)
+        time.sleep(seconds)
+        return True
 
 
-def _session(settings):
+def _session(settings, budget=None):
     retry = _GraphRetry(
         total=settings.max_attempts - 1,
         backoff_factor=settings.backoff_factor,
@@ -95,7 +127,7 @@ def _session(settings):
         method_whitelist=frozenset(["GET", "POST"]),  # POST: only token requests, which are safe to repeat
         respect_retry_after_header=True,
         raise_on_status=False,
-        max_retry_after=settings.max_retry_after,
+        budget=budget,
     )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
@@ -109,21 +141,20 @@ _applications_lock = threading.Lock()
 
 
 def _application(settings):
-    """The process-wide msal application and session of a configuration (created on first use, and again when any
-    setting changes: the secret, timeouts, retries)."""
+    """The process-wide msal application of a configuration, which signs in through a session of its own (created
+    on first use, and again when any setting changes: the secret, timeouts, retries)."""
     key = (settings.authority, settings.client_id, settings.graph_url)
     fingerprint = hashlib.sha256(repr(astuple(settings)).encode("utf-8")).hexdigest()
     with _applications_lock:
         cached = _applications.get(key)
         if cached and cached[0] == fingerprint:
-            return cached[1], cached[2]
-    session = _session(settings)
+            return cached[1]
     try:
         application = msal.ConfidentialClientApplication(
             settings.client_id,
             client_credential=settings.client_secret,
             authority=settings.authority,
-            http_client=session,
+            http_client=_session(settings),
             timeout=settings.timeout,
             # The authority is the configured one (global or national cloud); do not ask a Microsoft host to
             # vouch for it first.
@@ -135,8 +166,8 @@ def _application(settings):
     except requests.RequestException as error:
         raise _connection_error(settings.authority, error)
     with _applications_lock:
-        _applications[key] = (fingerprint, application, session)
-    return application, session
+        _applications[key] = (fingerprint, application)
+    return application
 
 
 def _connection_error(url, error):
@@ -189,6 +220,9 @@ class BookingsClient:
         self.settings = settings
         self.base_url = "%s/v1.0/solutions/bookingBusinesses" % settings.graph_url.rstrip("/")
         self._origin = _origin(settings.graph_url)
+        self.throttle = _ThrottleBudget(settings.throttle_budget)
+        self.notices = []  # GraphErrors that did not stop a read, but that the reader should be told
+        self._session = _session(settings, self.throttle)  # the client's own: its retries spend its budget
 
     # --- authentication and transport ---------------------------------------------------------------------
     def _token(self, application):
@@ -215,11 +249,11 @@ class BookingsClient:
         """GET ``url`` and return its decoded JSON object, or raise the ``GraphError`` that explains why not."""
         if _origin(url) != self._origin:
             raise errors.ProtocolError(url=self._origin, detail="a link points to another host: %s" % _origin(url))
-        application, session = _application(self.settings)
+        application = _application(self.settings)
         for attempt in (1, 2):
             headers = {"Authorization": "Bearer %s" % self._token(application), "Accept": "application/json"}
             try:
-                response = session.get(url, params=params, headers=headers, timeout=self.settings.timeout)
+                response = self._session.get(url, params=params, headers=headers, timeout=self.settings.timeout)
             except requests.RequestException as error:
                 raise _connection_error(url, error)
             if response.status_code == 401 and attempt == 1:
@@ -302,15 +336,27 @@ class BookingsClient:
         return self._collection_pages(business_id, "staffMembers", parse_staff_member, "staff members")
 
     def appointment_pages(self, business_id, start, end):
-        """The appointments that overlap ``[start, end)`` (aware datetimes), read through ``calendarView``."""
-        params = {"start": _graph_time(start), "end": _graph_time(end)}
-        return self.pages(
+        """The appointments that overlap ``[start, end)`` (aware datetimes), read through ``calendarView``. Where
+        Graph refuses ``calendarView`` to the application (403, as some tenants do for app-only tokens), they are
+        read from the ``appointments`` collection and filtered here, and a ``CalendarViewRefused`` notice is added."""
+        pages = self.pages(
             self._business_url(business_id, "calendarView"),
             parse_appointment,
-            params=params,
+            params={"start": _graph_time(start), "end": _graph_time(end)},
             business_id=business_id,
             what="appointments",
         )
+        try:
+            yield next(pages)
+        except StopIteration:
+            return
+        except errors.PermissionDenied as refused:
+            _logger.warning("calendarView refused for %s, reading appointments instead: %s", business_id, refused)
+            self.notices.append(errors.CalendarViewRefused(detail=refused.params["detail"]))
+            for page in self._collection_pages(business_id, "appointments", parse_appointment, "appointments"):
+                yield Page([r for r in page.records if r.start < end and r.end > start], page.problems)
+            return
+        yield from pages
 
 
 def _graph_time(moment):

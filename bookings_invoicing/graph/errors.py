@@ -72,6 +72,14 @@ class Throttled(GraphError):
     )
 
 
+class ThrottleBudgetSpent(GraphError):
+    template = _(
+        "Microsoft Graph asked to wait %(wait)s seconds before the next request (Retry-After), more than is left of "
+        "this synchronization's throttling budget (%(budget)s seconds in all). It stopped without cancelling "
+        "anything; the next synchronization goes on, or raise the budget on the business."
+    )
+
+
 class ServiceFailure(GraphError):
     template = _("Microsoft Graph failed with HTTP %(status)s on %(url)s after retrying: %(detail)s")
 
@@ -104,3 +112,13 @@ class MalformedItem(GraphError):
 
 class RequestRefused(GraphError):
     template = _("Microsoft Graph refused %(url)s with HTTP %(status)s: %(detail)s")
+
+
+class CalendarViewRefused(GraphError):
+    """Not an error of the read: a notice that it went another way (``BookingsClient.notices``)."""
+
+    template = _(
+        "Microsoft Graph refused calendarView to this application (%(detail)s): the appointments were read from the "
+        "whole appointments collection, and those of the synchronization window kept. This is slower on a large "
+        "business."
+    )

@@ -1,6 +1,8 @@
 import logging
 from urllib.parse import urlsplit
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -80,6 +82,12 @@ class BookingsBusiness(models.Model):
     sync_days_ahead = fields.Integer(
         string="Days ahead", default=30, help="...up to this many days ahead.",
     )
+    sync_throttle_budget = fields.Integer(
+        string="Throttling budget (seconds)", default=600,
+        help="When Microsoft Graph throttles a synchronization, it says how long to wait (Retry-After), and the "
+             "synchronization waits that long. It waits this many seconds in all; a longer wait stops it, with the "
+             "reason, and the next synchronization goes on.",
+    )
     invoice_grouping = fields.Selection(
         INVOICE_GROUPING_SELECTION, default="customer", required=True,
         help="One draft invoice per customer and currency with a line per appointment, or one invoice for each "
@@ -110,6 +118,8 @@ class BookingsBusiness(models.Model):
          "This Bookings business is already connected: one business is synchronized by one record only."),
         ("sync_window_check", "check(sync_days_back >= 0 and sync_days_ahead >= 0)",
          "The synchronization window counts days back and ahead: neither can be negative."),
+        ("sync_throttle_budget_check", "check(sync_throttle_budget >= 0)",
+         "The throttling budget is a number of seconds: it cannot be negative."),
     ]
 
     def _compute_counts(self):
@@ -168,6 +178,7 @@ class BookingsBusiness(models.Model):
             client_secret=business.client_secret,
             authority_url=business.authority_url.strip().rstrip("/"),
             graph_url=business.graph_url.strip().rstrip("/"),
+            throttle_budget=business.sync_throttle_budget,
         )
 
     def _graph_client(self):
@@ -221,8 +232,7 @@ class BookingsBusiness(models.Model):
         if self.appointment_count > self._sync_foreground_limit:
             self.write({"last_sync_state": "queued",
                         "last_sync_message": _("Queued: the synchronization runs in the background.")})
-            cron = self.env.ref("bookings_invoicing.ir_cron_bookings_synchronize").sudo()
-            cron.write({"nextcall": fields.Datetime.now()})
+            self._wake_cron()
             return True
         run = self._synchronize()
         return {
@@ -234,6 +244,22 @@ class BookingsBusiness(models.Model):
             "target": "new",
             "name": _("Synchronization"),
         }
+
+    def _wake_cron(self):
+        """Bring the hourly synchronization forward to now. While it runs, Odoo holds its row and refuses to change
+        it ("Record cannot be modified right now", rolling back the caller's transaction): then it is left alone,
+        and the business is synchronized by the next run."""
+        cron = self.env.ref("bookings_invoicing.ir_cron_bookings_synchronize").sudo()
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute("SELECT id FROM ir_cron WHERE id = %s FOR UPDATE NOWAIT", (cron.id,),
+                                    log_exceptions=False)
+        except psycopg2.OperationalError as error:
+            if error.pgcode != "55P03":  # lock_not_available
+                raise
+            _logger.info("The Bookings synchronization is running: %s waits for its next run", self.mailbox)
+            return
+        cron.write({"nextcall": fields.Datetime.now()})
 
     def _synchronize(self):
         """Run one synchronization of this business (``sync.importer``) and return its ``bookings.sync.run``."""

@@ -312,6 +312,7 @@ class BusinessImporter(object):
             unreadable.update(problem.params.get("item") for problem in page.problems)
             seen.update(self._in_transaction(lambda records=page.records: self._import_page(records, staff)))
             self.env.cache.invalidate()  # what a page read stays out of memory: the run's footprint is one page
+        self.progress.warnings.extend(self.business._graph_error_message(notice) for notice in client.notices)
         if "?" in unreadable:
             self._problem(_("An appointment without id came back: no appointment was cancelled this time."))
             return

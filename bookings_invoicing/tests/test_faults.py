@@ -31,7 +31,7 @@ class TestFaults(BookingsCase):
         # short timeouts and back-off, so that a fault costs the test little: the requests stay real
         settings = type(self.business)._graph_settings
         fast = patch(BUSINESS + "._graph_settings", autospec=True, side_effect=lambda business: dataclasses.replace(
-            settings(business), timeout=(2.0, 1.0), backoff_factor=0.01, max_retry_after=0.3, max_attempts=4))
+            settings(business), timeout=(2.0, 1.0), backoff_factor=0.01, max_attempts=4))
         fast.start()
         self.addCleanup(fast.stop)
 
@@ -67,8 +67,13 @@ class TestFaults(BookingsCase):
         self.assert_mirror()
         self.assertTrue(all(f.hits for f in self.peer.faults), "the fault was served")
 
+    def test_a_retry_after_beyond_the_throttling_budget_fails_the_run_with_the_reason(self):
+        self.business.sync_throttle_budget = 2
+        self.peer.inject(path="calendarView", page=2, status=429, retry_after=1, times=1)  # waited: 1 s of 2
+        self.fails_then_converges("wait 3 seconds", path="calendarView", page=3, status=429, retry_after=3, times=1)
+
     def test_a_burst_of_429_with_retry_after_is_waited_out(self):
-        self.completes(path="calendarView", page=2, status=429, retry_after=0.2, times=3)
+        self.completes(path="calendarView", page=2, status=429, retry_after=1, times=2)
 
     def test_a_503_on_a_middle_page_is_retried(self):
         self.completes(path="calendarView", page=2, status=503, retry_after=0.1, times=2)

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 from ..sync.importer import lock_key
-from .common import MAILBOX, BookingsCase, database_cursor, hours_ago
+from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase, database_cursor, hours_ago
 
 WRITES = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(bookings_appointment|bookings_customer|"
                     r"bookings_service|res_partner|product_product|product_template|account_invoice)\"?\b",
@@ -312,6 +312,16 @@ class TestSync(BookingsCase):
                                                                    self.env.ref("base.state_us_14")))
         self.assertEqual((existing.street, existing.country_id.id), ("Kept Street", False))  # never overwritten
 
+    def test_where_calendar_view_is_refused_appointments_are_read_and_the_run_says_so(self):
+        inside = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.add_appointment(self.cut, [self.bob], hours_ago(24 * 90))  # outside the window of 30 days back
+        self.store.tenants[TENANT][CLIENT_ID]["calendar_view"] = False
+        run = self.sync()
+        self.assertEqual((run.state, run.appointments_created), ("done", 1), run.message)
+        self.assertEqual(self.rows().mapped("bookings_id"), [inside["id"]])
+        self.assertIn("refused calendarView", run.message)
+        self.assertIn("does not support the token type: App", run.message)
+
     def test_the_business_currency_is_used_and_activated(self):
         euro = self.env.ref("base.EUR")
         euro.active = False
@@ -378,6 +388,18 @@ class TestSync(BookingsCase):
             self.business.sudo(self.manager).action_synchronize()
         self.assertEqual(self.business.last_sync_state, "queued")
         self.assertLessEqual(cron.nextcall, datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"))
+
+    def test_synchronize_now_while_the_hourly_synchronization_runs(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        self.sync()
+        cron = self.env.ref("bookings_invoicing.ir_cron_bookings_synchronize")
+        with database_cursor(self.cr.dbname) as running:  # Odoo's cron worker holds the row of the running job
+            running.execute("SELECT id FROM ir_cron WHERE id = %s FOR UPDATE", (cron.id,))
+            with patch.object(type(self.business), "_sync_foreground_limit", 0):
+                self.assertTrue(self.business.sudo(self.manager).action_synchronize())
+            self.assertEqual(self.business.last_sync_state, "queued")  # the transaction goes on: nothing lost
+        self.env["bookings.business"]._cron_synchronize()
+        self.assertEqual(self.business.last_sync_state, "done")
 
     def test_the_partner_and_product_show_their_bookings(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(4))

@@ -58,9 +58,12 @@ class Store:
         self.version = 0  # grows with every change: a key for what is derived from the data
         self._windows = {}  # (business id, start, end, version) -> the appointments of that calendar view
 
-    def add_client(self, tenant_id, client_id, secret, permissions=("Bookings.Read.All",)):
+    def add_client(self, tenant_id, client_id, secret, permissions=("Bookings.Read.All",), calendar_view=True):
+        """A client application of a tenant. ``calendar_view=False``: the tenant refuses ``calendarView`` to
+        application tokens, as some tenants did (403), while the ``appointments`` collection stays readable."""
         with self.lock:
-            self.tenants.setdefault(tenant_id, {})[client_id] = {"secret": secret, "permissions": set(permissions)}
+            self.tenants.setdefault(tenant_id, {})[client_id] = {"secret": secret, "permissions": set(permissions),
+                                                                 "calendar_view": calendar_view}
 
     def add_business(self, tenant_id, business):
         with self.lock:

@@ -192,7 +192,8 @@ class Handler(BaseHTTPRequestHandler):
         if method != "GET":
             return self._graph_error(405, "MethodNotAllowed", "This peer only reads.")
         tenant, client_id = grant
-        permissions = self.peer.store.tenants[tenant][client_id]["permissions"]
+        client = self.peer.store.tenants[tenant][client_id]
+        permissions = client["permissions"]
         parts = [p for p in path[len(GRAPH_PREFIX):].split("/") if p]
         store = self.peer.store
         if not parts:
@@ -212,6 +213,9 @@ class Handler(BaseHTTPRequestHandler):
                 "@odata.context": "%s/v1.0/$metadata#solutions/bookingBusinesses/$entity" % self.peer.url}))
         collection = parts[1]
         if collection == "calendarView":
+            if not client.get("calendar_view", True):
+                return self._graph_error(403, "ErrorAccessDenied",
+                                         "The api you are trying to access does not support the token type: App.")
             if "start" not in query or "end" not in query:
                 return self._graph_error(400, "ErrorInvalidParameter",
                                          "calendarView requires the start and end parameters.")
