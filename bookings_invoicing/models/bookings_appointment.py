@@ -38,8 +38,8 @@ class BookingsAppointment(models.Model):
     _rec_name = "display_label"
 
     _bookings_key_fields = ("bookings_id", "attendee_key")
-    #: Everything but the partner (set by hand on a row without customer), the exclusion and the review: the
-    #: synchronization's values, and the invoicing's link to the invoice line with what follows from it.
+    #: Everything but the partner (which a user may set while the row is not invoiced), the exclusion and the
+    #: review: the synchronization's values, and the invoicing's link to the invoice line with what follows from it.
     _bookings_mirrored_fields = (
         "business_id", "company_id", "bookings_id", "attendee_key", "bookings_customer_id", "customer_name",
         "customer_email", "customer_tz", "service_id", "service_name", "product_id", "start", "end", "duration",

@@ -79,14 +79,14 @@ class BookingsBinding(models.AbstractModel):
         """These records in an environment that may change their mirrored values."""
         return self.with_context(**mirror_context())
 
-    def _bookings_refuse(self, what):
-        raise UserError(_("%(model)s records come from Microsoft Bookings: %(what)s.")
-                        % {"model": self._description, "what": what})
+    def _bookings_model_name(self):
+        return self.env["ir.model"]._get(self._name).name  # in the user's language
 
     @api.model
     def create(self, values):
         if not self._bookings_mirroring():
-            self._bookings_refuse(_("only the synchronization creates them"))
+            raise UserError(_("%(model)s records come from Microsoft Bookings: only the synchronization creates "
+                              "them.") % {"model": self._bookings_model_name()})
         return super(BookingsBinding, self).create(values)
 
     @api.multi
@@ -94,13 +94,15 @@ class BookingsBinding(models.AbstractModel):
         mirrored = set(values) & set(self._bookings_mirrored_fields)
         if mirrored and not self._bookings_mirroring():
             labels = sorted(self._fields[name].get_description(self.env)["string"] for name in mirrored)
-            self._bookings_refuse(_("only the synchronization changes %(fields)s") % {"fields": ", ".join(labels)})
+            raise UserError(_("%(model)s records come from Microsoft Bookings: %(fields)s cannot be changed by "
+                              "hand.") % {"model": self._bookings_model_name(), "fields": ", ".join(labels)})
         return super(BookingsBinding, self).write(values)
 
     @api.multi
     def unlink(self):
         if not self._bookings_mirroring():
-            self._bookings_refuse(_("they are deleted with their business only"))
+            raise UserError(_("%(model)s records come from Microsoft Bookings: they are deleted with their business "
+                              "only.") % {"model": self._bookings_model_name()})
         return super(BookingsBinding, self).unlink()
 
     # --- the binder -------------------------------------------------------------------------------------------
