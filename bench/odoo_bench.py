@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -359,9 +360,9 @@ def change_peer(connection, percent):
     step = max(1, int(100 / percent))
     changed, cancelled = ids[::step], ids[step // 2::step]
     for item_id in changed:
-        session.patch("%s/%s" % (base, item_id), json={"price": 99.0}, verify=verify, timeout=30)
+        session.patch("%s/%s" % (base, quote(item_id, safe="")), json={"price": 99.0}, verify=verify, timeout=30)
     for item_id in cancelled:
-        session.delete("%s/%s" % (base, item_id), verify=verify, timeout=30)
+        session.delete("%s/%s" % (base, quote(item_id, safe="")), verify=verify, timeout=30)
     return {"appointments_changed": len(changed), "appointments_cancelled": len(cancelled)}
 
 

@@ -1,5 +1,6 @@
 """The local Bookings peer: its seeded data and its control interface over HTTPS."""
 import datetime
+from urllib.parse import quote
 
 import requests
 from conftest import BUSINESS
@@ -28,8 +29,8 @@ def test_the_seeded_data_is_realistic(store):
     assert any(not c["displayName"].isascii() for c in customers), "unicode names"
     assert {s["defaultPriceType"] for s in services} >= {"fixedPrice", "hourly", "startingAt", "free",
                                                          "priceVaries", "callUs", "notSet", "undefined"}
-    assert any(len(a["customers"]) > 1 for a in appointments), "group appointments"
-    assert any(not a["customers"] for a in appointments), "appointments without customer"
+    assert any(len(a.get("customers", ())) > 1 for a in appointments), "group appointments"
+    assert any(a.get("customers") == [] for a in appointments), "appointments without customer"
     assert any(len(a["additionalInformation"]) > 500 for a in appointments), "long notes"
     now = datetime.datetime.utcnow().isoformat()
     starts = [a["startDateTime"]["dateTime"] for a in appointments]
@@ -40,11 +41,11 @@ def test_the_control_interface_changes_what_graph_answers(client, peer):
     base = "%s/_peer/businesses/%s/appointments" % (peer.url, BUSINESS)
     verify = peer.ca_file
     first = read_all(client.appointment_pages(BUSINESS, *WINDOW)).records[0]
-    added = dict(peer.store.items(BUSINESS, "appointments")[0], id="AAMk-added-by-control")
+    added = dict(peer.store.items(BUSINESS, "appointments")[0], id="AAMk+added/by=control")
     assert requests.post(base, json=added, verify=verify, timeout=5).status_code == 201
-    assert requests.patch("%s/%s" % (base, first.id), json={"price": 99.5}, verify=verify,
+    assert requests.patch("%s/%s" % (base, quote(first.id, safe="")), json={"price": 99.5}, verify=verify,
                           timeout=5).status_code == 200
-    assert requests.delete("%s/%s" % (base, added["id"]), verify=verify, timeout=5).status_code == 204
+    assert requests.delete("%s/%s" % (base, quote(added["id"], safe="")), verify=verify, timeout=5).status_code == 204
     fault = requests.post("%s/_peer/faults" % peer.url, json={"path": "services", "status": 503, "times": 1},
                           verify=verify, timeout=5)
     assert fault.status_code == 201
@@ -53,3 +54,23 @@ def test_the_control_interface_changes_what_graph_answers(client, peer):
     assert str(records[first.id].price) == "99.5"
     assert len(read_all(client.service_pages(BUSINESS)).records) == 8  # the injected 503 was retried
     assert peer.faults[0].hits == 1
+
+
+def test_the_seeded_data_has_the_services_variations():
+    store = Store()
+    seed_business(store, "t", "b@x.com", "B", seed="variations", customers=60, services=12, appointments=600)
+    appointments = store.items("b@x.com", "appointments")
+    customers = store.items("b@x.com", "customers")
+    assert {c for a in appointments for c in a["id"]} >= set("+/="), "ids holding +, / and ="
+    assert any("customers" not in a and a["customerId"] for a in appointments), "legacy customer fields only"
+    zones = {c["timeZone"] for a in appointments for c in a.get("customers", ())}
+    assert "Central Standard Time" in zones and "America/Chicago" in zones, "Windows and IANA zone names"
+    assert any(a["price"] is None and a["priceType"] is None for a in appointments), "null price and price type"
+    assert any(a["priceType"] == "unknownFutureValue" for a in appointments)
+    countries = {c["addresses"][0]["countryOrRegion"] for c in customers if c["addresses"]}
+    assert countries >= {"United States", "US", "USA"} and any(not c["addresses"] for c in customers)
+
+
+def test_pages_carry_their_odata_context(client, peer):
+    page = client.get_json("%s/v1.0/solutions/bookingBusinesses/%s/services" % (peer.url, BUSINESS))
+    assert page["@odata.context"].endswith("/$metadata#solutions/bookingBusinesses('%s')/services" % BUSINESS)

@@ -148,6 +148,6 @@ def expected_rows(connection):
     while url:
         page = requests.get(url, headers={"Authorization": "Bearer " + token}, verify=connection["ca_file"],
                             timeout=60).json()
-        count += sum(max(1, len({c["customerId"] for c in a["customers"]})) for a in page["value"])
+        count += sum(max(1, len({c["customerId"] for c in a.get("customers", ())})) for a in page["value"])
         url = page.get("@odata.nextLink")
     return count

@@ -10,6 +10,7 @@ import threading
 import urllib.request
 import uuid
 import xmlrpc.client
+from urllib.parse import quote
 
 import pytest
 from conftest import Odoo, Rpc, expected_rows, odoo_server, start_peer
@@ -150,7 +151,7 @@ def test_a_synchronization_beside_a_bulk_invoicing(setup, server, database):
     control = "%s/_peer/businesses/%s/appointments/" % (connection["url"], connection["business_id"])
     for index, appointment in enumerate(sorted(appointments)):
         method, body = ("DELETE", None) if index % 3 == 0 else ("PATCH", json.dumps({"price": 99.0}).encode())
-        request = urllib.request.Request(control + appointment, data=body, method=method,
+        request = urllib.request.Request(control + quote(appointment, safe=""), data=body, method=method,
                                          headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request, context=_trust(connection), timeout=30).close()
 

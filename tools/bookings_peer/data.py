@@ -2,6 +2,9 @@
 
 The generator is deterministic for a seed and a reference time: the same seed gives the same customers, services
 and appointments, placed relative to ``now``, so that a demo always has past (completed) and future bookings.
+It gives what the service gives, variations included: ids holding ``+``, ``/`` and ``=``, customers' addresses
+typed as people type them, customer time zones by IANA or Windows name, appointments that carry only the legacy
+top-level customer fields, null prices and price types, ``unknownFutureValue``.
 """
 import base64
 import datetime
@@ -128,7 +131,7 @@ class Generator:
 
     def _appointment_id(self):
         raw = bytes(self.rng.getrandbits(8) for _ in range(24))
-        return "AAMkA" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        return "AAMkA" + base64.b64encode(raw).decode("ascii") + "AAA="  # as Exchange writes them: "+", "/", "="
 
     def business(self, business_id, name, currency="USD"):
         return {
@@ -188,8 +191,10 @@ class Generator:
                 "id": self._uuid(),
                 "displayName": name,
                 "emailAddress": email,
-                "addresses": [{"street": "%d Elm Street" % (index + 1), "city": "Springfield", "state": "",
-                               "postalCode": "%05d" % (10000 + index), "countryOrRegion": "USA"}],
+                "addresses": [{"street": "%d Elm Street" % (index + 1), "city": "Springfield",
+                               "state": ("IL", "Illinois", "")[index % 3], "postalCode": "%05d" % (62000 + index),
+                               "countryOrRegion": ("United States", "US", "USA", "")[index % 4],
+                               "type": "home"}] if index % 9 != 4 else [],  # some give no address
                 "phones": [{"number": "+1 555 %07d" % index, "type": "mobile"}],
             })
         return customers
@@ -215,7 +220,7 @@ class Generator:
             if service["defaultPriceType"] in ("priceVaries", "startingAt") and index % 3 == 0:
                 price = round(price + self.rng.choice((5, 10, 12.5)), 2)
             notes = "" if index % 13 else ("Please bring the forms. " * 40).strip()
-            appointments.append({
+            appointment = {
                 "id": self._appointment_id(),
                 "selfServiceAppointmentId": self._uuid(),
                 "serviceId": service["id"],
@@ -224,7 +229,8 @@ class Generator:
                 "customers": [{
                     "@odata.type": "#microsoft.graph.bookingCustomerInformation",
                     "customerId": c["id"], "name": c["displayName"], "emailAddress": c["emailAddress"],
-                    "phone": c["phones"][0]["number"], "timeZone": "America/Chicago", "notes": None,
+                    "phone": c["phones"][0]["number"], "notes": None,
+                    "timeZone": ("America/Chicago", "Central Standard Time", "W. Europe Standard Time")[index % 3],
                 } for c in attendees],
                 "startDateTime": graph_time(start),
                 "endDateTime": graph_time(end),
@@ -241,9 +247,24 @@ class Generator:
                 "filledAttendeesCount": len(attendees),
                 "createdDateTime": graph_offset(start - datetime.timedelta(days=7)),
                 "lastUpdatedDateTime": graph_offset(start - datetime.timedelta(days=2)),
-            })
+            }
+            appointments.append(_variation(index, appointment))
         appointments.sort(key=lambda a: a["startDateTime"]["dateTime"])
         return appointments
+
+
+def _variation(index, appointment):
+    """Some appointments as the service sometimes gives them."""
+    if index % 41 == 7 and appointment["priceType"] in ("priceVaries", "callUs", "notSet", "undefined"):
+        appointment.update(price=None, priceType=None)
+    elif index % 43 == 9 and appointment["priceType"] == "priceVaries":
+        appointment["priceType"] = "unknownFutureValue"  # a value added to the enumeration since
+    if index % 37 == 3 and len(appointment["customers"]) == 1:  # only the legacy single-customer fields
+        customer = appointment.pop("customers")[0]
+        appointment.update(customerId=customer["customerId"], customerName=customer["name"],
+                           customerEmailAddress=customer["emailAddress"], customerPhone=customer["phone"],
+                           customerTimeZone=customer["timeZone"])
+    return appointment
 
 
 def _minutes(iso):

@@ -101,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
         self._request_body = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         path = unquote(url.path)
+        # split before decoding: an id holds "/" (sent as %2F) as often as "+" and "="
+        self.segments = [unquote(segment) for segment in url.path.split("/") if segment]
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.peer.record(method, self.path)
         page = int(query.get("$skiptoken", 0)) // self.peer.page_size + 1 if "$skiptoken" in query else 1
@@ -194,14 +196,14 @@ class Handler(BaseHTTPRequestHandler):
         tenant, client_id = grant
         client = self.peer.store.tenants[tenant][client_id]
         permissions = client["permissions"]
-        parts = [p for p in path[len(GRAPH_PREFIX):].split("/") if p]
+        parts = self.segments[len(GRAPH_PREFIX.strip("/").split("/")):]
         store = self.peer.store
         if not parts:
             if not permissions:
                 return self._graph_error(403, "ErrorAccessDenied", "Access is denied to the requested resource.")
             items = [{"id": b["business"]["id"], "displayName": b["business"]["displayName"]}
                      for b in list(store.businesses.values()) if b["tenant"] == tenant]
-            return self._page(items, query, repeat)
+            return self._page(items, query, repeat, "solutions/bookingBusinesses")
         entry = store.business(parts[0])
         if entry is None or entry["tenant"] != tenant:
             return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
@@ -220,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._graph_error(400, "ErrorInvalidParameter",
                                          "calendarView requires the start and end parameters.")
             items = store.calendar_view(parts[0], isoparse(query["start"]), isoparse(query["end"]))
-            return self._page(items, query, repeat)
+            return self._page(items, query, repeat, "Collection(microsoft.graph.bookingAppointment)")
         if collection not in Store.COLLECTIONS:
             return self._graph_error(400, "BadRequest", "Resource not found for the segment '%s'." % collection)
         items = store.items(parts[0], collection)
@@ -229,15 +231,17 @@ class Handler(BaseHTTPRequestHandler):
             if not found:
                 return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found.")
             return self._send(200, found[0])
-        return self._page(items, query, repeat)
+        return self._page(items, query, repeat, "solutions/bookingBusinesses('%s')/%s" % (parts[0], collection))
 
-    def _page(self, items, query, repeat):
-        """One page of ``items``; like the service, an explicit ``$top`` truncates without a next link."""
+    def _page(self, items, query, repeat, context):
+        """One page of ``items``, with its ``@odata.context`` as the service gives it; like the service, an explicit
+        ``$top`` truncates without a next link."""
+        context = {"@odata.context": "%s/v1.0/$metadata#%s" % (self.peer.url, context)}
         if "$top" in query:
-            return self._send(200, {"value": items[:int(query["$top"])]})
+            return self._send(200, dict(context, value=items[:int(query["$top"])]))
         offset = int(query.get("$skiptoken", 0))
         size = self.peer.page_size
-        body = {"value": items[offset:offset + size]}
+        body = dict(context, value=items[offset:offset + size])
         if repeat:
             body["@odata.nextLink"] = self._link(query, offset) if offset else self._link(query, 0, first=True)
         elif offset + size < len(items):
@@ -255,7 +259,7 @@ class Handler(BaseHTTPRequestHandler):
     def _control(self, method, path, query):
         """``/_peer/faults`` (POST a fault, DELETE all), ``/_peer/requests`` (GET, DELETE),
         ``/_peer/businesses/{id}/{collection}[/{item}]`` (POST or PATCH JSON, DELETE: cancel/remove)."""
-        parts = [p for p in path.split("/") if p][1:]
+        parts = self.segments[1:]
         peer = self.peer
         if parts == ["faults"]:
             if method == "POST":
