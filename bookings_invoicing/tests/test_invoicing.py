@@ -177,6 +177,24 @@ class TestInvoicing(BookingsCase):
         self.assertEqual((at_spa.amount_untaxed, at_spa.origin), (70.0, "Microsoft Bookings: Contoso Spa"))
         self.assertEqual((invoices - at_spa).amount_untaxed, 35.0)
 
+    def test_a_month_reads_at_a_glance_in_a_calendar_a_pivot_and_a_graph(self):
+        yoga = self.add_service("Group yoga", price=12.0, maximumAttendeesCount=6)
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.add_appointment(yoga, [self.ann, self.bob], hours_ago(6))
+        self.sync()
+        Appointment = self.env["bookings.appointment"].sudo(self.user)
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action").sudo(self.user).read()[0]
+        self.assertEqual(action["view_mode"], "tree,calendar,pivot,graph,form")
+        calendar = Appointment.fields_view_get(view_type="calendar")
+        self.assertIn('date_start="start"', calendar["arch"])
+        self.assertTrue(Appointment.fields_get(["start"])["start"]["readonly"], "the calendar cannot move a row")
+        pivot = Appointment.fields_view_get(view_type="pivot")["arch"]
+        self.assertIn('name="amount" type="measure"', pivot)
+        by_service = {group["service_id"][1]: (group["amount"], group["service_id_count"])
+                      for group in Appointment.read_group([("business_id", "=", self.business.id)],
+                                                          ["amount", "service_id"], ["service_id"])}
+        self.assertEqual(by_service, {"Hair cut": (35.0, 1), "Group yoga": (24.0, 2)})
+
     # --- accounts, taxes, currencies --------------------------------------------------------------------------
     def test_accounts_taxes_and_fiscal_position_as_odoo_sets_them(self):
         exempt = self.env["account.tax"].create({
