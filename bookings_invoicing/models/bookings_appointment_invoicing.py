@@ -7,6 +7,7 @@ import psycopg2
 from odoo import _, api, models
 from odoo.exceptions import UserError
 from odoo.tools import float_repr
+from odoo.tools.misc import format_date, formatLang
 
 from .. import rules
 from .bookings_binding import mirror_context
@@ -20,8 +21,13 @@ class BookingsAppointment(models.Model):
         self.ensure_one()
         status = self.invoice_status
         if status == "invoiced":
-            return _("already on invoice %(invoice)s") % {
-                "invoice": self.invoice_id.number or self.invoice_id.display_name}
+            invoice = self.invoice_id
+            if invoice.number:
+                return _("already on invoice %(invoice)s") % {"invoice": invoice.number}
+            return _("already on the draft invoice of %(partner)s of %(date)s (%(amount)s)") % {
+                "partner": invoice.partner_id.display_name,
+                "date": format_date(self.env, invoice.date_invoice or invoice.create_date[:10]),
+                "amount": formatLang(self.env, invoice.amount_total, currency_obj=invoice.currency_id)}
         if status == "cancelled":
             return _("cancelled in Bookings")
         if status == "excluded":

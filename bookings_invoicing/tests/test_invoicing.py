@@ -3,6 +3,7 @@ import datetime
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
+from odoo.tools.misc import format_date, formatLang
 
 from .common import MAILBOX, NOW, BookingsCase, database_cursor, hours_ago
 
@@ -299,11 +300,16 @@ class TestInvoicing(BookingsCase):
         self.assertIn("not completed yet", message)
         self.assertIn("no customer: set the partner first", message)
         self.assertIn("cancelled in Bookings", message)
-        self.assertIn("already on invoice", message)
+        # the draft as an accountant finds it in the invoices list: customer, date and total
+        self.assertIn("already on the draft invoice of Bob Baker of %s (" % format_date(
+            self.env, first.create_date[:10]), message)
+        self.assertIn(formatLang(self.env, first.amount_total, currency_obj=first.currency_id), message)
         self.assertEqual(wizard.invoice_ids, self.rows(done).invoice_id)
         for data in (future, nobody, gone):
             self.assertFalse(self.rows(data).invoice_line_id)
         self.assertEqual(self.rows(billed).invoice_id, first)
+        first.action_invoice_open()  # once validated, the invoice is known by its number
+        self.assertEqual(self.rows(billed)._invoicing_problem(), "already on invoice %s" % first.number)
 
     def test_the_result_opens_the_invoice_or_the_list(self):
         cid = self.add_customer("Cid Cole", "cid@example.com")
@@ -410,7 +416,8 @@ class TestConcurrentInvoicing(BookingsCase):
                 # once it is committed, the second invoices what is left and is told which rows were taken
                 invoices, skipped = second._create_invoices()
                 self.assertEqual(sorted(skipped), ids[1:3])
-                self.assertTrue(all("already on invoice" in reason for reason in skipped.values()))
+                self.assertTrue(all("already on the draft invoice of Concurrent customer" in reason
+                                    for reason in skipped.values()))
                 self.assertEqual(len(invoices.invoice_line_ids), 1)
             with database_cursor(dbname) as cr:
                 cr.execute("""SELECT a.bookings_id, count(l.id) FROM bookings_appointment a
