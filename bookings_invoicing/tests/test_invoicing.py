@@ -349,7 +349,19 @@ class TestInvoicing(BookingsCase):
         self.sync()
         wizard = self.env["bookings.invoice.wizard"].sudo(self.user).with_context(
             active_model="bookings.business", active_id=self.business.id).create({})
-        self.assertEqual((wizard.row_count, wizard.customer_count), (3, 2))
+        self.assertEqual((wizard.row_count, wizard.customer_count, wizard.invoice_count), (3, 2, 2))
+        def money(amount):
+            return formatLang(self.env, amount, currency_obj=self.company.currency_id)
+
+        self.assertEqual(wizard.amount_text, money(105.0))
+        self.assertEqual(wizard.largest_customers.splitlines(), ["Ann Archer: %s" % money(70.0),
+                                                                 "Bob Baker: %s" % money(35.0)])
+        wizard.grouping = "appointment"
+        self.assertEqual(wizard.invoice_count, 3)
+        pivot = wizard.action_open_pivot()
+        self.assertEqual(pivot["views"][0][1], "pivot")
+        self.assertEqual(self.env["bookings.appointment"].search(pivot["domain"]), self.rows().filtered(
+            lambda r: r.invoice_status == "to_invoice" and r.is_completed))
         wizard.date_until = (NOW - datetime.timedelta(days=2)).strftime("%Y-%m-%d")
         self.assertEqual((wizard.row_count, wizard.customer_count), (1, 1))
         action = wizard.action_create_invoices()

@@ -3,6 +3,7 @@ import datetime
 import pytz
 
 from odoo import _, api, fields, models
+from odoo.tools.misc import formatLang
 
 from ..rules import INVOICE_GROUPING_SELECTION
 
@@ -21,6 +22,10 @@ class BookingsInvoiceWizard(models.TransientModel):
     grouping = fields.Selection(INVOICE_GROUPING_SELECTION, required=True, default="customer")
     row_count = fields.Integer(string="Appointments to invoice", compute="_compute_preview")
     customer_count = fields.Integer(string="Customers", compute="_compute_preview")
+    invoice_count = fields.Integer(string="Draft invoices", compute="_compute_preview")
+    amount_text = fields.Char(string="Total to invoice", compute="_compute_preview",
+                              help="Before taxes, in each invoice currency.")
+    largest_customers = fields.Text(compute="_compute_preview")
     to_confirm_count = fields.Integer(
         string="Prices to confirm", compute="_compute_preview",
         help="Appointments whose price is not firm in Bookings (a minimum, or no price): check their lines on the "
@@ -36,7 +41,7 @@ class BookingsInvoiceWizard(models.TransientModel):
             values.update(business_id=business.id, grouping=business.invoice_grouping)
         return values
 
-    def _rows(self):
+    def _rows_domain(self):
         # the end of the chosen day where the user is, in UTC as the database keeps times
         zone = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
         local_end = datetime.datetime.combine(fields.Date.from_string(self.date_until), datetime.time.max)
@@ -44,15 +49,43 @@ class BookingsInvoiceWizard(models.TransientModel):
         domain = [("invoice_status", "=", "to_invoice"), ("is_completed", "=", True), ("end", "<=", end_of_day)]
         if self.business_id:
             domain.append(("business_id", "=", self.business_id.id))
-        return self.env["bookings.appointment"].search(domain)
+        return domain
 
-    @api.depends("business_id", "date_until")
+    def _rows(self):
+        return self.env["bookings.appointment"].search(self._rows_domain())
+
+    @api.depends("business_id", "date_until", "grouping")
     def _compute_preview(self):
+        Appointment = self.env["bookings.appointment"]
         for wizard in self:
-            rows = wizard._rows() if wizard.date_until else self.env["bookings.appointment"]
+            if not wizard.date_until:
+                continue
+            rows = wizard._rows()
             wizard.row_count = len(rows)
             wizard.customer_count = len(rows.mapped("partner_id"))
             wizard.to_confirm_count = len(rows.filtered("price_to_confirm"))
+            wizard.invoice_count = len({row._invoice_group_key(wizard.grouping) for row in rows})
+            domain = wizard._rows_domain()
+            totals = Appointment.read_group(domain, ["amount", "currency_id"], ["currency_id"])
+            wizard.amount_text = " + ".join(wizard._money(group["amount"], group["currency_id"]) for group in totals)
+            largest = Appointment.read_group(domain, ["amount", "partner_id", "currency_id"],
+                                             ["partner_id", "currency_id"], orderby="amount desc", limit=3,
+                                             lazy=False)
+            wizard.largest_customers = "\n".join("%s: %s" % (group["partner_id"][1], wizard._money(
+                group["amount"], group["currency_id"])) for group in largest)
+
+    def _money(self, amount, currency):
+        """``amount`` in the currency of a read_group's ``(id, name)``, as Odoo shows money."""
+        return formatLang(self.env, amount, currency_obj=self.env["res.currency"].browse(currency[0]))
+
+    @api.multi
+    def action_open_pivot(self):
+        """What Invoice All will invoice, in the pivot table by month and service."""
+        self.ensure_one()
+        action = self.env["bookings.appointment"]._action_open(self._rows_domain())
+        action.update(view_mode="pivot,tree,form", views=[(False, "pivot"), (False, "tree"), (False, "form")],
+                      name=_("What Invoice All will invoice"))
+        return action
 
     @api.multi
     def action_create_invoices(self):
