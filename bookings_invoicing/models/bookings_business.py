@@ -112,6 +112,10 @@ class BookingsBusiness(models.Model):
     sync_run_ids = fields.One2many("bookings.sync.run", "business_id", string="Synchronizations", readonly=True)
     appointment_count = fields.Integer(compute="_compute_counts")
     uninvoiced_count = fields.Integer(compute="_compute_counts")
+    uninvoiced_amount = fields.Monetary(string="Amount to invoice", compute="_compute_counts",
+                                        help="Of the completed bookings ready to invoice, before taxes.")
+    review_count = fields.Integer(string="To review", compute="_compute_counts")
+    no_customer_count = fields.Integer(string="Without customer", compute="_compute_counts")
 
     _sql_constraints = [
         ("mailbox_uniq", "unique(mailbox)",
@@ -123,15 +127,27 @@ class BookingsBusiness(models.Model):
     ]
 
     def _compute_counts(self):
+        """The dashboard's figures, one grouped query each."""
         Appointment = self.env["bookings.appointment"]
-        groups = Appointment.read_group([("business_id", "in", self.ids)], ["business_id"], ["business_id"])
-        totals = {g["business_id"][0]: g["business_id_count"] for g in groups}
-        groups = Appointment.read_group(
-            Appointment._uninvoiced_domain() + [("business_id", "in", self.ids)], ["business_id"], ["business_id"])
-        uninvoiced = {g["business_id"][0]: g["business_id_count"] for g in groups}
+        mine = [("business_id", "in", self.ids)]
+        uninvoiced = Appointment._uninvoiced_domain()
+
+        def by_business(domain, measure="business_id"):
+            groups = Appointment.read_group(mine + domain, [measure, "business_id"], ["business_id"])
+            return {g["business_id"][0]: g[measure if measure != "business_id" else "business_id_count"]
+                    for g in groups}
+
+        totals = by_business([])
+        counts = by_business(uninvoiced)
+        amounts = by_business(uninvoiced + [("invoice_status", "=", "to_invoice")], "amount")
+        review = by_business([("needs_review", "=", True)])
+        no_customer = by_business(uninvoiced + [("invoice_status", "=", "no_customer")])
         for business in self:
             business.appointment_count = totals.get(business.id, 0)
-            business.uninvoiced_count = uninvoiced.get(business.id, 0)
+            business.uninvoiced_count = counts.get(business.id, 0)
+            business.uninvoiced_amount = amounts.get(business.id, 0.0)
+            business.review_count = review.get(business.id, 0)
+            business.no_customer_count = no_customer.get(business.id, 0)
 
     @api.constrains("mailbox")
     def _check_mailbox(self):
@@ -287,3 +303,14 @@ class BookingsBusiness(models.Model):
     @api.multi
     def action_open_appointments(self):
         return self.env["bookings.appointment"]._action_open([("business_id", "=", self.id)])
+
+    @api.multi
+    def action_open_review(self):
+        return self.env["bookings.appointment"]._action_open(
+            [("business_id", "=", self.id), ("needs_review", "=", True)])
+
+    @api.multi
+    def action_open_no_customer(self):
+        action = self.action_open_uninvoiced()
+        action["context"] = {"search_default_business_id": self.id, "search_default_no_customer": 1}
+        return action

@@ -4,6 +4,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 from odoo.tools.misc import format_date, formatLang
+from odoo.tools.safe_eval import safe_eval
 
 from .common import MAILBOX, NOW, BookingsCase, database_cursor, hours_ago
 
@@ -195,6 +196,31 @@ class TestInvoicing(BookingsCase):
                       for group in Appointment.read_group([("business_id", "=", self.business.id)],
                                                           ["amount", "service_id"], ["service_id"])}
         self.assertEqual(by_service, {"Hair cut": (35.0, 1), "Group yoga": (24.0, 2)})
+
+    def test_the_dashboard_shows_what_waits_in_each_business(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.add_appointment(self.cut, [self.bob], hours_ago(6))
+        nobody = self.add_appointment(self.cut, [], hours_ago(7))
+        changed = self.add_appointment(self.cut, [self.ann], hours_ago(8))
+        self.add_appointment(self.cut, [self.bob], hours_ago(-8))  # not completed: not waiting yet
+        self.sync()
+        self.invoice(self.rows(changed))
+        self.store.update(MAILBOX, "appointments", changed["id"], price=50.0)  # changed after invoicing
+        self.sync()
+        business = self.business.sudo(self.manager)
+        self.assertEqual((business.uninvoiced_count, business.uninvoiced_amount, business.review_count,
+                          business.no_customer_count), (3, 70.0, 1, 1))
+        Appointment = self.env["bookings.appointment"]
+        self.assertEqual(Appointment.search(business.action_open_review()["domain"]), self.rows(changed))
+        no_customer = business.action_open_no_customer()
+        self.assertEqual(no_customer["context"]["search_default_no_customer"], 1)
+        with_filter = safe_eval(no_customer["domain"]) + [("invoice_status", "=", "no_customer")]
+        self.assertEqual(Appointment.search(with_filter), self.rows(nobody))
+        dashboard = self.env.ref("bookings_invoicing.bookings_business_action_dashboard")
+        self.assertEqual((dashboard.view_mode, dashboard.res_model), ("kanban,form", "bookings.business"))
+        menu = self.env.ref("bookings_invoicing.bookings_dashboard_menu")
+        self.assertIn(menu, self.env["ir.ui.menu"].sudo(self.manager).search([("id", "=", menu.id)]))
+        self.assertNotIn(menu, self.env["ir.ui.menu"].sudo(self.user).search([("id", "=", menu.id)]))
 
     # --- accounts, taxes, currencies --------------------------------------------------------------------------
     def test_accounts_taxes_and_fiscal_position_as_odoo_sets_them(self):
