@@ -23,3 +23,6 @@ bench: setup
 screenshots:
 	cp artifacts/browser/*-three-selected.png docs/uninvoiced-bookings.png
 	cp artifacts/browser/*-draft-invoice.png docs/draft-invoice.png
+	cp artifacts/browser/*-dashboard.png docs/dashboard.png
+	cp artifacts/browser/*-calendar.png docs/calendar.png
+	cp artifacts/browser/*-pivot.png docs/pivot.png

@@ -79,7 +79,9 @@ class Screen:
         """Until the web client shows the ``view_type`` view of ``model``: the URL names them (the web client writes
         it once the view is on screen), the view is rendered in the main content, and no RPC is in flight. Whatever
         was on screen before (Discuss after a log-in, another action) is gone then."""
-        css = {"list": ".o_content .o_list_view", "form": ".o_content .o_form_view"}[view_type]
+        css = {"list": ".o_content .o_list_view", "form": ".o_content .o_form_view",
+               "kanban": ".o_content .o_kanban_view .o_kanban_record",
+               "calendar": ".o_content .o_calendar_view .fc-view", "pivot": ".o_content .o_pivot table"}[view_type]
 
         def shown(driver):
             url = driver.current_url
@@ -197,6 +199,30 @@ def test_a_bookings_user_invoices_three_bookings_of_one_customer(server, browser
     screen.shot("draft-invoice")
 
 
+def test_a_bookings_user_reads_the_bookings_in_a_calendar_and_a_pivot_table(server, browser, rpc):
+    bea = rpc("bookings", "bookings")
+    user = bea("res.users", "read", [bea.uid], ["tz"])[0]
+    screen = Screen(browser, server)
+    screen.log_in("bookings", "bookings", user["tz"])
+    screen.open_action("bookings_appointment_action")
+    screen.wait_view("bookings.appointment", "list")
+
+    screen.click(".o_cp_switch_buttons .o_cp_switch_calendar")
+    screen.wait_view("bookings.appointment", "calendar")
+    rows = bea("bookings.appointment", "search_read", [], ["service_name", "customer_name"])
+    names = {row[field] for row in rows for field in ("service_name", "customer_name") if row[field]}
+    events = screen.wait(lambda driver: screen.texts(".o_calendar_view .fc-event"))  # this week's bookings
+    assert all(any(name in event for name in names) for event in events), events  # the customer, the service
+    screen.shot("calendar")
+
+    screen.click(".o_cp_switch_buttons .o_cp_switch_pivot")
+    screen.wait_view("bookings.appointment", "pivot")
+    total = bea("bookings.appointment", "read_group", [], ["amount"], [])[0]["amount"]
+    cells = screen.texts(".o_pivot table tbody tr:first-child td")  # the first row is the grand total
+    assert money(cells[-1]) == Decimal(str(total)).quantize(Decimal("0.01")), cells
+    screen.shot("pivot")
+
+
 def test_a_bookings_manager_tests_the_connection_and_synchronizes(server, browser, rpc):
     max_ = rpc("bookings-manager", "bookings-manager")
     business = max_("bookings.business", "search_read", [], ["name"])[0]
@@ -232,6 +258,19 @@ def test_a_bookings_manager_tests_the_connection_and_synchronizes(server, browse
     screen.shot("synchronized")
     screen.press("Close", scope="//div[contains(@class, 'modal')]")
     screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
+
+    # the manager's landing screen: a card per business, its figures links to its bookings
+    screen.menu("bookings_menu_root", "bookings_dashboard_menu")
+    screen.wait_view("bookings.business", "kanban")
+    figures = max_("bookings.business", "read", [business["id"]],
+                   ["uninvoiced_count", "uninvoiced_amount", "review_count", "no_customer_count"])[0]
+    card = screen.text(".o_kanban_record").splitlines()
+    assert business["name"] in card, card
+    for line in ("%d to invoice" % figures["uninvoiced_count"], "%d to review" % figures["review_count"],
+                 "%d without customer" % figures["no_customer_count"]):
+        assert line in card, (line, card)
+    assert any(line.startswith("$") and money(line) == Decimal(str(figures["uninvoiced_amount"])) for line in card)
+    screen.shot("dashboard")
 
 
 def test_a_french_user_gets_french_screens(server, browser, rpc):
