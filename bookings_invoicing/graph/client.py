@@ -347,7 +347,7 @@ class BookingsClient:
             what="appointments",
         )
         try:
-            yield next(pages)
+            first = next(pages)
         except StopIteration:
             return
         except errors.PermissionDenied as refused:
@@ -356,6 +356,7 @@ class BookingsClient:
             for page in self._collection_pages(business_id, "appointments", parse_appointment, "appointments"):
                 yield Page([r for r in page.records if r.start < end and r.end > start], page.problems)
             return
+        yield first
         yield from pages
 
 

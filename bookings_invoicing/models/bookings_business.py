@@ -127,27 +127,28 @@ class BookingsBusiness(models.Model):
     ]
 
     def _compute_counts(self):
-        """The dashboard's figures, one grouped query each."""
+        """The dashboard's figures, in three grouped queries."""
         Appointment = self.env["bookings.appointment"]
         mine = [("business_id", "in", self.ids)]
-        uninvoiced = Appointment._uninvoiced_domain()
 
-        def by_business(domain, measure="business_id"):
-            groups = Appointment.read_group(mine + domain, [measure, "business_id"], ["business_id"])
-            return {g["business_id"][0]: g[measure if measure != "business_id" else "business_id_count"]
-                    for g in groups}
+        def count(domain):
+            groups = Appointment.read_group(mine + domain, ["business_id"], ["business_id"])
+            return {group["business_id"][0]: group["business_id_count"] for group in groups}
 
-        totals = by_business([])
-        counts = by_business(uninvoiced)
-        amounts = by_business(uninvoiced + [("invoice_status", "=", "to_invoice")], "amount")
-        review = by_business([("needs_review", "=", True)])
-        no_customer = by_business(uninvoiced + [("invoice_status", "=", "no_customer")])
+        totals, review = count([]), count([("needs_review", "=", True)])
+        waiting = {}  # (business id, "to_invoice" or "no_customer") -> (count, amount)
+        for group in Appointment.read_group(mine + Appointment._uninvoiced_domain(),
+                                            ["amount", "business_id", "invoice_status"],
+                                            ["business_id", "invoice_status"], lazy=False):
+            waiting[group["business_id"][0], group["invoice_status"]] = (group["__count"], group["amount"])
         for business in self:
+            ready = waiting.get((business.id, "to_invoice"), (0, 0.0))
+            no_customer = waiting.get((business.id, "no_customer"), (0, 0.0))
             business.appointment_count = totals.get(business.id, 0)
-            business.uninvoiced_count = counts.get(business.id, 0)
-            business.uninvoiced_amount = amounts.get(business.id, 0.0)
             business.review_count = review.get(business.id, 0)
-            business.no_customer_count = no_customer.get(business.id, 0)
+            business.uninvoiced_count = ready[0] + no_customer[0]
+            business.uninvoiced_amount = ready[1]
+            business.no_customer_count = no_customer[0]
 
     @api.constrains("mailbox")
     def _check_mailbox(self):

@@ -114,9 +114,10 @@ class BookingsCustomer(models.Model):
         if not address:
             return {}
         country = self._find_by_code_or_name("res.country", address.country)
-        state = self._find_by_code_or_name("res.country.state", address.state, [("country_id", "=", country.id)])
+        state = self._find_by_code_or_name("res.country.state", address.state,
+                                           [("country_id", "=", country.id)])  # none without a country
         return {"street": address.street, "city": address.city, "zip": address.postal_code,
-                "country_id": country.id, "state_id": state.id if country else False}
+                "country_id": country.id, "state_id": state.id}
 
     @api.model
     def _find_by_code_or_name(self, model, text, domain=()):
