@@ -56,23 +56,30 @@ class BookingsInvoiceWizard(models.TransientModel):
 
     @api.depends("business_id", "date_until", "grouping")
     def _compute_preview(self):
-        Appointment = self.env["bookings.appointment"]
         for wizard in self:
-            if not wizard.date_until:
-                continue
-            rows = wizard._rows()
-            wizard.row_count = len(rows)
-            wizard.customer_count = len(rows.mapped("partner_id"))
-            wizard.to_confirm_count = len(rows.filtered("price_to_confirm"))
-            wizard.invoice_count = len({row._invoice_group_key(wizard.grouping) for row in rows})
-            domain = wizard._rows_domain()
-            totals = Appointment.read_group(domain, ["amount", "currency_id"], ["currency_id"])
-            wizard.amount_text = " + ".join(wizard._money(group["amount"], group["currency_id"]) for group in totals)
-            largest = Appointment.read_group(domain, ["amount", "partner_id", "currency_id"],
-                                             ["partner_id", "currency_id"], orderby="amount desc", limit=3,
-                                             lazy=False)
-            wizard.largest_customers = "\n".join("%s: %s" % (group["partner_id"][1], wizard._money(
-                group["amount"], group["currency_id"])) for group in largest)
+            preview = {"row_count": 0, "customer_count": 0, "to_confirm_count": 0, "invoice_count": 0,
+                       "amount_text": False, "largest_customers": False}
+            if wizard.date_until:
+                preview.update(wizard._preview())
+            wizard.update(preview)
+
+    def _preview(self):
+        """What Invoice All will do, from the rows it will invoice and two grouped sums."""
+        Appointment = self.env["bookings.appointment"]
+        domain = self._rows_domain()
+        rows = Appointment.search(domain)
+        totals = Appointment.read_group(domain, ["amount", "currency_id"], ["currency_id"])
+        largest = Appointment.read_group(domain, ["amount", "partner_id", "currency_id"], ["partner_id", "currency_id"],
+                                         orderby="amount desc", limit=3, lazy=False)
+        return {
+            "row_count": len(rows),
+            "customer_count": len(rows.mapped("partner_id")),
+            "to_confirm_count": len(rows.filtered("price_to_confirm")),
+            "invoice_count": len({row._invoice_group_key(self.grouping) for row in rows}),
+            "amount_text": " + ".join(self._money(group["amount"], group["currency_id"]) for group in totals),
+            "largest_customers": "\n".join("%s: %s" % (group["partner_id"][1], self._money(
+                group["amount"], group["currency_id"])) for group in largest),
+        }
 
     def _money(self, amount, currency):
         """``amount`` in the currency of a read_group's ``(id, name)``, as Odoo shows money."""
