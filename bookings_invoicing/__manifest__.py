@@ -17,6 +17,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "wizards/bookings_invoice_wizard_views.xml",
+        "views/assets.xml",
         "views/bookings_business_views.xml",
         "views/bookings_customer_views.xml",
         "views/bookings_service_views.xml",

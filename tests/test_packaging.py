@@ -65,6 +65,7 @@ def test_the_distribution_is_named_and_versioned_the_oca_way(wheel):
     assert "Uninvoiced Bookings" in metadata.get_payload()  # the add-on's README.rst is the long description
     addon = "odoo/addons/bookings_invoicing/"
     for path in ("__manifest__.py", "i18n/fr.po", "i18n/bookings_invoicing.pot", "static/description/icon.png",
+                 "static/src/js/datetime_minutes.js",
                  "views/bookings_appointment_views.xml", "security/ir.model.access.csv", "graph/client.py"):
         assert addon + path in names, path
     assert not [name for name in names if name in ("odoo/__init__.py", "odoo/addons/__init__.py")], \
