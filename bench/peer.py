@@ -7,14 +7,14 @@ import time
 
 
 def start_peer(folder, port, appointments, customers=500, services=8, seed="bench",
-               business="bench@contoso.onmicrosoft.com", page_size=100, executable=None):
+               business="bench@contoso.onmicrosoft.com", page_size=100, executable=None, kind="varied"):
     """``(process, connection settings)``: a peer serving a seeded business; terminate the process when done.
     ``executable`` is the ``bookings-peer`` command, by default the one beside the running Python."""
     connection = os.path.join(folder, "connection-%s.json" % port)
     process = subprocess.Popen(
         [executable or os.path.join(os.path.dirname(sys.executable), "bookings-peer"), "--port", str(port),
          "--appointments", str(appointments), "--customers", str(customers), "--services", str(services),
-         "--seed", seed, "--business", business, "--page-size", str(page_size), "--cert-dir", folder,
+         "--seed", seed, "--kind", kind, "--business", business, "--page-size", str(page_size), "--cert-dir", folder,
          "--connection-file", connection],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(1200):

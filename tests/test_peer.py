@@ -1,13 +1,17 @@
 """The local Bookings peer: its seeded data and its control interface over HTTPS."""
 import datetime
+from collections import Counter
 from urllib.parse import quote
 
 import requests
 from conftest import BUSINESS
+from dateutil import tz
+from dateutil.parser import isoparse
 from test_graph_client import WINDOW
 
 from bookings_invoicing.graph import read_all
 from bookings_peer import Generator, Store, seed_business
+from bookings_peer.salon import OPENING_HOURS, TIME_ZONE
 
 
 def test_the_same_seed_gives_the_same_business():
@@ -74,3 +78,51 @@ def test_the_seeded_data_has_the_services_variations():
 def test_pages_carry_their_odata_context(client, peer):
     page = client.get_json("%s/v1.0/solutions/bookingBusinesses/%s/services" % (peer.url, BUSINESS))
     assert page["@odata.context"].endswith("/$metadata#solutions/bookingBusinesses('%s')/services" % BUSINESS)
+
+
+def test_the_demo_salon_looks_like_a_real_business():
+    store = Store()
+    seed_business(store, "t", "salon@x.com", "Contoso Salon & Spa", seed="demo", appointments=400, kind="salon")
+    appointments = store.items("salon@x.com", "appointments")
+    customers = store.items("salon@x.com", "customers")
+    services = {s["id"]: s for s in store.items("salon@x.com", "services")}
+    assert len(appointments) == 400 and 50 <= len(customers) <= 70
+    assert sum(bool(c["addresses"]) for c in customers) > 0.8 * len(customers), "most customers give an address"
+    zone = tz.gettz(TIME_ZONE)
+    booked = {}
+    for appointment in appointments:
+        start, end = (isoparse(appointment[key]["dateTime"]).astimezone(zone)
+                      for key in ("startDateTime", "endDateTime"))
+        opening, closing = OPENING_HOURS[start.weekday()]
+        assert start.date() == end.date() and opening <= start.hour and end.hour * 60 + end.minute <= closing * 60, \
+            "every appointment in the opening hours, in the salon's time zone"
+        assert set(appointment["staffMemberIds"]) <= set(services[appointment["serviceId"]]["staffMemberIds"])
+        for member in appointment["staffMemberIds"]:
+            booked.setdefault(member, []).append((start, end))
+    for slots in booked.values():
+        slots.sort()
+        assert all(end <= next_start for (_, end), (next_start, _) in zip(slots, slots[1:])), \
+            "no staff member gives two appointments at once"
+    price_types = Counter(a["priceType"] for a in appointments)
+    assert set(price_types) >= {"fixedPrice", "hourly", "startingAt", "free", "priceVaries", "callUs", "notSet",
+                                "undefined"}, "every Bookings price type"
+    assert price_types["fixedPrice"] > 0.6 * len(appointments), "mostly firm prices"
+    assert any(len(a.get("customers", ())) > 3 for a in appointments), "the group yoga class"
+    now = datetime.datetime.utcnow().isoformat()
+    starts = [a["startDateTime"]["dateTime"] for a in appointments]
+    assert min(starts) < now < max(starts), "past and coming appointments"
+
+
+def test_the_salons_staff_make_the_planned_changes_on_request(peer):
+    store = peer.store
+    seed_business(store, "t", "salon@x.com", "Salon", seed="demo", appointments=300, kind="salon")
+    before = {a["id"]: dict(a) for a in store.items("salon@x.com", "appointments")}
+    url = "%s/_peer/businesses/%s/planned-changes" % (peer.url, quote("salon@x.com"))
+    answer = requests.post(url, verify=peer.ca_file, timeout=5)
+    assert answer.status_code == 200 and answer.json()["applied"] == 6
+    after = {a["id"]: a for a in store.items("salon@x.com", "appointments")}
+    assert len(before) - len(after) == 4, "four appointments cancelled"
+    changed = [item_id for item_id, item in after.items() if item != before[item_id]]
+    assert len(changed) == 2 and all(after[i]["lastUpdatedDateTime"] > before[i]["lastUpdatedDateTime"]
+                                     for i in changed)
+    assert requests.post(url, verify=peer.ca_file, timeout=5).json()["applied"] == 0, "made once"

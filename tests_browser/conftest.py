@@ -26,14 +26,8 @@ HTTP_PORT = int(os.environ.get("BROWSER_HTTP_PORT", 18269))
 LONGPOLLING_PORT = int(os.environ.get("BROWSER_LONGPOLLING_PORT", 18272))
 ADMIN = ("admin", "admin")
 
-SYNCHRONIZE = """
-# French beside English, as in a company with French-speaking staff: each user picks a language
-env["base.language.install"].create({"lang": "fr_FR"}).lang_install()
-business = env.ref("bookings_invoicing.demo_business")
-business.write({"authority_url": %(url)r, "graph_url": %(url)r})
-env.cr.commit()  # the synchronization works in a transaction of its own, which must see the peer's address
-business._synchronize()
-"""
+# French beside English, as in a company with French-speaking staff: each user picks a language; then the demo's month
+FRENCH = 'env["base.language.install"].create({"lang": "fr_FR"}).lang_install()\n'
 
 
 def wait_for(predicate, what, timeout=120, process=None):
@@ -59,7 +53,7 @@ def folder():
 @pytest.fixture(scope="session")
 def peer(folder):
     """The demo business of ``make demo`` (the add-on's demo data names it), on a port of the suite's own."""
-    process, connection = start_peer(folder, PEER_PORT, appointments=200, customers=40, services=8, seed="demo",
+    process, connection = start_peer(folder, PEER_PORT, appointments=400, seed="demo", kind="salon",
                                      business="demo-salon@contoso.onmicrosoft.com",
                                      executable=os.path.join(VENV, "bin", "bookings-peer"))
     yield connection
@@ -69,7 +63,7 @@ def peer(folder):
 
 def odoo_environment(peer):
     """Odoo trusts the peer's certificate authority as it would any host's; Debian's lessc needs NODE_PATH."""
-    return dict(os.environ, REQUESTS_CA_BUNDLE=peer["ca_file"],
+    return dict(os.environ, REQUESTS_CA_BUNDLE=peer["ca_file"], BOOKINGS_PEER_URL=peer["url"],
                 NODE_PATH=os.environ.get("NODE_PATH", "/usr/share/nodejs"))
 
 
@@ -84,6 +78,8 @@ def database(peer, folder):
     """A database with the demo data in English and French, its demo business synchronized with the peer."""
     name = "bookings_browser_%d" % os.getpid()
     environment = odoo_environment(peer)
+    with open(os.path.join(ROOT, "scripts", "demo_setup.py")) as script:
+        set_up = FRENCH + script.read()
     try:
         with open(os.path.join(ARTIFACTS, "odoo-install.log"), "w") as log:
             subprocess.run(odoo_command(name, "-i", "l10n_generic_coa,bookings_invoicing", "--stop-after-init",
@@ -91,7 +87,7 @@ def database(peer, folder):
                            stdout=log, stderr=subprocess.STDOUT, env=environment, check=True, timeout=900)
             subprocess.run(odoo_command(name, "--no-http", "--log-level=warn", command=["shell"]), stdout=log,
                            stderr=subprocess.STDOUT, env=environment, check=True, timeout=600,
-                           input=SYNCHRONIZE % {"url": peer["url"]}, universal_newlines=True)
+                           input=set_up, universal_newlines=True)
         yield name
     finally:
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-p", os.environ.get("PGPORT", "5432"),

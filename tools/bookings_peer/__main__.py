@@ -9,23 +9,35 @@ import signal
 import sys
 import threading
 
-from .data import Store, seed_business
+from dateutil import tz
+from dateutil.parser import isoparse
+
+from .data import Store
+from .seed import KINDS, seed_business
 from .server import BookingsPeer
+
+
+def _utc(text):
+    moment = isoparse(text)
+    return moment.astimezone(tz.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="bookings-peer", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8443)
     parser.add_argument("--seed", default="demo")
+    parser.add_argument("--now", type=_utc, help="the reference time of the seeded data, ISO 8601 (default: now)")
+    parser.add_argument("--kind", choices=sorted(KINDS), default="salon",
+                        help="salon: the demo's salon and spa; varied: every variation over generic services")
     parser.add_argument("--tenant", default="contoso-tenant")
     parser.add_argument("--client-id", default="bookings-invoicing-demo")
     parser.add_argument("--secret", default="demo-secret")
     parser.add_argument("--business", default="demo-salon@contoso.onmicrosoft.com")
     parser.add_argument("--business-name", default="Contoso Salon & Spa")
     parser.add_argument("--currency", default="USD")
-    parser.add_argument("--customers", type=int, default=40)
-    parser.add_argument("--services", type=int, default=8)
-    parser.add_argument("--appointments", type=int, default=200)
+    parser.add_argument("--customers", type=int, default=40, help="varied businesses only")
+    parser.add_argument("--services", type=int, default=8, help="varied businesses only")
+    parser.add_argument("--appointments", type=int, default=400)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--cert-dir", help="keep the certificates in this folder (reused when present)")
     parser.add_argument("--connection-file", help="write the connection settings to this JSON file")
@@ -34,7 +46,8 @@ def main(argv=None):
     store = Store()
     store.add_client(args.tenant, args.client_id, args.secret)
     seed_business(store, args.tenant, args.business, args.business_name, seed=args.seed, customers=args.customers,
-                  services=args.services, appointments=args.appointments, currency=args.currency)
+                  services=args.services, appointments=args.appointments, currency=args.currency, kind=args.kind,
+                  now=args.now)
     peer = BookingsPeer(store, port=args.port, page_size=args.page_size, cert_dir=args.cert_dir).start()
     connection = {"url": peer.url, "tenant_id": args.tenant, "client_id": args.client_id,
                   "client_secret": args.secret, "business_id": args.business, "ca_file": peer.ca_file}

@@ -70,7 +70,7 @@ class Store:
 
     def add_business(self, tenant_id, business):
         with self.lock:
-            entry = {"tenant": tenant_id, "business": dict(business)}
+            entry = {"tenant": tenant_id, "business": dict(business), "planned": []}
             entry.update((name, OrderedDict()) for name in self.COLLECTIONS)
             self.businesses[business["id"]] = entry
             self.version += 1
@@ -106,6 +106,23 @@ class Store:
             self.version += 1
             return self.businesses[business_id][collection].pop(item_id, None) is not None
 
+    def plan(self, business_id, changes):
+        with self.lock:
+            self.businesses[business_id]["planned"] = list(changes)
+
+    def apply_planned(self, business_id):
+        """Make the appointment changes planned for a business, as its staff would in Bookings, now; returns how
+        many were made. Applied once: the plan is emptied."""
+        stamp = {"lastUpdatedDateTime": graph_offset(datetime.datetime.utcnow())}
+        with self.lock:
+            planned, self.businesses[business_id]["planned"] = self.businesses[business_id]["planned"], []
+            for item_id, changes in planned:
+                if changes is None:
+                    self.remove(business_id, "appointments", item_id)
+                else:
+                    self.update(business_id, "appointments", item_id, **dict(changes, **stamp))
+            return len(planned)
+
     def calendar_view(self, business_id, start, end):
         """The appointments that overlap ``[start, end)``, computed once per window and version of the data."""
         with self.lock:
@@ -132,6 +149,21 @@ class Generator:
     def _appointment_id(self):
         raw = bytes(self.rng.getrandbits(8) for _ in range(24))
         return "AAMkA" + base64.b64encode(raw).decode("ascii") + "AAA="  # as Exchange writes them: "+", "/", "="
+
+    def populate(self, customers, services, appointments, days_back, days_ahead):
+        """The business's collections, ``{collection: [items]}``, in the order they relate."""
+        staff = self.staff()
+        staff_ids = [s["id"] for s in staff]
+        service_items = self.services(services, staff_ids)
+        customer_items = self.customers(customers)
+        return {"staffMembers": staff, "services": service_items, "customers": customer_items,
+                "appointments": self.appointments(appointments, service_items, customer_items, staff_ids,
+                                                  days_back, days_ahead)}
+
+    def planned_changes(self, appointments):  # pylint: disable=unused-argument
+        """The edits the business's staff make after the first read: ``[(item id, None to remove it, or its
+        changed fields)]``, applied by ``Store.apply_planned``. None here."""
+        return []
 
     def business(self, business_id, name, currency="USD"):
         return {
@@ -275,26 +307,3 @@ def _minutes(iso):
     if "M" in body:
         minutes = body.rstrip("M")
     return int(hours) * 60 + int(minutes or 0)
-
-
-def seed_business(store, tenant_id, business_id, name, seed="demo", customers=40, services=8, appointments=200,
-                  currency="USD", now=None, days_back=60, days_ahead=30):
-    """Fill ``store`` with one generated business; returns the generator (its ``now`` is the reference time)."""
-    generator = Generator(seed=seed, now=now)
-    entry = store.add_business(tenant_id, generator.business(business_id, name, currency))
-    staff = generator.staff()
-    staff_ids = [s["id"] for s in staff]
-    service_items = generator.services(services, staff_ids)
-    customer_items = generator.customers(customers)
-    for collection, items in (
-        ("staffMembers", staff),
-        ("services", service_items),
-        ("customers", customer_items),
-        ("appointments", generator.appointments(appointments, service_items, customer_items, staff_ids,
-                                                days_back, days_ahead)),
-    ):
-        for item in items:
-            entry[collection][item["id"]] = item
-    with store.lock:
-        store.version += 1
-    return generator
