@@ -341,23 +341,25 @@ class BusinessImporter(object):
         bound = Appointment._bookings_bound(self.business, [record.id for record in records])
         seen = []
         counts = self.progress.counts
-        for record in records:
-            self._warn(_("Appointment"), record)
-            for key, attendee in rules.attendee_rows(record):
-                values = self._appointment_values(record, attendee, staff)
-                old = bound.get((record.id, key))
-                if old is None:
-                    old = Untracked._bookings_create(self.business, (record.id, key), values)
-                    counts["appointments_created"] += 1
+        with self.env.norecompute():  # the stored computed fields of the page's new rows, in one batch below
+            for record in records:
+                self._warn(_("Appointment"), record)
+                for key, attendee in rules.attendee_rows(record):
+                    values = self._appointment_values(record, attendee, staff)
+                    old = bound.get((record.id, key))
+                    if old is None:
+                        old = Untracked._bookings_create(self.business, (record.id, key), values)
+                        counts["appointments_created"] += 1
+                        seen.append(old["id"])
+                        continue
                     seen.append(old["id"])
-                    continue
-                seen.append(old["id"])
-                if not values["partner_id"]:
-                    values.pop("partner_id")  # keep a partner set by hand
-                changes = Appointment._bookings_changes(old, values)
-                if changes:
-                    counts["appointments_updated"] += 1
-                    counts["rows_flagged"] += Appointment._bookings_update(old, changes)
+                    if not values["partner_id"]:
+                        values.pop("partner_id")  # keep a partner set by hand
+                    changes = Appointment._bookings_changes(old, values)
+                    if changes:
+                        counts["appointments_updated"] += 1
+                        counts["rows_flagged"] += Appointment._bookings_update(old, changes)
+        Appointment.recompute()
         return seen
 
     def _cancel_missing(self, seen, unreadable):
