@@ -153,11 +153,10 @@ class Generator:
     def populate(self, customers, services, appointments, days_back, days_ahead):
         """The business's collections, ``{collection: [items]}``, in the order they relate."""
         staff = self.staff()
-        staff_ids = [s["id"] for s in staff]
-        service_items = self.services(services, staff_ids)
+        service_items = self.services(services, staff)
         customer_items = self.customers(customers)
         return {"staffMembers": staff, "services": service_items, "customers": customer_items,
-                "appointments": self.appointments(appointments, service_items, customer_items, staff_ids,
+                "appointments": self.appointments(appointments, service_items, customer_items, staff,
                                                   days_back, days_ahead)}
 
     def planned_changes(self, appointments):  # pylint: disable=unused-argument
@@ -184,7 +183,7 @@ class Generator:
         return [{"id": self._uuid(), "displayName": name, "emailAddress": "%s@example.com" % name.split()[0].lower(),
                  "role": "guest"} for name in STAFF]
 
-    def services(self, count, staff_ids=()):
+    def services(self, count, staff=()):
         services = []
         for index in range(count):
             name, minutes = SERVICES[index % len(SERVICES)]
@@ -201,7 +200,7 @@ class Generator:
                 "defaultPriceType": price_type,
                 "isHiddenFromCustomers": False,
                 "maximumAttendeesCount": 6 if "Group" in name or "workshop" in name else 1,
-                "staffMemberIds": list(staff_ids),
+                "staffMemberIds": [member["id"] for member in staff],
                 "notes": "",
             })
         return services
@@ -231,7 +230,7 @@ class Generator:
             })
         return customers
 
-    def appointments(self, count, services, customers, staff_ids=(), days_back=60, days_ahead=30):
+    def appointments(self, count, services, customers, staff=(), days_back=60, days_ahead=30):
         """Appointments spread over the window around ``now``, about two thirds of them in the past."""
         appointments = []
         span_hours = (days_back + days_ahead) * 24
@@ -257,7 +256,7 @@ class Generator:
                 "selfServiceAppointmentId": self._uuid(),
                 "serviceId": service["id"],
                 "serviceName": service["displayName"],
-                "staffMemberIds": [self.rng.choice(staff_ids)] if staff_ids else [],
+                "staffMemberIds": [self.rng.choice(staff)["id"]] if staff else [],
                 "customers": [{
                     "@odata.type": "#microsoft.graph.bookingCustomerInformation",
                     "customerId": c["id"], "name": c["displayName"], "emailAddress": c["emailAddress"],

@@ -77,22 +77,13 @@ class SalonGenerator(Generator):
                              "postalCode": "60622", "countryOrRegion": "United States"},
                     businessHours=hours)
 
-    def populate(self, customers, services, appointments, days_back, days_ahead):
-        """The salon's collections; ``customers`` and ``services`` are ignored: the salon has its own."""
-        staff = self.staff()
-        service_items = self.services(staff)
-        customer_items = self.customers()
-        return {"staffMembers": staff, "services": service_items, "customers": customer_items,
-                "appointments": self.appointments(appointments, service_items, customer_items, staff,
-                                                  days_back, days_ahead)}
-
     def staff(self):
         return [{"id": self._uuid(), "displayName": name, "role": "externalGuest",
                  "emailAddress": "%s@salon.example.com" % name.split()[0].lower(), "timeZone": TIME_ZONE,
                  "useBusinessHours": True} for name, _skill in STAFF]
 
-    def services(self, staff):  # pylint: disable=arguments-differ
-        """Every service of the salon, with the staff members who give it."""
+    def services(self, count=None, staff=()):
+        """Every service of the salon (it has its own: ``count`` is ignored), with the staff who give it."""
         return [{
             "id": self._uuid(),
             "displayName": name,
@@ -106,7 +97,8 @@ class SalonGenerator(Generator):
             "notes": "",
         } for name, minutes, price_type, price, skill, _weight in SERVICES]
 
-    def customers(self):  # pylint: disable=arguments-differ
+    def customers(self, count=None, domain=None):
+        """The salon's customers (it has its own: ``count`` and ``domain`` are ignored)."""
         customers = []
         for index, name in enumerate(CUSTOMERS):
             first, last = name.split(" ", 1)
