@@ -7,7 +7,7 @@
     "author": "bookings_invoicing contributors",
     "maintainers": ["bookings-invoicing"],
     "website": "https://github.com/bookings-invoicing/bookings_invoicing",
-    "depends": ["account", "mail", "product"],
+    "depends": ["account", "mail", "product", "queue_job"],
     # every package the add-on imports, beside Odoo's own (psycopg2)
     "external_dependencies": {
         "python": ["msal", "requests", "urllib3", "isodate", "tzlocal", "dateutil", "pytz"],

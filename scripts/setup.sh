@@ -73,6 +73,11 @@ if ! stamp_ok server "$ROOT/requirements/odoo-server.txt"; then
     pip_install -r "$ROOT/requirements/odoo-server.txt"
     stamp_set server "$ROOT/requirements/odoo-server.txt"
 fi
+if ! stamp_ok oca "$ROOT/requirements/oca.txt"; then
+    log "installing the OCA add-ons the add-on depends on (queue_job)"
+    pip_install --no-deps -r "$ROOT/requirements/oca.txt"
+    stamp_set oca "$ROOT/requirements/oca.txt"
+fi
 if ! stamp_ok addon "$ROOT/requirements/addon.txt" "$ROOT/requirements/dev.txt" "$ROOT/tools/setup.py"; then
     log "installing the add-on's dependencies, the test tools and the local Bookings peer"
     pip_install -r "$ROOT/requirements/addon.txt" -r "$ROOT/requirements/dev.txt"
@@ -111,5 +116,11 @@ http_port = $HTTP_PORT
 longpolling_port = $LONGPOLLING_PORT
 admin_passwd = $ADMIN_PASSWD
 list_db = False
+; queue_job's runner starts with every Odoo server and runs the background jobs (README, "Scaling out")
+server_wide_modules = base,web,queue_job
+
+[queue_job]
+channels = root:2,root.bookings_sync:1
+host = 127.0.0.1
 CONF
 log "ready: Odoo $("$VENV/bin/python" -c 'import odoo.release as r; print(r.version)') in $VENV"

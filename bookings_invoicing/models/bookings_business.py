@@ -1,17 +1,21 @@
 import logging
 from urllib.parse import urlsplit
 
-import psycopg2
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact, job
 
 from ..graph import EMAIL_RE, BookingsClient, GraphSettings, errors
 from ..graph.client import GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL
 from ..rules import INVOICE_GROUPING_SELECTION
-from ..sync import BusinessImporter
+from ..sync import BusinessImporter, SynchronizationRunning
 
 _logger = logging.getLogger(__name__)
+
+#: A background synchronization that finds another one of its business running is retried after this long.
+SYNC_RETRY_SECONDS = 60
 
 
 class BookingsBusiness(models.Model):
@@ -243,13 +247,11 @@ class BookingsBusiness(models.Model):
 
     @api.multi
     def action_synchronize(self):
-        """Synchronize now: at once for a small business, in the background (right away) for a large one."""
+        """Synchronize now: at once for a small business, as a background job (run right away) for a large one."""
         self.ensure_one()
         self._check_may_connect()
         if self.appointment_count > self._sync_foreground_limit:
-            self.write({"last_sync_state": "queued",
-                        "last_sync_message": _("Queued: the synchronization runs in the background.")})
-            self._wake_cron()
+            self._enqueue_synchronization()
             return True
         run = self._synchronize()
         return {
@@ -262,21 +264,27 @@ class BookingsBusiness(models.Model):
             "name": _("Synchronization"),
         }
 
-    def _wake_cron(self):
-        """Bring the hourly synchronization forward to now. While it runs, Odoo holds its row and refuses to change
-        it ("Record cannot be modified right now", rolling back the caller's transaction): then it is left alone,
-        and the business is synchronized by the next run."""
-        cron = self.env.ref("bookings_invoicing.ir_cron_bookings_synchronize").sudo()
+    @api.multi
+    def _enqueue_synchronization(self):
+        """A background synchronization of each business: a queue_job job on the channel ``root.bookings_sync``,
+        which any Odoo process running the job runner takes. A business whose job still waits gets no second."""
+        for business in self:
+            business.with_delay(identity_key=identity_exact,
+                                description=_("Synchronize the Bookings business %s") % business.name,
+                                )._synchronize_job()
+        self.write({"last_sync_state": "queued",
+                    "last_sync_message": _("Queued: the synchronization runs in the background.")})
+
+    @job(default_channel="root.bookings_sync")
+    @api.multi
+    def _synchronize_job(self):
+        """The background synchronization (a job: it may run again after a crash; a synchronization is safe to
+        repeat). While another synchronization of the business runs, it waits and is retried."""
+        self.ensure_one()
         try:
-            with self.env.cr.savepoint():
-                self.env.cr.execute("SELECT id FROM ir_cron WHERE id = %s FOR UPDATE NOWAIT", (cron.id,),
-                                    log_exceptions=False)
-        except psycopg2.OperationalError as error:
-            if error.pgcode != "55P03":  # lock_not_available
-                raise
-            _logger.info("The Bookings synchronization is running: %s waits for its next run", self.mailbox)
-            return
-        cron.write({"nextcall": fields.Datetime.now()})
+            return self._synchronize().summary
+        except SynchronizationRunning as error:
+            raise RetryableJobError(error.name, seconds=SYNC_RETRY_SECONDS, ignore_retry=True)
 
     def _synchronize(self):
         """Run one synchronization of this business (``sync.importer``) and return its ``bookings.sync.run``."""
@@ -285,15 +293,8 @@ class BookingsBusiness(models.Model):
 
     @api.model
     def _cron_synchronize(self):
-        """Synchronize every active business, each in isolation: one failure is recorded on its run and business,
-        and the others go on."""
-        for business in self.search([("active", "=", True)]):
-            try:
-                business._synchronize()
-            except UserError as error:  # a synchronization of the business is running: it records its own outcome
-                _logger.info("Bookings business %s skipped: %s", business.mailbox, error.name)
-            except Exception:  # recorded on its run by the importer; the other businesses still synchronize
-                _logger.exception("Synchronization of Bookings business %s failed", business.mailbox)
+        """The hourly synchronization: a background job per active business (``_enqueue_synchronization``)."""
+        self.search([("active", "=", True)])._enqueue_synchronization()
 
     @api.multi
     def action_open_uninvoiced(self):

@@ -1,2 +1,2 @@
 """The synchronization of a Bookings business into Odoo (see ``importer``)."""
-from .importer import BusinessImporter  # noqa: F401
+from .importer import BusinessImporter, SynchronizationRunning  # noqa: F401

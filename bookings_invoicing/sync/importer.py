@@ -87,6 +87,10 @@ class _Progress(object):
         return copied
 
 
+class SynchronizationRunning(UserError):
+    """Another synchronization of the business holds it: nothing was done."""
+
+
 class BusinessImporter(object):
     """Synchronizes one Bookings business; see the module's documentation."""
 
@@ -106,10 +110,10 @@ class BusinessImporter(object):
     # --- the run ------------------------------------------------------------------------------------------------
     def run(self):
         """Synchronize the business; returns the id of the ``bookings.sync.run`` that records it. Raises
-        ``UserError`` when a synchronization of the business is already running."""
+        ``SynchronizationRunning`` when a synchronization of the business is already running."""
         with advisory_lock(self.registry.db_name, lock_key("sync", self.business_id), wait=False) as obtained:
             if not obtained:
-                raise UserError(
+                raise SynchronizationRunning(
                     _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
                       "result on the business.") % {"name": self.business.name})
             with api.Environment.manage(), self.registry.cursor() as cr:

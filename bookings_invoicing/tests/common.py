@@ -9,6 +9,8 @@ import odoo
 from odoo import sql_db
 from odoo.tests.common import SavepointCase, at_install, get_db_name, post_install
 
+from odoo.addons.queue_job.job import Job
+
 from bookings_peer import BookingsPeer, Store
 from bookings_peer.data import graph_offset, graph_time, iso_duration
 
@@ -135,6 +137,13 @@ class BookingsCase(SavepointCase):
         run = (business or self.business).sudo(self.manager)._synchronize()
         self.env.cache.invalidate()  # the synchronization wrote through an environment of its own
         return run.sudo()
+
+    def run_jobs(self):
+        """Perform the waiting background jobs in order, as queue_job's runner would; returns their results."""
+        waiting = self.env["queue.job"].search([("state", "=", "pending")], order="id")
+        results = [Job.load(self.env, record.uuid).perform() for record in waiting]
+        self.env.cache.invalidate()
+        return results
 
     def rows(self, appointment=None, business=None):
         domain = [("business_id", "=", (business or self.business).id)]

@@ -1,4 +1,3 @@
-import datetime
 import re
 from unittest.mock import patch
 
@@ -6,6 +5,8 @@ from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
+
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..sync.importer import lock_key
 from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase, database_cursor, hours_ago
@@ -342,6 +343,7 @@ class TestSync(BookingsCase):
         self.add_appointment(massage, [zed], hours_ago(4), mailbox="spa@fabrikam.onmicrosoft.com")
         self.add_appointment(self.cut, [self.ann], hours_ago(4))
         self.env["bookings.business"]._cron_synchronize()
+        self.run_jobs()
         self.assertEqual(self.rows(business=other).partner_id.company_id, other_company)
         self.assertEqual(self.rows(business=other).product_id.company_id, other_company)
         visible = self.env["bookings.appointment"].sudo(self.user).search([])
@@ -353,8 +355,9 @@ class TestSync(BookingsCase):
         broken = self.env["bookings.business"].create(self._business_values(
             self.peer, "gone@contoso.onmicrosoft.com", name="Gone"))
         self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        self.env["bookings.business"]._cron_synchronize()
         with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
-            self.env["bookings.business"]._cron_synchronize()
+            self.run_jobs()
         self.assertEqual(broken.last_sync_state, "failed")
         self.assertIn("No Bookings business gone@contoso.onmicrosoft.com", broken.last_sync_message)
         self.assertEqual(self.business.last_sync_state, "done")
@@ -378,28 +381,48 @@ class TestSync(BookingsCase):
         self.assertEqual(action["res_model"], "bookings.sync.run")
         self.assertIn("Appointments: 1 new", run.summary)
 
+    def sync_jobs(self):
+        return self.env["queue.job"].search([("model_name", "=", "bookings.business"),
+                                             ("method_name", "=", "_synchronize_job")])
+
+    def test_the_hourly_synchronization_queues_one_job_per_active_business(self):
+        idle = self.env["bookings.business"].create(self._business_values(
+            self.peer, "idle@contoso.onmicrosoft.com", name="Idle", active=False))
+        self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        self.env["bookings.business"]._cron_synchronize()
+        self.env["bookings.business"]._cron_synchronize()  # the next hour, before the job ran: no second job
+        jobs = self.sync_jobs()
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual((jobs.record_ids, jobs.channel, jobs.state), ([self.business.id], "root.bookings_sync",
+                                                                       "pending"))
+        self.assertEqual(self.business.last_sync_state, "queued")
+        self.assertFalse(self.rows(), "nothing is synchronized in the cron's transaction")
+        self.assertIn("Appointments: 1 new", self.run_jobs()[0])
+        self.assertEqual((self.business.last_sync_state, len(self.rows())), ("done", 1))
+        self.assertEqual(idle.last_sync_state, "never")
+
     def test_a_large_business_synchronizes_in_the_background(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(4))
         self.sync()
-        cron = self.env.ref("bookings_invoicing.ir_cron_bookings_synchronize")
-        cron.nextcall = datetime.datetime(2100, 1, 1)
-        self.business.invalidate_cache()
+        self.add_appointment(self.cut, [self.ann], hours_ago(2))
         with patch.object(type(self.business), "_sync_foreground_limit", 0):
-            self.business.sudo(self.manager).action_synchronize()
-        self.assertEqual(self.business.last_sync_state, "queued")
-        self.assertLessEqual(cron.nextcall, datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"))
+            self.assertIs(self.business.sudo(self.manager).action_synchronize(), True)
+        self.assertEqual((self.business.last_sync_state, len(self.sync_jobs())), ("queued", 1))
+        self.assertEqual(len(self.rows()), 1)
+        self.run_jobs()
+        self.assertEqual((self.business.last_sync_state, len(self.rows())), ("done", 2))
 
-    def test_synchronize_now_while_the_hourly_synchronization_runs(self):
-        self.add_appointment(self.cut, [self.ann], hours_ago(4))
-        self.sync()
-        cron = self.env.ref("bookings_invoicing.ir_cron_bookings_synchronize")
-        with database_cursor(self.cr.dbname) as running:  # Odoo's cron worker holds the row of the running job
-            running.execute("SELECT id FROM ir_cron WHERE id = %s FOR UPDATE", (cron.id,))
-            with patch.object(type(self.business), "_sync_foreground_limit", 0):
-                self.assertTrue(self.business.sudo(self.manager).action_synchronize())
-            self.assertEqual(self.business.last_sync_state, "queued")  # the transaction goes on: nothing lost
-        self.env["bookings.business"]._cron_synchronize()
-        self.assertEqual(self.business.last_sync_state, "done")
+    def test_a_job_meeting_a_running_synchronization_waits_for_it(self):
+        self.business._enqueue_synchronization()
+        with database_cursor(self.cr.dbname) as other:  # another synchronization of the business is running
+            other.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key("sync", self.business.id))
+            try:
+                with self.assertRaises(RetryableJobError) as caught:
+                    self.run_jobs()
+            finally:
+                other.execute("SELECT pg_advisory_unlock(%s, %s)", lock_key("sync", self.business.id))
+        self.assertTrue(caught.exception.ignore_retry, "waiting is not a failure: it does not count as a retry")
+        self.assertIn("already running", str(caught.exception))
 
     def test_the_partner_and_product_show_their_bookings(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(4))
