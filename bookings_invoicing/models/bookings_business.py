@@ -14,6 +14,8 @@ from ..sync import BusinessImporter, SynchronizationRunning
 
 _logger = logging.getLogger(__name__)
 
+#: Synchronize now runs at once for a business with at most this many appointment rows, as a job above.
+SYNC_FOREGROUND_LIMIT = 2000
 #: A background synchronization that finds another one of its business running is retried after this long.
 SYNC_RETRY_SECONDS = 60
 
@@ -242,15 +244,18 @@ class BookingsBusiness(models.Model):
             % {"name": info.display_name, "currency": info.currency or currency.name})
 
     # --- synchronization ------------------------------------------------------------------------------------
-    #: Businesses with more appointment rows than this synchronize in the background when asked from the form.
-    _sync_foreground_limit = 2000
+    def _sync_foreground_limit(self):
+        """Businesses with more appointment rows than this synchronize in the background when asked from the form:
+        the system parameter ``bookings_invoicing.sync_foreground_limit``, 2000 by default."""
+        return int(self.env["ir.config_parameter"].sudo().get_param("bookings_invoicing.sync_foreground_limit",
+                                                                    SYNC_FOREGROUND_LIMIT))
 
     @api.multi
     def action_synchronize(self):
         """Synchronize now: at once for a small business, as a background job (run right away) for a large one."""
         self.ensure_one()
         self._check_may_connect()
-        if self.appointment_count > self._sync_foreground_limit:
+        if self.appointment_count > self._sync_foreground_limit():
             self._enqueue_synchronization()
             return True
         run = self._synchronize()

@@ -405,8 +405,8 @@ class TestSync(BookingsCase):
         self.add_appointment(self.cut, [self.ann], hours_ago(4))
         self.sync()
         self.add_appointment(self.cut, [self.ann], hours_ago(2))
-        with patch.object(type(self.business), "_sync_foreground_limit", 0):
-            self.assertIs(self.business.sudo(self.manager).action_synchronize(), True)
+        self.env["ir.config_parameter"].set_param("bookings_invoicing.sync_foreground_limit", "0")
+        self.assertIs(self.business.sudo(self.manager).action_synchronize(), True)
         self.assertEqual((self.business.last_sync_state, len(self.sync_jobs())), ("queued", 1))
         self.assertEqual(len(self.rows()), 1)
         self.run_jobs()
