@@ -13,6 +13,10 @@ from .. import rules
 from .bookings_binding import mirror_context
 
 
+class RowsLocked(UserError):
+    """Another transaction is invoicing some of the rows: nothing was done."""
+
+
 class BookingsAppointment(models.Model):
     _inherit = "bookings.appointment"
 
@@ -51,8 +55,8 @@ class BookingsAppointment(models.Model):
         except psycopg2.OperationalError as error:
             if error.pgcode != "55P03":  # lock_not_available
                 raise
-            raise UserError(_("Another user is invoicing some of these bookings right now. Try again in a moment: "
-                              "the bookings they invoice will then be listed as already invoiced."))
+            raise RowsLocked(_("Another user is invoicing some of these bookings right now. Try again in a moment: "
+                               "the bookings they invoice will then be listed as already invoiced."))
         self.invalidate_cache()
 
     def _invoice_group_key(self, grouping):
@@ -61,6 +65,15 @@ class BookingsAppointment(models.Model):
         if grouping == "appointment":
             return (self.id,)
         return (self.business_id.id, self.partner_id.id, self.currency_id.id)
+
+    def _invoice_groups(self, grouping):
+        """These rows by invoice, in the order of ``_create_invoices``: a list of recordsets. ``grouping``: as
+        ``_invoice_group_key``; when empty, each business's own."""
+        groups = OrderedDict()
+        for row in self.sorted(lambda r: (r.partner_id.id, r.start, r.id)):
+            key = row._invoice_group_key(grouping or row.business_id.invoice_grouping)
+            groups.setdefault(key, []).append(row.id)
+        return [self.browse(ids) for ids in groups.values()]
 
     def _invoice_journal(self):
         journal = self.business_id.journal_id
@@ -150,23 +163,18 @@ class BookingsAppointment(models.Model):
     def _create_invoices(self, grouping=None):
         """Invoice the rows that can be invoiced, all or nothing, and return ``(invoices, skipped)`` where
         ``skipped`` maps each row left out to the reason."""
-        rows = self.sorted(lambda r: (r.partner_id.id, r.start, r.id))
-        if rows:
-            rows._lock_for_invoicing()
+        if self:
+            self._lock_for_invoicing()
         skipped = OrderedDict()
-        groups = OrderedDict()
-        for row in rows:
+        for row in self.sorted(lambda r: (r.partner_id.id, r.start, r.id)):
             problem = row._invoicing_problem()
             if problem:
                 skipped[row.id] = problem
-                continue
-            key = row._invoice_group_key(grouping or row.business_id.invoice_grouping)
-            groups.setdefault(key, self.browse())
-            groups[key] |= row
+        rows = self - self.browse(list(skipped))
         # as sale orders are invoiced: the invoice, then its lines, then its taxes, one invoice at a time
         invoices = self.env["account.invoice"]
         lines = self.env["account.invoice.line"].with_context(**mirror_context())  # links back to the rows
-        for group in groups.values():
+        for group in rows._invoice_groups(grouping):
             values = group[0]._prepare_invoice()
             invoice = invoices.with_context(force_company=values["company_id"]).create(values)
             for row in group:
@@ -189,7 +197,11 @@ class BookingsAppointment(models.Model):
 
     @api.multi
     def action_create_invoices(self):
-        """Create draft invoices for the selected rows and open them; rows left out are listed."""
+        """Create draft invoices for the selected rows and open them; rows left out are listed. A large
+        selection is invoiced in the background, by a batch, which opens instead."""
+        Batch = self.env["bookings.invoice.batch"]
+        if Batch._is_large(self):
+            return Batch._invoice_in_background(self, False)._open_action()
         invoices, skipped = self._create_invoices()
         if not invoices:
             raise UserError(_("No draft invoice was created: none of these bookings can be invoiced.\n%(rows)s")

@@ -5,3 +5,4 @@ from . import test_access
 from . import test_faults
 from . import test_binding
 from . import test_money
+from . import test_invoice_batch

@@ -97,7 +97,11 @@ class BookingsInvoiceWizard(models.TransientModel):
     @api.multi
     def action_create_invoices(self):
         self.ensure_one()
-        invoices, skipped = self._rows()._create_invoices(grouping=self.grouping)
+        rows = self._rows()
+        Batch = self.env["bookings.invoice.batch"]
+        if Batch._is_large(rows):
+            return Batch._invoice_in_background(rows, self.grouping)._open_action()
+        invoices, skipped = rows._create_invoices(grouping=self.grouping)
         rows = self.env["bookings.appointment"].browse(list(skipped))
         return self._result_action(invoices, rows, skipped, wizard=self)
 

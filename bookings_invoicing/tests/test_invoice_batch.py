@@ -1,0 +1,100 @@
+from unittest.mock import patch
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..models import bookings_invoice_batch
+from .common import BookingsCase, hours_ago
+
+
+class TestInvoiceBatch(BookingsCase):
+    """Large invoicings run as batches of background jobs: whole customers per part, each part safe to re-run."""
+
+    def setUp(self):
+        super(TestInvoiceBatch, self).setUp()
+        self.cut = self.add_service("Hair cut", price=35.0, minutes=45)
+        self.customers = [self.add_customer("Customer %d" % n, "customer%d@example.com" % n) for n in range(5)]
+        for n, customer in enumerate(self.customers):
+            for visit in range(n + 1):  # 1 to 5 bookings each: 15 rows
+                self.add_appointment(self.cut, [customer], hours_ago(4 + 3 * visit + n))
+        self.sync()
+        self.env["ir.config_parameter"].set_param("bookings_invoicing.invoice_batch_threshold", "10")
+        parts_of_four = patch.object(bookings_invoice_batch, "PART_ROWS", 4)
+        parts_of_four.start()
+        self.addCleanup(parts_of_four.stop)
+
+    def invoice_all(self):
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({"business_id": self.business.id})
+        action = wizard.action_create_invoices()
+        self.assertEqual(action["res_model"], "bookings.invoice.batch", "more rows than the threshold: a batch")
+        return self.env["bookings.invoice.batch"].browse(action["res_id"])
+
+    def test_invoice_all_above_the_threshold_runs_as_a_batch_of_jobs(self):
+        batch = self.invoice_all()
+        self.assertEqual((batch.state, batch.row_count, batch.customer_count, batch.progress), ("running", 15, 5, 0))
+        self.assertFalse(self.rows().mapped("invoice_line_id"), "nothing is invoiced in the user's request")
+        parts = batch.part_ids
+        by_customer = {customer: parts.filtered(lambda p, c=customer: c in p.row_ids.mapped("partner_id"))
+                       for customer in self.rows().mapped("partner_id")}
+        self.assertTrue(all(len(found) == 1 for found in by_customer.values()), "a customer's rows in one part")
+        self.assertGreater(len(parts), 1)
+        jobs = self.env["queue.job"].search([("method_name", "=", "_invoice_job")])
+        self.assertEqual((len(jobs), set(jobs.mapped("channel"))), (len(parts), {"root.bookings_invoicing"}))
+
+        self.run_jobs()
+        rows = self.rows()
+        self.assertEqual((batch.state, batch.progress, batch.invoice_count), ("done", 100.0, 5))
+        self.assertEqual(len(rows.mapped("invoice_line_id")), 15, "every row on exactly one line")
+        self.assertEqual(batch.invoice_ids, rows.mapped("invoice_id"))
+        for invoice in batch.invoice_ids:
+            self.assertEqual(invoice.amount_untaxed, 35.0 * len(invoice.invoice_line_ids))
+        message = batch.message_ids[0]
+        self.assertIn("5 draft invoice(s) made, 0 booking(s) not invoiced", message.body)
+        self.assertIn(self.user.partner_id, batch.message_follower_ids.mapped("partner_id"), "its creator is told")
+
+    def test_a_part_run_again_makes_nothing_twice(self):
+        batch = self.invoice_all()
+        self.run_jobs()
+        invoices = self.env["account.invoice"].search([])
+        for part in batch.part_ids:  # as after a worker died once the part had committed
+            self.assertIn("Already ended", part._invoice_job())
+        self.assertEqual(self.env["account.invoice"].search([]), invoices)
+        self.assertEqual(len(self.rows().mapped("invoice_line_id")), 15)
+
+    def test_rows_invoiced_meanwhile_are_reported_and_the_rest_invoiced(self):
+        batch = self.invoice_all()
+        first = batch.part_ids[0].row_ids[0]
+        first.sudo(self.user)._create_invoices()  # by hand, before the batch's job ran
+        self.run_jobs()
+        self.assertEqual(batch.state, "partial")
+        self.assertIn("already on the draft invoice", batch.skipped_message)
+        self.assertEqual(len(self.rows().mapped("invoice_line_id")), 15, "still one line per row")
+        self.assertIn("1 booking(s) not invoiced", batch.message_ids[0].body)
+
+    def test_a_part_that_fails_is_recorded_and_the_batch_still_ends(self):
+        batch = self.invoice_all()
+        self.business.journal_id = False  # no sales journal of the company to fall back on
+        self.env["account.journal"].search([("type", "=", "sale")]).write({"active": False})
+        self.run_jobs()
+        self.assertEqual(batch.state, "failed")
+        self.assertTrue(all(part.state == "failed" for part in batch.part_ids))
+        self.assertIn("Part 1:", batch.error_message)
+        self.assertFalse(self.rows().mapped("invoice_line_id"), "a failed part leaves nothing half-made")
+
+    def test_a_part_whose_rows_another_user_invoices_runs_again_later(self):
+        batch = self.invoice_all()
+        part = batch.part_ids[0]
+        with patch.object(type(self.env["bookings.appointment"]), "_lock_for_invoicing", _held), \
+                self.assertRaises(RetryableJobError) as caught:
+            part._invoice_job()
+        self.assertTrue(caught.exception.ignore_retry)
+        self.assertEqual(part.state, "queued")
+
+    def test_a_small_selection_is_invoiced_at_once(self):
+        self.env["ir.config_parameter"].set_param("bookings_invoicing.invoice_batch_threshold", "500")
+        action = self.rows().sudo(self.user).action_create_invoices()
+        self.assertEqual(action["res_model"], "account.invoice")
+        self.assertFalse(self.env["bookings.invoice.batch"].search([]))
+
+
+def _held(rows):
+    raise bookings_invoice_batch.RowsLocked("Another user is invoicing some of these bookings right now.")
