@@ -1,6 +1,7 @@
-"""Background synchronization as production runs it: an Odoo server with HTTP workers and queue_job's runner (a
-server-wide module in var/odoo.conf) takes the job that Synchronize now queued for a large business, and the
-business is synchronized in the background while the user goes on."""
+"""Background work as production runs it: an Odoo server with HTTP workers and queue_job's runner (a server-wide
+module in var/odoo.conf) takes the job that Synchronize now queued for a large business, and the jobs of an
+invoicing batch that Invoice All made of a large selection, while the user goes on."""
+import datetime
 import os
 import tempfile
 import time
@@ -39,3 +40,42 @@ def test_the_job_runner_synchronizes_a_business_queued_by_synchronize_now(odoo, 
             "partial"
         rows = admin("bookings.appointment", "search_count", [("business_id", "=", business_id)])
         assert rows == expected_rows(peer_process)
+
+
+def test_the_job_runner_invoices_a_large_invoice_all_as_a_batch(odoo, database, peer_process):
+    business_id = odoo.run(BUSINESS % {"connection": peer_process} + """
+        business._synchronize()
+        print(json.dumps(business.id))
+    """)
+    with odoo_server(odoo, database, HTTP_PORT, LOG) as url:
+        admin = Rpc(url, database, "admin")
+        ready = [("business_id", "=", business_id), ("invoice_status", "=", "to_invoice"),
+                 ("end", "<", datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"))]
+        count = admin("bookings.appointment", "search_count", ready)
+        admin("ir.config_parameter", "set_param", "bookings_invoicing.invoice_batch_threshold", "100")
+        try:
+            wizard = admin("bookings.invoice.wizard", "create", {"business_id": business_id})
+            action = admin("bookings.invoice.wizard", "action_create_invoices", [wizard])
+        finally:
+            admin("ir.config_parameter", "set_param", "bookings_invoicing.invoice_batch_threshold", False)
+        assert action["res_model"] == "bookings.invoice.batch"
+        deadline = time.time() + 600
+        while True:  # the parts run as jobs: until the batch has ended
+            batch = admin("bookings.invoice.batch", "read", [action["res_id"]],
+                          ["state", "row_count", "invoice_count", "part_ids"])[0]
+            if batch["state"] != "running":
+                break
+            assert time.time() < deadline, "the batch did not end: %s" % batch
+            time.sleep(1)
+        assert (batch["state"], batch["row_count"]) == ("done", count), batch
+        assert len(batch["part_ids"]) > 1
+        invoiced = admin("bookings.appointment", "search_read", [("business_id", "=", business_id),
+                                                                 ("invoice_line_id", "!=", False)],
+                         ["invoice_line_id", "amount", "invoice_id"])
+        assert len(invoiced) == count == len({row["invoice_line_id"][0] for row in invoiced}), \
+            "every row on exactly one line"
+        invoices = admin("account.invoice", "read", list({row["invoice_id"][0] for row in invoiced}),
+                         ["amount_untaxed"])
+        assert len(invoices) == batch["invoice_count"]
+        total = sum(round(row["amount"] * 100) for row in invoiced)
+        assert sum(round(invoice["amount_untaxed"] * 100) for invoice in invoices) == total, "to the cent"
