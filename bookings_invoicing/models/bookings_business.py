@@ -272,13 +272,14 @@ class BookingsBusiness(models.Model):
     @api.multi
     def _enqueue_synchronization(self):
         """A background synchronization of each business: a queue_job job on the channel ``root.bookings_sync``,
-        which any Odoo process running the job runner takes. A business whose job still waits gets no second."""
+        which any Odoo process running the job runner takes. A business whose job still waits gets no second; a
+        business being synchronized keeps its state (and its row, which that synchronization writes last)."""
         for business in self:
             business.with_delay(identity_key=identity_exact,
                                 description=_("Synchronize the Bookings business %s") % business.name,
                                 )._synchronize_job()
-        self.write({"last_sync_state": "queued",
-                    "last_sync_message": _("Queued: the synchronization runs in the background.")})
+        self.filtered(lambda business: business.last_sync_state != "running").write({
+            "last_sync_state": "queued", "last_sync_message": _("Queued: the synchronization runs in the background.")})
 
     @job(default_channel="root.bookings_sync")
     @api.multi

@@ -401,6 +401,11 @@ class TestSync(BookingsCase):
         self.assertEqual((self.business.last_sync_state, len(self.rows())), ("done", 1))
         self.assertEqual(idle.last_sync_state, "never")
 
+    def test_a_business_being_synchronized_keeps_its_state_when_queued_again(self):
+        self.business.last_sync_state = "running"  # as the importer marks it while it works
+        self.env["bookings.business"]._cron_synchronize()
+        self.assertEqual((self.business.last_sync_state, len(self.sync_jobs())), ("running", 1))
+
     def test_a_large_business_synchronizes_in_the_background(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(4))
         self.sync()
