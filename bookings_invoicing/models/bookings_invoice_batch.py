@@ -107,7 +107,7 @@ class BookingsInvoiceBatch(models.Model):
             return
         if all(part.state == "failed" for part in parts):
             state = "failed"
-        elif any(part.state == "failed" or part.skipped_message for part in parts):
+        elif any(part.state == "failed" or part.skipped_count for part in parts):
             state = "partial"
         else:
             state = "done"

@@ -102,8 +102,7 @@ class BookingsInvoiceWizard(models.TransientModel):
         if Batch._is_large(rows):
             return Batch._invoice_in_background(rows, self.grouping)._open_action()
         invoices, skipped = rows._create_invoices(grouping=self.grouping)
-        rows = self.env["bookings.appointment"].browse(list(skipped))
-        return self._result_action(invoices, rows, skipped, wizard=self)
+        return self._result_action(invoices, rows.browse(list(skipped)), skipped, wizard=self)
 
     @api.model
     def _result_action(self, invoices, skipped_rows, reasons, wizard=None):
