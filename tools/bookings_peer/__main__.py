@@ -32,6 +32,9 @@ def main(argv=None):
     parser.add_argument("--tenant", default="contoso-tenant")
     parser.add_argument("--client-id", default="bookings-invoicing-demo")
     parser.add_argument("--secret", default="demo-secret")
+    parser.add_argument("--permissions", nargs="+", metavar="PERMISSION",
+                        default=["Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All"],
+                        help="the application permissions granted to the client (the token's roles)")
     parser.add_argument("--business", default="demo-salon@contoso.onmicrosoft.com")
     parser.add_argument("--business-name", default="Contoso Salon & Spa")
     parser.add_argument("--currency", default="USD")
@@ -44,7 +47,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     store = Store()
-    store.add_client(args.tenant, args.client_id, args.secret)
+    store.add_client(args.tenant, args.client_id, args.secret, permissions=args.permissions)
     seed_business(store, args.tenant, args.business, args.business_name, seed=args.seed, customers=args.customers,
                   services=args.services, appointments=args.appointments, currency=args.currency, kind=args.kind,
                   now=args.now)

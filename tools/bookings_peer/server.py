@@ -1,7 +1,10 @@
 """An HTTPS server on 127.0.0.1 that speaks the parts of Microsoft Entra ID and Microsoft Graph Bookings the add-on
 uses: OpenID discovery and the client-credentials token endpoint of a tenant, and the Bookings collections with
-``@odata.nextLink`` paging. Faults are injected on demand; ``/_peer/...`` is a small control interface.
+``@odata.nextLink`` paging, and the writes of customers and services with the service's validation. Faults are
+injected on demand; ``/_peer/...`` is a small control interface.
 """
+import base64
+import datetime
 import json
 import os
 import re
@@ -20,9 +23,28 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 import trustme
 from dateutil.parser import isoparse
 
-from .data import Store
+from .data import PRICE_TYPES, Store, graph_offset
 
 GRAPH_PREFIX = "/v1.0/solutions/bookingBusinesses"
+
+#: The application permissions that let a token read a business, and write each collection the peer writes.
+READ_PERMISSIONS = {"Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All",
+                    "Bookings.Manage.All"}
+WRITE_PERMISSIONS = {
+    "customers": {"BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All"},
+    "services": {"Bookings.ReadWrite.All", "Bookings.Manage.All"},
+}
+#: The writable properties of each entity, its OData type and what a create requires.
+ENTITIES = {
+    "customers": ("microsoft.graph.bookingCustomer", {"displayName", "emailAddress", "addresses", "phones"},
+                  ("displayName", "emailAddress")),
+    "services": ("microsoft.graph.bookingService", {
+        "displayName", "description", "defaultPrice", "defaultPriceType", "defaultDuration", "defaultLocation",
+        "defaultReminders", "isHiddenFromCustomers", "notes", "preBuffer", "postBuffer", "staffMemberIds",
+        "maximumAttendeesCount", "isLocationOnline", "smsNotificationsEnabled", "languageTag",
+        "additionalInformation", "customQuestions", "schedulingPolicy"}, ("displayName",)),
+}
+DURATION_RE = re.compile(r"^P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$")
 
 
 @dataclass
@@ -31,6 +53,7 @@ class Fault:
 
     path: str
     page: Optional[int] = None  # 1-based page of a collection; None: any request
+    method: Optional[str] = None  # only requests of this method (GET, POST, PATCH, DELETE); None: any
     status: Optional[int] = None  # answer this HTTP status (with a Graph- or Entra-shaped error body)
     retry_after: Optional[float] = None  # with status 429/503: the Retry-After header, in seconds
     body: Optional[str] = None  # answer 200 with this raw body (malformed JSON, a wrong shape...)
@@ -40,8 +63,9 @@ class Fault:
     times: Optional[int] = 1  # how many requests it hits; None: every one
     hits: int = 0
 
-    def matches(self, path, page):
+    def matches(self, method, path, page):
         return (self.path in path and (self.page is None or self.page == page)
+                and (self.method is None or self.method == method)
                 and (self.times is None or self.hits < self.times))
 
 
@@ -106,7 +130,7 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.peer.record(method, self.path)
         page = int(query.get("$skiptoken", 0)) // self.peer.page_size + 1 if "$skiptoken" in query else 1
-        fault = self.peer.take_fault(path, page) if not path.startswith("/_peer/") else None
+        fault = self.peer.take_fault(method, path, page) if not path.startswith("/_peer/") else None
         if fault:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -191,8 +215,6 @@ class Handler(BaseHTTPRequestHandler):
         grant = self.peer.check_token(self.headers.get("Authorization", ""))
         if grant is None:
             return self._graph_error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
-        if method != "GET":
-            return self._graph_error(405, "MethodNotAllowed", "This peer only reads.")
         tenant, client_id = grant
         client = self.peer.store.tenants[tenant][client_id]
         permissions = client["permissions"]
@@ -207,9 +229,11 @@ class Handler(BaseHTTPRequestHandler):
         entry = store.business(parts[0])
         if entry is None or entry["tenant"] != tenant:
             return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
-        if "Bookings.Read.All" not in permissions and "BookingsAppointment.ReadWrite.All" not in permissions:
+        if not READ_PERMISSIONS & permissions:
             return self._graph_error(403, "ErrorAccessDenied",
                                      "Access is denied. Check credentials and try again.")
+        if method != "GET":
+            return self._write(method, parts, permissions)
         if len(parts) == 1:
             return self._send(200, dict(entry["business"], **{
                 "@odata.context": "%s/v1.0/$metadata#solutions/bookingBusinesses/$entity" % self.peer.url}))
@@ -232,6 +256,77 @@ class Handler(BaseHTTPRequestHandler):
                 return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found.")
             return self._send(200, found[0])
         return self._page(items, query, repeat, "solutions/bookingBusinesses('%s')/%s" % (parts[0], collection))
+
+    def _write(self, method, parts, permissions):
+        """POST a customer or a service (201 with the entity and its new id), PATCH one (204), DELETE one (204), with
+        the service's validation: 403 without a write permission, 400 for a missing or unknown property, 404 for an
+        unknown id."""
+        collection = parts[1] if len(parts) > 1 else None
+        if collection not in ENTITIES or len(parts) != (2 if method == "POST" else 3):
+            return self._graph_error(405, "MethodNotAllowed", "The requested method is not supported on this resource.")
+        if not WRITE_PERMISSIONS[collection] & permissions:
+            return self._graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        store, business_id = self.peer.store, parts[0]
+        if method != "POST" and not any(i.get("id") == parts[2] for i in store.items(business_id, collection)):
+            return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if method == "DELETE":
+            store.remove(business_id, collection, parts[2])
+            return self._send(204)
+        entity, writable, required = ENTITIES[collection]
+        try:
+            values = json.loads(self._body() or b"null")
+        except ValueError:
+            return self._graph_error(400, "BadRequest", "Unable to read JSON request payload.")
+        if not isinstance(values, dict):
+            return self._graph_error(400, "BadRequest", "The request payload is not a JSON object.")
+        odata_type = values.pop("@odata.type", "#" + entity)
+        if odata_type != "#" + entity:
+            return self._graph_error(400, "BadRequest", "A type named '%s' could not be resolved by the model."
+                                     % odata_type.lstrip("#"))
+        unknown = sorted(set(values) - writable)
+        if unknown:
+            return self._graph_error(400, "BadRequest", "The property '%s' does not exist on type '%s'. Make sure to "
+                                     "only use property names that are defined by the type." % (unknown[0], entity))
+        problem = self._invalid(collection, values, required if method == "POST" else ())
+        if problem:
+            return self._graph_error(400, "ErrorInvalidRequest", problem)
+        stamp = graph_offset(datetime.datetime.utcnow())
+        if method == "PATCH":
+            store.update(business_id, collection, parts[2], lastUpdatedDateTime=stamp, **values)
+            return self._send(204)
+        item = {"id": secrets.token_hex(16) if collection == "services" else _customer_id(), "createdDateTime": stamp,
+                "lastUpdatedDateTime": stamp}
+        if collection == "customers":
+            item.update(addresses=[], phones=[])
+        item.update(values)
+        store.put(business_id, collection, item)
+        context = "%s/v1.0/$metadata#solutions/bookingBusinesses('%s')/%s/$entity" % (self.peer.url, business_id,
+                                                                                      collection)
+        return self._send(201, dict(item, **{"@odata.context": context}))
+
+    @staticmethod
+    def _invalid(collection, values, required):
+        """What Bookings would refuse in ``values`` (a message), or None."""
+        for name in required:
+            if not values.get(name):
+                return "The %s is required." % name
+        for name in ("displayName", "emailAddress"):
+            if name in values and not (isinstance(values[name], str) and values[name].strip()):
+                return "The %s cannot be empty." % name
+        if collection == "customers":
+            for name in ("addresses", "phones"):
+                if not isinstance(values.get(name, []), list):
+                    return "The %s must be a collection." % name
+            return None
+        if "defaultPrice" in values and (isinstance(values["defaultPrice"], bool)
+                                         or not isinstance(values["defaultPrice"], (int, float))):
+            return "Cannot convert the literal to the expected type 'Edm.Double'."
+        if "defaultPriceType" in values and values["defaultPriceType"] not in PRICE_TYPES + ("unknownFutureValue",):
+            return "The value '%s' is not valid for the enum type 'microsoft.graph.bookingPriceType'." % (
+                values["defaultPriceType"],)
+        if "defaultDuration" in values and not DURATION_RE.match(str(values["defaultDuration"] or "")):
+            return "Cannot convert the literal '%s' to the expected type 'Edm.Duration'." % values["defaultDuration"]
+        return None
 
     def _page(self, items, query, repeat, context):
         """One page of ``items``, with its ``@odata.context`` as the service gives it; like the service, an explicit
@@ -258,7 +353,7 @@ class Handler(BaseHTTPRequestHandler):
     # --- control interface --------------------------------------------------------------------------------------
     def _control(self, method, path, query):
         """``/_peer/faults`` (POST a fault, DELETE all), ``/_peer/requests`` (GET, DELETE),
-        ``/_peer/businesses/{id}/{collection}[/{item}]`` (POST or PATCH JSON, DELETE: cancel/remove),
+        ``/_peer/businesses/{id}/{collection}[/{item}]`` (GET the items, POST or PATCH JSON, DELETE: cancel/remove),
         ``/_peer/businesses/{id}/planned-changes`` (POST: make the changes planned when it was seeded)."""
         parts = self.segments[1:]
         peer = self.peer
@@ -284,6 +379,8 @@ class Handler(BaseHTTPRequestHandler):
             business_id, collection = parts[1], parts[2]
             if peer.store.business(business_id) is None:
                 return self._send(404, {"error": "no such business"})
+            if method == "GET" and len(parts) == 3:
+                return self._send(200, {"value": peer.store.items(business_id, collection)})
             if method == "POST" and len(parts) == 3:
                 return self._send(201, peer.store.put(business_id, collection, json.loads(self._body())))
             if method == "PATCH" and len(parts) == 4:
@@ -304,6 +401,7 @@ class BookingsPeer:
 
     def __init__(self, store=None, port=0, page_size=100, token_lifetime=3599, cert_dir=None):
         self.store = store or Store()
+        self.opaque_tokens = False  # True: tokens are no JWT, as Microsoft keeps the right to make them
         self.page_size = page_size
         self.token_lifetime = token_lifetime
         self.faults = []
@@ -355,7 +453,15 @@ class BookingsPeer:
 
     # --- tokens -------------------------------------------------------------------------------------------
     def issue_token(self, tenant, client_id):
-        token = secrets.token_urlsafe(32)
+        """An access token shaped as Microsoft Entra ID's: a JWT whose ``roles`` claim lists the application
+        permissions granted (its signature is no real one: the peer knows its tokens by heart)."""
+        now = int(time.time())
+        claims = {"aud": self.url, "iss": "https://sts.windows.net/%s/" % tenant, "iat": now, "nbf": now,
+                  "exp": now + int(self.token_lifetime), "appid": client_id, "tid": tenant, "idtyp": "app",
+                  "roles": sorted(self.store.tenants[tenant][client_id]["permissions"])}
+        token = secrets.token_urlsafe(48) if self.opaque_tokens else ".".join(_base64url(part) for part in (
+            json.dumps({"typ": "JWT", "alg": "RS256", "kid": "bookings-peer"}).encode(),
+            json.dumps(claims).encode(), secrets.token_bytes(64)))
         with self._lock:
             self._tokens[token] = (tenant, client_id, time.time() + self.token_lifetime)
         return token
@@ -380,10 +486,10 @@ class BookingsPeer:
             self.faults.append(fault)
         return fault
 
-    def take_fault(self, path, page):
+    def take_fault(self, method, path, page):
         with self._lock:
             for fault in self.faults:
-                if fault.matches(path, page):
+                if fault.matches(method, path, page):
                     fault.hits += 1
                     return fault
         return None
@@ -403,3 +509,12 @@ class BookingsPeer:
     def requests_to(self, fragment):
         with self._lock:
             return [r for r in self.requests if fragment in r[1]]
+
+
+def _base64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _customer_id():
+    """A new customer id as Bookings makes them: base64 text holding ``+``, ``/`` and ``=``."""
+    return base64.b64encode(b"\x00\x00" + secrets.token_bytes(22)).decode("ascii")
