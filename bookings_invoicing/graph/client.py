@@ -1,4 +1,4 @@
-"""A small Microsoft Graph client for the Bookings endpoints this add-on reads.
+"""A small Microsoft Graph client for the Bookings endpoints this add-on reads and writes.
 
 Three layers, none of which knows the ORM:
 
@@ -9,9 +9,12 @@ Three layers, none of which knows the ORM:
   reused until it nears expiry;
 * the Bookings endpoints, paging with ``@odata.nextLink`` (never ``$top``) and guarding against paging loops,
   foreign hosts in a next link and results larger than a bound; items are parsed into typed records, and an item
-  that cannot be read is reported beside its page instead of sinking it.
+  that cannot be read is reported beside its page instead of sinking it. Customers and services are created and
+  updated from payloads (``graph.payloads``); a create is never repeated after an answer that may hide a success.
 """
+import base64
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -35,6 +38,9 @@ _logger = logging.getLogger(__name__)
 GLOBAL_AUTHORITY_URL = "https://login.microsoftonline.com"
 GLOBAL_GRAPH_URL = "https://graph.microsoft.com"
 READ_PERMISSION = "Bookings.Read.All"
+#: The application permissions that allow writing customers (the first one is the least) and services.
+CUSTOMER_WRITE_PERMISSIONS = ("BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All")
+SERVICE_WRITE_PERMISSIONS = ("Bookings.ReadWrite.All", "Bookings.Manage.All")
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,13 @@ class _GraphRetry(Retry):
             _logger.info("Ignored an unreadable Retry-After header: %r", retry_after)
             return None
 
+    def is_retry(self, method, status_code, has_retry_after=False):
+        """A create (POST) answered 429 was refused, not made, and waits for ``Retry-After`` like a read; any other
+        failure of a create may hide one made, and is not repeated. Token requests (no budget) are always safe."""
+        if method == "POST" and self.budget is not None:
+            return status_code == 429 and super().is_retry("GET", status_code, has_retry_after)
+        return super().is_retry(method, status_code, has_retry_after)
+
     def sleep_for_retry(self, response=None):
         seconds = self.get_retry_after(response)
         if not seconds:
@@ -120,11 +133,14 @@ class _GraphRetry(Retry):
 
 
 def _session(settings, budget=None):
+    """A session retrying what is safe to repeat: token requests (no ``budget``); reads, updates and deletes, and a
+    throttled create (a client's, spending its ``budget``)."""
     retry = _GraphRetry(
         total=settings.max_attempts - 1,
         backoff_factor=settings.backoff_factor,
         status_forcelist=(429, 500, 502, 503, 504),
-        method_whitelist=frozenset(["GET", "POST"]),  # POST: only token requests, which are safe to repeat
+        # read errors are retried for these methods only: a create that may have been made is not among them
+        method_whitelist=frozenset(["GET", "POST"] if budget is None else ["GET", "PATCH", "DELETE"]),
         respect_retry_after_header=True,
         raise_on_status=False,
         budget=budget,
@@ -245,43 +261,66 @@ class BookingsClient:
             raise errors.UnknownTenant(tenant=self.settings.tenant_id, authority=self.settings.authority_url)
         raise errors.AuthenticationError(error=code, description=description)
 
-    def get_json(self, url, params=None, business_id=None, what="Bookings"):
-        """GET ``url`` and return its decoded JSON object, or raise the ``GraphError`` that explains why not."""
+    def _request(self, method, url, params=None, payload=None):
+        """Send one request signed in (again once, when the token is refused) and return its response."""
         if _origin(url) != self._origin:
             raise errors.ProtocolError(url=self._origin, detail="a link points to another host: %s" % _origin(url))
         application = _application(self.settings)
         for attempt in (1, 2):
             headers = {"Authorization": "Bearer %s" % self._token(application), "Accept": "application/json"}
             try:
-                response = self._session.get(url, params=params, headers=headers, timeout=self.settings.timeout)
+                response = self._session.request(method, url, params=params, json=payload, headers=headers,
+                                                 timeout=self.settings.timeout)
             except requests.RequestException as error:
                 raise _connection_error(url, error)
             if response.status_code == 401 and attempt == 1:
                 # The token was refused (revoked, or expired early): drop it and sign in again once.
                 application.remove_tokens_for_client()
                 continue
-            break
-        status = response.status_code
-        if status == 200:
-            try:
-                body = response.json()
-            except ValueError:
-                raise errors.ProtocolError(url=url, detail="the body is not JSON")
-            if not isinstance(body, dict):
-                raise errors.ProtocolError(url=url, detail="the body is not a JSON object")
-            return body
-        detail = _graph_detail(response)
+            return response
+
+    def _error(self, response, url, permission, what, business_id=None):
+        """The ``GraphError`` of a failed answer."""
+        status, detail = response.status_code, _graph_detail(response)
         if status == 401:
-            raise errors.AuthenticationError(error="401", description=detail)
+            return errors.AuthenticationError(error="401", description=detail)
         if status == 403:
-            raise errors.PermissionDenied(what=what, permission=READ_PERMISSION, detail=detail)
+            return errors.PermissionDenied(what=what, permission=permission, detail=detail)
         if status == 404 and business_id:
-            raise errors.BusinessNotFound(business=business_id)
+            return errors.BusinessNotFound(business=business_id)
         if status == 429:
-            raise errors.Throttled(attempts=self.settings.max_attempts)
+            return errors.Throttled(attempts=self.settings.max_attempts)
         if status >= 500:
-            raise errors.ServiceFailure(status=status, url=url, detail=detail)
-        raise errors.RequestRefused(url=url, status=status, detail=detail)
+            return errors.ServiceFailure(status=status, url=url, detail=detail)
+        return errors.RequestRefused(url=url, status=status, detail=detail)
+
+    @staticmethod
+    def _json_object(response, url):
+        try:
+            body = response.json()
+        except ValueError:
+            raise errors.ProtocolError(url=url, detail="the body is not JSON")
+        if not isinstance(body, dict):
+            raise errors.ProtocolError(url=url, detail="the body is not a JSON object")
+        return body
+
+    def get_json(self, url, params=None, business_id=None, what="Bookings"):
+        """GET ``url`` and return its decoded JSON object, or raise the ``GraphError`` that explains why not."""
+        response = self._request("GET", url, params=params)
+        if response.status_code != 200:
+            raise self._error(response, url, READ_PERMISSION, what, business_id)
+        return self._json_object(response, url)
+
+    def granted_permissions(self):
+        """The application permissions granted to the client: the ``roles`` claim of its access token, or None when
+        the token cannot be read (Microsoft does not promise that its tokens stay readable JWTs)."""
+        token = self._token(_application(self.settings))
+        try:
+            claims = token.split(".")[1]
+            roles = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)).decode("utf-8"))["roles"]
+        except (IndexError, KeyError, TypeError, ValueError):  # binascii.Error and UnicodeError are ValueErrors
+            return None
+        return frozenset(role for role in roles if isinstance(role, str)) if isinstance(roles, list) else None
 
     # --- collections ----------------------------------------------------------------------------------------
     def pages(self, url, parse: Callable, params=None, business_id=None, what="Bookings") -> Iterator[Page]:
@@ -334,6 +373,45 @@ class BookingsClient:
 
     def staff_pages(self, business_id):
         return self._collection_pages(business_id, "staffMembers", parse_staff_member, "staff members")
+
+    def create_customer(self, business_id, payload):
+        """Create a customer from ``payload`` (``graph.payloads.customer_payload``); returns it as Bookings made it
+        (a ``records.Customer`` with its new id)."""
+        return self._create(business_id, "customers", payload, parse_customer, CUSTOMER_WRITE_PERMISSIONS)
+
+    def update_customer(self, business_id, customer_id, payload):
+        self._update(business_id, "customers", customer_id, payload, CUSTOMER_WRITE_PERMISSIONS)
+
+    def create_service(self, business_id, payload):
+        """Create a service from ``payload`` (``graph.payloads.service_payload``); returns its ``records.Service``."""
+        return self._create(business_id, "services", payload, parse_service, SERVICE_WRITE_PERMISSIONS)
+
+    def update_service(self, business_id, service_id, payload):
+        self._update(business_id, "services", service_id, payload, SERVICE_WRITE_PERMISSIONS)
+
+    def _create(self, business_id, collection, payload, parse, permissions):
+        url = self._business_url(business_id, collection)
+        response = self._request("POST", url, payload=payload)
+        if response.status_code not in (200, 201):
+            raise self._write_error(response, url, collection, permissions, business_id)
+        body = self._json_object(response, url)
+        return parse(body)
+
+    def _update(self, business_id, collection, item_id, payload, permissions):
+        url = self._business_url(business_id, collection, quote(item_id, safe=""))
+        response = self._request("PATCH", url, payload=payload)
+        if response.status_code not in (200, 204):
+            raise self._write_error(response, url, collection, permissions, business_id, item_id)
+
+    def _write_error(self, response, url, collection, permissions, business_id, item_id=None):
+        status, detail = response.status_code, _graph_detail(response)
+        if status == 400:
+            return errors.WriteRefused(what=collection, detail=detail)
+        if status == 403:
+            return errors.WriteDenied(what=collection, permission=permissions[0], detail=detail)
+        if status == 404 and item_id:
+            return errors.ItemNotFound(what=collection, item=item_id)
+        return self._error(response, url, READ_PERMISSION, collection, business_id)
 
     def appointment_pages(self, business_id, start, end):
         """The appointments that overlap ``[start, end)`` (aware datetimes), read through ``calendarView``. Where

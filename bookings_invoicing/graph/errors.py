@@ -61,6 +61,23 @@ class PermissionDenied(GraphError):
     )
 
 
+class WriteDenied(PermissionDenied):
+    template = _(
+        "The application may not write %(what)s in Bookings: grant it the Microsoft Graph application permission "
+        "%(permission)s and give admin consent. Graph said: %(detail)s"
+    )
+
+
+class WriteRefused(GraphError):
+    """Bookings refused the values written (HTTP 400), with its reason."""
+
+    template = _("Bookings refused to write %(what)s: %(detail)s")
+
+
+class ItemNotFound(GraphError):
+    template = _("Bookings no longer has %(what)s %(item)s (Graph answered 404).")
+
+
 class BusinessNotFound(GraphError):
     template = _("No Bookings business %(business)s exists in this tenant (Graph answered 404).")
 

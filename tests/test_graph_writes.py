@@ -1,0 +1,128 @@
+"""The push's side of the Graph client against the local Bookings peer: customers and services created and updated,
+the service's refusals in words, creates never repeated after an answer that may hide one made."""
+import datetime
+from decimal import Decimal
+
+import pytest
+import requests
+from conftest import BUSINESS, TENANT, settings_for
+
+from bookings_invoicing.graph import BookingsClient, errors, read_all
+from bookings_invoicing.graph.client import _application
+from bookings_invoicing.graph.payloads import (
+    as_record,
+    customer_is_current,
+    customer_payload,
+    service_is_current,
+    service_payload,
+)
+from bookings_invoicing.graph.records import Address, parse_customer
+
+ADA = customer_payload("Ada Lovelace", "Ada@Example.com", "+1 312 555 0100", "home",
+                       Address("1 Main St", "Chicago", "IL", "60601", "US"))
+MASSAGE = service_payload("Hot stone massage", Decimal("95.50"), "fixedPrice", datetime.timedelta(minutes=75),
+                          "Ninety minutes of warmth")
+
+
+def posts(peer, collection):
+    return [r for r in peer.requests_to("/" + collection) if r[0] == "POST"]
+
+
+def client_with(peer, store, *permissions):
+    client_id = "writer-%d" % len(store.tenants[TENANT])
+    store.add_client(TENANT, client_id, "pw", permissions=permissions)
+    return BookingsClient(settings_for(peer, client_id=client_id, client_secret="pw"))
+
+
+@pytest.fixture
+def writer(peer, store):
+    """A client of an application granted Bookings.ReadWrite.All."""
+    return client_with(peer, store, "Bookings.ReadWrite.All")
+
+
+def test_a_created_customer_comes_back_with_its_new_id_and_is_read_as_written(writer, store):
+    created = writer.create_customer(BUSINESS, ADA)
+    assert created.id and (created.display_name, created.email) == ("Ada Lovelace", "ada@example.com")
+    read = {c.id: c for c in read_all(writer.customer_pages(BUSINESS)).records}[created.id]
+    assert read == created and customer_is_current(ADA, read)
+    assert read.address == Address("1 Main St", "Chicago", "IL", "60601", "US")
+
+
+def test_an_update_changes_only_the_customer_named(writer, store):
+    created = writer.create_customer(BUSINESS, ADA)
+    others = [c for c in store.items(BUSINESS, "customers") if c["id"] != created.id]
+    moved = customer_payload("Ada King", "ada@example.com", None, "home", Address(None, "London", None, None, "GB"))
+    assert not customer_is_current(moved, created)
+    writer.update_customer(BUSINESS, created.id, moved)
+    read = {c.id: c for c in read_all(writer.customer_pages(BUSINESS)).records}
+    assert read[created.id] == as_record(parse_customer, moved, created.id)
+    assert [c for c in store.items(BUSINESS, "customers") if c["id"] != created.id] == others
+
+
+def test_a_service_is_created_with_its_price_type_and_duration(writer):
+    created = writer.create_service(BUSINESS, MASSAGE)
+    assert (created.default_price, created.default_price_type, created.default_duration) == (
+        Decimal("95.5"), "fixedPrice", datetime.timedelta(minutes=75))
+    assert service_is_current(MASSAGE, created)
+    cheaper = service_payload("Hot stone massage", Decimal("90"), "hourly", datetime.timedelta(hours=2))
+    writer.update_service(BUSINESS, created.id, cheaper)
+    read = {s.id: s for s in read_all(writer.service_pages(BUSINESS)).records}[created.id]
+    assert service_is_current(cheaper, read) and not service_is_current(MASSAGE, read)
+
+
+def test_bookings_refusals_are_told_in_its_words(writer):
+    with pytest.raises(errors.WriteRefused) as refused:
+        writer.create_customer(BUSINESS, customer_payload("No Mail", ""))
+    assert "emailAddress" in refused.value.message
+    with pytest.raises(errors.ItemNotFound):
+        writer.update_customer(BUSINESS, "AAMkAGone/+=", ADA)
+
+
+def test_the_peer_refuses_what_the_service_refuses(peer, writer):
+    headers = {"Authorization": "Bearer " + writer._token(_application(writer.settings))}
+    url = "%s/v1.0/solutions/bookingBusinesses/%s/services" % (peer.url, BUSINESS)
+    answer = requests.post(url, json={"displayName": "X", "colour": "red"}, headers=headers, timeout=10)
+    assert answer.status_code == 400 and "'colour' does not exist" in answer.json()["error"]["message"]
+    answer = requests.post(url, json={"displayName": "X", "defaultDuration": "90 minutes"}, headers=headers, timeout=10)
+    assert answer.status_code == 400 and "Edm.Duration" in answer.json()["error"]["message"]
+
+
+def test_a_token_without_the_write_permission_is_refused_with_the_permission_to_grant(peer, store):
+    reader = client_with(peer, store, "Bookings.Read.All")
+    with pytest.raises(errors.WriteDenied) as denied:
+        reader.create_customer(BUSINESS, ADA)
+    assert "BookingsAppointment.ReadWrite.All" in denied.value.message
+    appointments_only = client_with(peer, store, "BookingsAppointment.ReadWrite.All")
+    assert appointments_only.create_customer(BUSINESS, ADA).id
+    with pytest.raises(errors.WriteDenied) as denied:
+        appointments_only.create_service(BUSINESS, MASSAGE)
+    assert "Bookings.ReadWrite.All" in denied.value.message
+
+
+def test_the_granted_permissions_are_read_from_the_token(peer, store, client):
+    assert client.granted_permissions() == {"Bookings.Read.All"}
+    assert client_with(peer, store, "Bookings.ReadWrite.All").granted_permissions() == {"Bookings.ReadWrite.All"}
+    peer.opaque_tokens = True
+    assert client_with(peer, store, "Bookings.ReadWrite.All").granted_permissions() is None
+
+
+def test_a_throttled_create_waits_and_is_made_once(writer, peer, store):
+    fault = peer.inject(path="/customers", method="POST", status=429, retry_after=1, times=2)
+    created = writer.create_customer(BUSINESS, ADA)
+    assert fault.hits == 2 and len(posts(peer, "customers")) == 3
+    assert [c["id"] for c in store.items(BUSINESS, "customers") if c["emailAddress"] == "Ada@Example.com"] == [
+        created.id]
+
+
+def test_a_create_whose_answer_failed_is_not_repeated(writer, peer):
+    peer.inject(path="/customers", method="POST", status=502, times=None)
+    with pytest.raises(errors.ServiceFailure):
+        writer.create_customer(BUSINESS, ADA)
+    assert len(posts(peer, "customers")) == 1
+
+
+def test_an_update_is_retried_through_a_fault(writer, peer):
+    created = writer.create_customer(BUSINESS, ADA)
+    fault = peer.inject(path="/customers", method="PATCH", status=503, times=2)
+    writer.update_customer(BUSINESS, created.id, customer_payload("Ada King", "ada@example.com"))
+    assert fault.hits == 2
