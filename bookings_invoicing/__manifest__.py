@@ -16,6 +16,7 @@
         "security/bookings_invoicing_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/res_partner_category_data.xml",
         "wizards/bookings_invoice_wizard_views.xml",
         "views/assets.xml",
         "views/bookings_business_views.xml",

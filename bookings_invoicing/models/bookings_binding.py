@@ -49,6 +49,9 @@ class BookingsBinding(models.AbstractModel):
     _bookings_key_fields = ("bookings_id",)
     #: The fields only the synchronization changes: extend it with a field added to ``_bookings_to_odoo_values``.
     _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id")
+    #: The model of the Odoo records a binding links to (and the push writes to Bookings), and the link's field.
+    _bookings_odoo_model = None
+    _bookings_link_field = None
 
     business_id = fields.Many2one("bookings.business", required=True, ondelete="cascade", index=True,
                                   readonly=True)

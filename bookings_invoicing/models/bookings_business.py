@@ -3,12 +3,13 @@ from urllib.parse import urlsplit
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact, job
 
 from ..graph import EMAIL_RE, BookingsClient, GraphSettings, errors
-from ..graph.client import GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL
+from ..graph.client import CUSTOMER_WRITE_PERMISSIONS, GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL, SERVICE_WRITE_PERMISSIONS
 from ..rules import INVOICE_GROUPING_SELECTION
 from ..sync import BusinessImporter, SynchronizationRunning
 
@@ -18,6 +19,11 @@ _logger = logging.getLogger(__name__)
 SYNC_FOREGROUND_LIMIT = 2000
 #: A background synchronization that finds another one of its business running is retried after this long.
 SYNC_RETRY_SECONDS = 60
+#: The partners pushed to Bookings unless a manager says otherwise: individuals with an e-mail tagged "Bookings".
+DEFAULT_PUSH_CUSTOMER_DOMAIN = ("[('is_company', '=', False), ('email', '!=', False), "
+                                "('category_id.name', '=', 'Bookings')]")
+#: The service products pushed unless a manager says otherwise: those given a Bookings duration (none at first).
+DEFAULT_PUSH_SERVICE_DOMAIN = "[('bookings_duration', '>', 0)]"
 
 
 class BookingsBusiness(models.Model):
@@ -81,6 +87,29 @@ class BookingsBusiness(models.Model):
     sync_services = fields.Boolean(
         string="Synchronize services", default=True,
         help="Create a service product for a Bookings service that matches none by name.",
+    )
+    push_customers = fields.Boolean(
+        string="Push customers to Bookings",
+        help="Create the partners of the filter below as Bookings customers, and keep them up to date, at each "
+             "synchronization (before it reads Bookings), so that staff book them without typing them again. "
+             "Customers born in Bookings are never written. Needs the application permission "
+             "BookingsAppointment.ReadWrite.All.",
+    )
+    push_customer_domain = fields.Char(
+        string="Customers to push", default=DEFAULT_PUSH_CUSTOMER_DOMAIN,
+        help="The partners pushed (of the business's company, or shared). By default the individuals with an e-mail "
+             "address that carry the tag Bookings.",
+    )
+    push_services = fields.Boolean(
+        string="Push services to Bookings",
+        help="Create the service products of the filter below as Bookings services, and keep them up to date, at "
+             "each synchronization. Services born in Bookings are never written. Needs the application permission "
+             "Bookings.ReadWrite.All.",
+    )
+    push_service_domain = fields.Char(
+        string="Services to push", default=DEFAULT_PUSH_SERVICE_DOMAIN,
+        help="The service products pushed (of the business's company, or shared). By default those given a Bookings "
+             "duration.",
     )
     sync_days_back = fields.Integer(
         string="Days back", default=30, help="The synchronization reads appointments from this many days ago...",
@@ -176,6 +205,28 @@ class BookingsBusiness(models.Model):
                         % {"label": label, "url": url,
                            "example": GLOBAL_AUTHORITY_URL if label == _("authority URL") else GLOBAL_GRAPH_URL})
 
+    @api.constrains("push_customer_domain", "push_service_domain")
+    def _check_push_domains(self):
+        for business in self:
+            for model, label, text in (("res.partner", _("customers to push"), business.push_customer_domain),
+                                       ("product.product", _("services to push"), business.push_service_domain)):
+                try:
+                    with self.env.cr.savepoint():
+                        self.env[model].search_count(business._push_domain(model, text))
+                except Exception as error:  # pylint: disable=broad-except
+                    # whatever the filter holds: a syntax error, an unknown field, a value of the wrong type
+                    raise ValidationError(_("The filter of the %(label)s is not a valid domain: %(error)s")
+                                          % {"label": label, "error": error})
+
+    def _push_domain(self, model, text):
+        """The records of ``model`` that the filter ``text`` pushes: of the business's company or shared (and, for
+        products, services only)."""
+        domain = safe_eval(text or "[]")
+        if not isinstance(domain, list):
+            raise ValueError(_("a domain is a list of conditions"))
+        domain = domain + [("company_id", "in", [self.company_id.id, False])]
+        return domain + [("type", "=", "service")] if model == "product.product" else domain
+
     @api.constrains("product_template_id")
     def _check_product_template(self):
         for business in self:
@@ -234,14 +285,35 @@ class BookingsBusiness(models.Model):
         self.ensure_one()
         self._check_may_connect()
         try:
-            info = self._graph_client().get_business(self.mailbox)
+            client = self._graph_client()
+            info = client.get_business(self.mailbox)
+            granted = client.granted_permissions()
         except errors.GraphError as error:
             raise UserError(self._graph_error_message(error))
         currency = self._currency_from_iso(info.currency)
         self.currency_id = currency
-        raise UserError(
-            _("Connection works. Bookings business: %(name)s, currency: %(currency)s.")
-            % {"name": info.display_name, "currency": info.currency or currency.name})
+        raise UserError("\n".join(
+            [_("Connection works. Bookings business: %(name)s, currency: %(currency)s.")
+             % {"name": info.display_name, "currency": info.currency or currency.name}]
+            + self._push_permission_report(granted)))
+
+    def _push_permission_report(self, granted):
+        """What the granted permissions (None: unknown) allow of the push, in lines."""
+        if granted is None:
+            return [_("The permissions granted to the application cannot be read from its token: the push of "
+                      "customers needs %(customers)s, the push of services %(services)s.")
+                    % {"customers": CUSTOMER_WRITE_PERMISSIONS[0], "services": SERVICE_WRITE_PERMISSIONS[0]}]
+        lines = [_("Permissions granted to the application: %(permissions)s.")
+                 % {"permissions": ", ".join(sorted(granted)) or _("none")}]
+        for label, needed, on in ((_("Pushing customers"), CUSTOMER_WRITE_PERMISSIONS, self.push_customers),
+                                  (_("Pushing services"), SERVICE_WRITE_PERMISSIONS, self.push_services)):
+            if granted & set(needed):
+                lines.append(_("%(push)s to Bookings: allowed.") % {"push": label})
+            else:
+                lines.append((_("%(push)s to Bookings is turned on but needs the permission %(permission)s.") if on else
+                              _("%(push)s to Bookings would need the permission %(permission)s."))
+                             % {"push": label, "permission": needed[0]})
+        return lines
 
     # --- synchronization ------------------------------------------------------------------------------------
     def _sync_foreground_limit(self):

@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 
+from ..graph.payloads import customer_payload
+from ..graph.records import Address
 from .bookings_binding import literal_pattern
 
 
@@ -12,17 +14,34 @@ class BookingsCustomer(models.Model):
     _inherit = "bookings.binding"
     _description = "Bookings Customer"
     _order = "name"
-    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "email", "phone")
+    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "email", "phone", "pushed",
+                                 "removed_in_bookings")
+    _bookings_odoo_model = "res.partner"
+    _bookings_link_field = "partner_id"
 
     name = fields.Char(readonly=True)
     email = fields.Char(readonly=True, help="As received from Bookings, trimmed and in lower case.")
     phone = fields.Char(readonly=True)
     partner_id = fields.Many2one("res.partner", ondelete="set null", index=True)
+    pushed = fields.Boolean(string="Pushed from Odoo", readonly=True,
+                            help="Created in Bookings from its partner, which the synchronization keeps it up to date "
+                                 "with. A customer born in Bookings is never written by Odoo.")
+    removed_in_bookings = fields.Boolean(string="Deleted in Bookings", readonly=True,
+                                         help="Pushed from Odoo, then deleted in Bookings: no longer pushed.")
 
     @api.model
     def _bookings_to_odoo_values(self, record):
         """``record``: a ``graph.records.Customer`` (an appointment's attendee gives one too)."""
         return {"name": record.display_name, "email": record.email or False, "phone": record.phone or False}
+
+    @api.model
+    def _prepare_bookings_payload(self, business, partner):
+        """The ``bookingCustomer`` pushed for ``partner``: its name, e-mail, phone (else mobile) and address."""
+        address = Address(street=", ".join(filter(None, (partner.street, partner.street2))) or None,
+                          city=partner.city or None, state=partner.state_id.code or None,
+                          postal_code=partner.zip or None, country=partner.country_id.code or None)
+        phone, phone_type = (partner.phone, "home") if partner.phone else (partner.mobile, "mobile")
+        return customer_payload(partner.name, partner.email, phone, phone_type, address)
 
     # --- partners -----------------------------------------------------------------------------------------------
     @api.model

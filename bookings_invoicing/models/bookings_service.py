@@ -1,6 +1,11 @@
+import datetime
+from decimal import Decimal
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import float_repr
 
+from ..graph.payloads import DEFAULT_DURATION, service_payload
 from ..rules import PRICE_TYPE_SELECTION, price_type_value
 from .bookings_binding import literal_pattern
 
@@ -13,7 +18,9 @@ class BookingsService(models.Model):
     _description = "Bookings Service"
     _order = "name"
     _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "default_price", "price_type",
-                                 "default_duration")
+                                 "default_duration", "pushed", "removed_in_bookings")
+    _bookings_odoo_model = "product.product"
+    _bookings_link_field = "product_id"
 
     name = fields.Char(readonly=True)
     default_price = fields.Float(readonly=True, digits=(16, 4))
@@ -21,6 +28,11 @@ class BookingsService(models.Model):
     default_duration = fields.Float(string="Default duration (hours)", readonly=True)
     product_id = fields.Many2one("product.product", domain=[("type", "=", "service")], ondelete="restrict",
                                  index=True)
+    pushed = fields.Boolean(string="Pushed from Odoo", readonly=True,
+                            help="Created in Bookings from its product, which the synchronization keeps it up to date "
+                                 "with. A service born in Bookings is never written by Odoo.")
+    removed_in_bookings = fields.Boolean(string="Deleted in Bookings", readonly=True,
+                                         help="Pushed from Odoo, then deleted in Bookings: no longer pushed.")
 
     @api.constrains("product_id")
     def _check_product_is_service(self):
@@ -39,6 +51,23 @@ class BookingsService(models.Model):
             "price_type": price_type_value(record.default_price_type),
             "default_duration": duration.total_seconds() / 3600.0 if duration else 0.0,
         }
+
+    @api.model
+    def _prepare_bookings_payload(self, business, product):
+        """The ``bookingService`` pushed for a service ``product``: its name, sales description and sales price in
+        the business's currency, per hour when its unit of measure is one of time (else a fixed price), and its
+        Bookings duration (one hour when it has none)."""
+        hour = self.env.ref("product.product_uom_hour")
+        hourly = product.uom_id.category_id == hour.category_id
+        price = product.uom_id._compute_price(product.list_price, hour) if hourly else product.list_price
+        company_currency = business.company_id.currency_id
+        currency = business.currency_id or company_currency
+        if company_currency != currency:
+            price = company_currency.with_context(date=fields.Date.context_today(self)).compute(price, currency)
+        duration = (datetime.timedelta(minutes=round(product.bookings_duration * 60)) if product.bookings_duration
+                    else DEFAULT_DURATION)
+        return service_payload(product.name, Decimal(float_repr(currency.round(price), currency.decimal_places)),
+                               "hourly" if hourly else "fixedPrice", duration, product.description_sale)
 
     # --- products -----------------------------------------------------------------------------------------------
     @api.model

@@ -31,14 +31,23 @@ class BookingsSyncRun(models.Model):
     items_warned = fields.Integer(string="Read with warnings", readonly=True,
                                   help="Items kept without an optional value that could not be read (the message "
                                        "names them).")
+    customers_pushed = fields.Integer(string="Customers created in Bookings", readonly=True)
+    customers_push_updated = fields.Integer(string="Customers updated in Bookings", readonly=True)
+    services_pushed = fields.Integer(string="Services created in Bookings", readonly=True)
+    services_push_updated = fields.Integer(string="Services updated in Bookings", readonly=True)
     message = fields.Text(readonly=True)
     summary = fields.Char(compute="_compute_summary")
 
     @api.depends("appointments_created", "appointments_updated", "appointments_cancelled", "items_skipped",
-                 "items_warned")
+                 "items_warned", "customers_pushed", "customers_push_updated", "services_pushed",
+                 "services_push_updated")
     def _compute_summary(self):
         for run in self:
-            run.summary = _(
+            counts = {"cp": run.customers_pushed, "cu": run.customers_push_updated, "sp": run.services_pushed,
+                      "su": run.services_push_updated}
+            push = _("Pushed to Bookings: customers %(cp)s new, %(cu)s updated; services %(sp)s new, %(su)s "
+                     "updated. ") % counts if any(counts.values()) else ""
+            run.summary = push + _(
                 "Customers: %(cc)s new, %(cu)s updated. Services: %(sc)s new, %(su)s updated. Appointments: "
                 "%(ac)s new, %(au)s updated, %(ax)s cancelled. Skipped: %(sk)s. Raised for review: %(rv)s. Read with "
                 "warnings: %(wn)s."

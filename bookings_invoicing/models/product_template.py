@@ -4,6 +4,12 @@ from odoo import api, fields, models
 class ProductTemplate(models.Model):
     _inherit = "product.template"
 
+    bookings_duration = fields.Float(
+        string="Bookings duration",
+        help="How long an appointment for this service lasts, in hours, when the service is pushed to Microsoft "
+             "Bookings (one hour when empty). The default filter of the services to push selects the service "
+             "products that have one.",
+    )
     bookings_service_count = fields.Integer(compute="_compute_bookings_counts")
     bookings_appointment_count = fields.Integer(compute="_compute_bookings_counts")
 

@@ -10,6 +10,8 @@ its window page by page, and mirrors them in Odoo:
 * Each binding model finds its records by their Bookings keys (``bookings.binding._bookings_bound``) and maps a typed
   Graph record to its values (``_bookings_to_odoo_values``). The importer links the bindings to each other (an
   appointment row to its service, customer and partner) and writes only what changed.
+* Where the business pushes customers or services, they are written to Bookings (``sync.exporter``) after the
+  directory is read and before it is mirrored.
 * Only a window read completely and successfully cancels the rows whose appointment Bookings no longer returns.
 * What it did is recorded on a ``bookings.sync.run`` (the log) and summed up on the business.
 """
@@ -30,6 +32,7 @@ from odoo.exceptions import UserError
 from .. import rules
 from ..graph import errors, read_all
 from ..models.bookings_binding import mirror_context
+from .exporter import DirectoryExporter
 
 _logger = logging.getLogger(__name__)
 
@@ -154,7 +157,9 @@ class BusinessImporter(object):
                 info = client.get_business(business.mailbox)
                 service_list = read_all(client.service_pages(business.mailbox))
                 customer_list = read_all(client.customer_pages(business.mailbox))
-                self._in_transaction(lambda: self._import_directory(info, service_list, customer_list))
+                self._in_transaction(lambda: self._import_currency(info))
+                DirectoryExporter(self, client).push(service_list, customer_list)
+                self._in_transaction(lambda: self._import_directory(service_list, customer_list))
             staff = self._read_staff(client)
             self._import_appointments(client, staff)
         except errors.GraphError as error:
@@ -219,10 +224,12 @@ class BusinessImporter(object):
             self._problem(self.business._graph_error_message(problem))
 
     # --- the directory: currency, services, customers ----------------------------------------------------------
-    def _import_directory(self, info, service_list, customer_list):
+    def _import_currency(self, info):
         self.currency = self.business._currency_from_iso(info.currency)
         if self.business.currency_id != self.currency:
             self.business.currency_id = self.currency
+
+    def _import_directory(self, service_list, customer_list):
         self.services = self._import_services(service_list)
         self._import_customers(customer_list)
 

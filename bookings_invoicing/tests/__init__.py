@@ -5,4 +5,5 @@ from . import test_access
 from . import test_faults
 from . import test_binding
 from . import test_money
+from . import test_push
 from . import test_invoice_batch
