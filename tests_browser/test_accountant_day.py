@@ -1,8 +1,12 @@
 """The accountant's day in a real browser: a Bookings user (not an administrator) invoices three bookings of one
-customer from the Uninvoiced Bookings list; a Bookings manager tests the connection and synchronizes; a French
-user gets French screens. Each screen is compared with what the server holds, read over XML-RPC."""
+customer from the Uninvoiced Bookings list; a Bookings manager tests the connection and synchronizes, then turns on
+the push of customers; a French user gets French screens. Each screen is compared with what the server (over
+XML-RPC) and the Bookings peer hold."""
 import datetime
+import json
 import os
+import ssl
+import urllib.request
 from decimal import Decimal
 
 from conftest import ARTIFACTS
@@ -273,6 +277,40 @@ def test_a_bookings_manager_tests_the_connection_and_synchronizes(server, browse
         assert line in card, (line, card)
     assert any(line.startswith("$") and money(line) == Decimal(str(figures["uninvoiced_amount"])) for line in card)
     screen.shot("dashboard")
+
+
+def test_a_bookings_manager_pushes_tagged_customers_to_bookings(server, browser, rpc, peer):
+    admin = rpc()
+    tag = admin("ir.model.data", "xmlid_to_res_id", "bookings_invoicing.res_partner_category_bookings")
+    admin("res.partner", "create", {"name": "Grace Hopper", "email": "grace.hopper@example.org",
+                                    "phone": "+1 312 555 0142", "category_id": [(6, 0, [tag])]})
+    business = rpc("bookings-manager", "bookings-manager")("bookings.business", "search_read", [], ["name"])[0]
+    screen = Screen(browser, server)
+    screen.log_in("bookings-manager", "bookings-manager", "America/Chicago")
+    screen.menu("bookings_menu_root", "bookings_business_menu")
+    screen.wait_view("bookings.business", "list")
+    screen.click_containing(".o_list_view tbody tr.o_data_row", business["name"])
+    screen.wait_view("bookings.business", "form")
+    screen.click(".o_form_button_edit")
+    screen.click_containing(".o_notebook .nav-tabs a", "Push to Bookings")
+    screen.click("div[name=push_customers] input")
+    assert "Bookings" in screen.text("div[name=push_customer_domain]")  # the filter shows once the push is on
+    screen.shot("push-customers")
+    screen.click(".o_form_button_save")
+    screen.find(".o_form_button_edit")
+
+    screen.press("Synchronize now")
+    summary = screen.wait(lambda driver: [element.text for element in screen.all(".modal [name=summary]")
+                                          if "Pushed to Bookings" in element.text])[0]
+    assert "Pushed to Bookings: customers 1 new" in summary, summary
+    screen.press("Close", scope="//div[contains(@class, 'modal')]")
+    screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
+
+    url = "%s/_peer/businesses/%s/customers" % (peer["url"], peer["business_id"])
+    with urllib.request.urlopen(url, context=ssl.create_default_context(cafile=peer["ca_file"]), timeout=30) as answer:
+        customers = json.load(answer)["value"]
+    assert [(c["displayName"], c["phones"]) for c in customers if c["emailAddress"] == "grace.hopper@example.org"] == [
+        ("Grace Hopper", [{"number": "+1 312 555 0142", "type": "home"}])]
 
 
 def test_a_french_user_gets_french_screens(server, browser, rpc):

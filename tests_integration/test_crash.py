@@ -1,9 +1,11 @@
-"""A hard crash (SIGKILL) of the Odoo process in the middle of a large synchronization or a bulk invoicing,
-then the work again: every count is exact, nothing is duplicated, nothing is left half-invoiced."""
+"""A hard crash (SIGKILL) of the Odoo process in the middle of a large synchronization, a bulk invoicing or a push,
+then the work again: every count is exact, nothing is duplicated (in Odoo or in Bookings), nothing is left
+half-invoiced."""
 import json
 import signal
 import time
 
+import requests
 from conftest import BUSINESS, expected_rows
 
 
@@ -86,3 +88,50 @@ def test_an_invoicing_killed_midway_leaves_nothing_half_done(odoo, peer_process)
           JOIN account_invoice_line l ON l.id = a.invoice_line_id
          WHERE b.mailbox = %s""", [peer_process["business_id"]])[0]
     assert counts == [rows, rows, rows], "each appointment on exactly one invoice line"
+
+
+#: Synchronizes the business of ``peer_process`` with the push of customers on, for one tagged partner; with
+#: ``PAUSE_AFTER_CREATE``, the process stops right after Bookings created the customer, before Odoo commits its binding.
+PUSH = BUSINESS + """
+        tag = env.ref("bookings_invoicing.res_partner_category_bookings")
+        partner = env["res.partner"].search([("email", "=", "pushed.once@example.com")])
+        if not partner:
+            partner = env["res.partner"].create({"name": "Pushed Once", "email": "pushed.once@example.com",
+                                                 "category_id": [(6, 0, tag.ids)]})
+        business.write({"push_customers": True, "sync_days_back": 1, "sync_days_ahead": 1})
+        cr.commit()
+        if os.environ.get("PAUSE_AFTER_CREATE"):
+            import time
+            from odoo.addons.bookings_invoicing.graph import BookingsClient
+            create = BookingsClient.create_customer
+            def create_then_pause(self, *args):
+                create(self, *args)
+                print(json.dumps("created"), flush=True)
+                time.sleep(600)
+            BookingsClient.create_customer = create_then_pause
+        run = business._synchronize()
+        print(json.dumps([run.customers_pushed, env["bookings.customer"].search(
+            [("partner_id", "=", partner.id)]).mapped("bookings_id")]))
+"""
+
+
+def test_a_push_killed_between_the_create_and_its_binding_binds_on_the_next_run(odoo, peer_process):
+    def customers():
+        url = "%s/_peer/businesses/%s/customers" % (peer_process["url"], peer_process["business_id"])
+        items = requests.get(url, verify=peer_process["ca_file"], timeout=30).json()["value"]
+        return [item["id"] for item in items if item.get("emailAddress") == "pushed.once@example.com"]
+
+    odoo.env["PAUSE_AFTER_CREATE"] = "1"
+    process = odoo.start(PUSH % {"connection": json.dumps(peer_process)})
+    assert json.loads(process.stdout.readline()) == "created"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    created = customers()
+    assert len(created) == 1, "Bookings created the customer"
+
+    del odoo.env["PAUSE_AFTER_CREATE"]
+    pushed, bound = odoo.run(PUSH % {"connection": json.dumps(peer_process)})
+    assert (pushed, bound) == (0, created), "bound to the customer the dead run created, not created again"
+    assert customers() == created
+    assert odoo.run(PUSH % {"connection": json.dumps(peer_process)}) == [0, created]
+    assert customers() == created
