@@ -294,7 +294,9 @@ def test_a_bookings_manager_pushes_tagged_customers_to_bookings(server, browser,
     screen.click(".o_form_button_edit")
     screen.click_containing(".o_notebook .nav-tabs a", "Push to Bookings")
     screen.click("div[name=push_customers] input")
-    assert "Bookings" in screen.text("div[name=push_customer_domain]")  # the filter shows once the push is on
+    # the filter shows once the push is on, with the count of the partners it selects
+    screen.wait(lambda driver: "1 record(s)" in screen.text("div[name=push_customer_domain]"))
+    browser.execute_script("arguments[0].scrollIntoView(false)", screen.find("div[name=push_customer_domain]"))
     screen.shot("push-customers")
     screen.click(".o_form_button_save")
     screen.find(".o_form_button_edit")
