@@ -111,6 +111,14 @@ class Screen:
 
         self.wait(click)
 
+    def open_business_as_manager(self, name):
+        """Log in as the Bookings manager and open the form of the business ``name`` from its menu."""
+        self.log_in("bookings-manager", "bookings-manager", "America/Chicago")
+        self.menu("bookings_menu_root", "bookings_business_menu")
+        self.wait_view("bookings.business", "list")
+        self.click_containing(".o_list_view tbody tr.o_data_row", name)
+        self.wait_view("bookings.business", "form")
+
     def breadcrumb(self):
         """The title of the current screen (the web client may render the breadcrumbs again at any time)."""
         return self.text(".o_control_panel .breadcrumb li.active")
@@ -233,11 +241,7 @@ def test_a_bookings_manager_tests_the_connection_and_synchronizes(server, browse
     max_ = rpc("bookings-manager", "bookings-manager")
     business = max_("bookings.business", "search_read", [], ["name"])[0]
     screen = Screen(browser, server)
-    screen.log_in("bookings-manager", "bookings-manager", "America/Chicago")
-    screen.menu("bookings_menu_root", "bookings_business_menu")
-    screen.wait_view("bookings.business", "list")
-    screen.click_containing(".o_list_view tbody tr.o_data_row", business["name"])
-    screen.wait_view("bookings.business", "form")
+    screen.open_business_as_manager(business["name"])
     screen.press("Test connection")
     message = screen.text(".modal .modal-body")
     assert "Connection works" in message and "Contoso Salon & Spa" in message
@@ -286,11 +290,7 @@ def test_a_bookings_manager_pushes_tagged_customers_to_bookings(server, browser,
                                     "phone": "+1 312 555 0142", "category_id": [(6, 0, [tag])]})
     business = rpc("bookings-manager", "bookings-manager")("bookings.business", "search_read", [], ["name"])[0]
     screen = Screen(browser, server)
-    screen.log_in("bookings-manager", "bookings-manager", "America/Chicago")
-    screen.menu("bookings_menu_root", "bookings_business_menu")
-    screen.wait_view("bookings.business", "list")
-    screen.click_containing(".o_list_view tbody tr.o_data_row", business["name"])
-    screen.wait_view("bookings.business", "form")
+    screen.open_business_as_manager(business["name"])
     screen.click(".o_form_button_edit")
     screen.click_containing(".o_notebook .nav-tabs a", "Push to Bookings")
     screen.click("div[name=push_customers] input")
