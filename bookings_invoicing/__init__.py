@@ -14,6 +14,10 @@ How a booking becomes an invoice line, each step calling only the next one down:
 5. ``models/bookings_appointment_invoicing.py``: rows grouped into draft invoices (``_prepare_invoice``) with one
    line per row (``_prepare_invoice_line``), each line linked back to its row.
 
+The other direction, when a manager turns it on: ``sync/exporter.py`` (``DirectoryExporter``), called by the
+importer before it mirrors the directory, writes the selected partners and service products to Bookings through the
+client, from the payloads of ``graph/payloads.py`` that the binding models prepare (``_prepare_bookings_payload``).
+
 The screens are in ``views/`` and ``wizards/``; who may do what in ``security/``.
 """
 from . import models
