@@ -54,7 +54,7 @@ def service_payload(name, price, price_type, duration, description=None):
 
 
 def _as_read(parse, payload, fields):
-    return tuple(getattr(parse(dict(payload, id="-")), name) for name in fields)
+    return tuple(getattr(as_record(parse, payload, "-"), name) for name in fields)
 
 
 def customer_is_current(payload, record):

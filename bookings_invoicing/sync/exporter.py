@@ -87,13 +87,15 @@ class DirectoryExporter(object):
             by_key[kind.key(record)].append(record)
         unreadable = {problem.params.get("item") for problem in listing.problems}
         for target in targets:
+            pushed = [row for row in bindings_of.get(target.id, ())
+                      if row["pushed"] and not row["removed_in_bookings"]]
+            if target.id in bindings_of and not pushed:
+                continue  # bound to what Bookings owns, or deleted there: nothing to write
             payload = Binding._prepare_bookings_payload(self.business, target)
             try:
-                if target.id in bindings_of:
-                    for row in bindings_of[target.id]:
-                        if row["pushed"] and not row["removed_in_bookings"]:
-                            self._update(kind, listing, positions, unreadable, row, target, payload)
-                else:
+                for row in pushed:
+                    self._update(kind, listing, positions, unreadable, row, target, payload)
+                if target.id not in bindings_of:
                     self._create(kind, listing, bound, by_key, target, payload)
             except STOPPING as error:
                 self.importer._problem(self.business._graph_error_message(error))
