@@ -171,16 +171,19 @@ class BookingsAppointment(models.Model):
             if problem:
                 skipped[row.id] = problem
         rows = self - self.browse(list(skipped))
-        # as sale orders are invoiced: the invoice, then its lines, then its taxes, one invoice at a time
+        # as sale orders are invoiced: the invoice, its lines, its taxes, one invoice at a time; the stored computed
+        # fields (amounts, the rows' invoice status) once per invoice rather than after each line
         invoices = self.env["account.invoice"]
         lines = self.env["account.invoice.line"].with_context(**mirror_context())  # links back to the rows
         for group in rows._invoice_groups(grouping):
             values = group[0]._prepare_invoice()
             invoice = invoices.with_context(force_company=values["company_id"]).create(values)
-            for row in group:
-                line_values = row._prepare_invoice_line(invoice.fiscal_position_id)
-                lines.create(dict(line_values, invoice_id=invoice.id))
-            invoice.compute_taxes()
+            with self.env.norecompute():
+                for row in group:
+                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id)
+                    lines.create(dict(line_values, invoice_id=invoice.id))
+                invoice.compute_taxes()
+            self.recompute()
             invoices |= invoice
         return invoices, skipped
 
