@@ -9,3 +9,4 @@ from . import bookings_sync_run
 from . import account_invoice
 from . import res_partner
 from . import product_template
+from . import queue_job

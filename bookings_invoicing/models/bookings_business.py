@@ -12,6 +12,7 @@ from ..graph import EMAIL_RE, BookingsClient, GraphSettings, errors
 from ..graph.client import CUSTOMER_WRITE_PERMISSIONS, GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL, SERVICE_WRITE_PERMISSIONS
 from ..rules import INVOICE_GROUPING_SELECTION
 from ..sync import BusinessImporter, SynchronizationRunning
+from .queue_job import hold_job_lock
 
 _logger = logging.getLogger(__name__)
 
@@ -359,6 +360,7 @@ class BookingsBusiness(models.Model):
         """The background synchronization (a job: it may run again after a crash; a synchronization is safe to
         repeat). While another synchronization of the business runs, it waits and is retried."""
         self.ensure_one()
+        hold_job_lock(self.env)
         try:
             return self._synchronize().summary
         except SynchronizationRunning as error:

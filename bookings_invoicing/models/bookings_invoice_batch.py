@@ -17,6 +17,7 @@ from odoo.addons.queue_job.job import job
 
 from ..rules import INVOICE_GROUPING_SELECTION
 from .bookings_appointment_invoicing import RowsLocked
+from .queue_job import hold_job_lock
 
 _logger = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ class BookingsInvoiceBatchPart(models.Model):
     def _invoice_job(self):
         """Invoice this part's rows; safe to run again (a part that has ended does nothing)."""
         self.ensure_one()
+        hold_job_lock(self.env)
         if self.state != "queued":
             return _("Already ended: %(state)s.") % {"state": self.state}
         rows = self.row_ids
@@ -177,3 +179,19 @@ class BookingsInvoiceBatchPart(models.Model):
         self.batch_id._part_ended()
         return _("%(invoices)s draft invoice(s), %(skipped)s booking(s) not invoiced.") % {
             "invoices": len(self.invoice_ids), "skipped": self.skipped_count}
+
+    @api.model
+    def _end_parts_of_failed_jobs(self):
+        """Record as failed the waiting parts whose job queue_job failed, each in its batch (``_part_ended``)."""
+        self.env.cr.execute("""
+            SELECT p.id, j.exc_info FROM bookings_invoice_batch_part p
+            JOIN queue_job j ON j.model_name = %s AND j.method_name = '_invoice_job'
+                            AND j.record_ids = '[' || p.id || ']'
+            WHERE p.state = 'queued' AND j.state = 'failed'
+        """, (self._name,))
+        for part_id, exc_info in self.env.cr.fetchall():
+            part = self.browse(part_id)
+            reason = (exc_info or "").strip().splitlines()[-1:] or [_("no reason given")]
+            part.write({"state": "failed", "error_message": _("Part %(part)s: its job failed: %(error)s") % {
+                "part": part.sequence, "error": reason[0]}})
+            part.batch_id._part_ended()

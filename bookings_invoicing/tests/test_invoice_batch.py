@@ -1,8 +1,11 @@
+import datetime
 from unittest.mock import patch
+
+from odoo import fields, sql_db
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..models import bookings_invoice_batch
+from ..models import bookings_invoice_batch, queue_job
 from .common import BookingsCase, hours_ago
 
 
@@ -88,6 +91,39 @@ class TestInvoiceBatch(BookingsCase):
             part._invoice_job()
         self.assertTrue(caught.exception.ignore_retry)
         self.assertEqual(part.state, "queued")
+
+    def test_a_part_whose_worker_died_is_queued_again_and_a_running_one_is_not(self):
+        batch = self.invoice_all()
+        jobs = self.env["queue.job"].search([("method_name", "=", "_invoice_job")], order="id")
+        long_ago = fields.Datetime.to_string(datetime.datetime.utcnow() - datetime.timedelta(minutes=5))
+        jobs.write({"state": "started", "date_started": long_ago})  # as the runner left them
+        running, dead = jobs[0], jobs[1:]
+        worker = sql_db.db_connect(self.env.cr.dbname).cursor()  # the transaction of a worker running a job
+        self.addCleanup(worker.close)
+        worker.execute("SELECT pg_advisory_xact_lock(%s, %s)", (queue_job.JOB_LOCK, running.id))
+        requeued = self.env["queue.job"]._bookings_requeue_interrupted()
+        self.assertEqual(requeued, dead)
+        self.assertEqual(set(dead.mapped("state")), {"pending"})
+        self.assertEqual(running.state, "started", "a job whose worker holds its lock runs on")
+        worker.rollback()  # its worker dies in turn
+        self.assertEqual(self.env["queue.job"]._bookings_requeue_interrupted(), running)
+        self.run_jobs()
+        self.assertEqual((batch.state, len(self.rows().mapped("invoice_line_id"))), ("done", 15))
+
+    def test_a_part_whose_job_queue_job_failed_still_ends_its_batch(self):
+        batch = self.invoice_all()
+        job = self.env["queue.job"].search([("method_name", "=", "_invoice_job")], order="id", limit=1)
+        part = self.env["bookings.invoice.batch.part"].browse(job.record_ids)
+        job.write({"state": "failed", "exc_info": "Traceback (most recent call last):\n  ...\n"
+                                                  "psycopg2.OperationalError: could not serialize access\n"})
+        self.run_jobs()  # the other parts
+        self.assertEqual(batch.state, "running", "queue_job alone leaves the batch waiting for the failed part")
+        self.env["queue.job"]._bookings_recover()
+        self.assertEqual((part.state, batch.state), ("failed", "partial"))
+        self.assertIn("Part 1: its job failed: psycopg2.OperationalError: could not serialize access",
+                      batch.error_message)
+        self.assertIn("1 part(s) failed", batch.message_ids[0].body)
+        self.assertFalse(part.row_ids.mapped("invoice_line_id"), "its rows stay to invoice")
 
     def test_a_small_selection_is_invoiced_at_once(self):
         self.env["ir.config_parameter"].set_param("bookings_invoicing.invoice_batch_threshold", "500")

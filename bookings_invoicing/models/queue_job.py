@@ -1,0 +1,62 @@
+"""The add-on's background jobs run again when their worker dies.
+
+queue_job cannot tell a job whose worker was killed (a time limit, the out-of-memory killer, a machine lost) from a
+job still running, so it leaves it *Started* for ever and its channel one slot short. Each job of the add-on holds,
+for its whole transaction, a PostgreSQL advisory lock on its queue_job id (``hold_job_lock``); PostgreSQL drops the
+lock with the dead worker's connection. A cron queues again the add-on's started jobs whose lock is free: they are
+all safe to run again. The same cron ends the parts of invoicing batches whose job queue_job failed (out of retries
+after concurrent updates, or failed by hand), so that their batch still ends.
+"""
+import logging
+
+from odoo import api, models
+
+from ..sync.importer import lock_key
+
+_logger = logging.getLogger(__name__)
+
+#: The add-on's jobs, as queue_job stores them (model, method); each calls ``hold_job_lock`` first.
+RECOVERABLE_JOBS = (("bookings.business", "_synchronize_job"), ("bookings.invoice.batch.part", "_invoice_job"))
+#: A job marked started takes its lock a moment later: until then it is left alone.
+STARTED_GRACE_SECONDS = 60
+#: The class of the jobs' advisory locks; each is keyed by its job's queue_job id.
+JOB_LOCK = lock_key("job", 0)[0]
+
+
+def hold_job_lock(env):
+    """Called by a job as it starts: hold its lock until the job's transaction ends (by its commit or its
+    worker's death). Does nothing outside a job."""
+    uuid = env.context.get("job_uuid")
+    if uuid:
+        env.cr.execute("SELECT pg_advisory_xact_lock(%s, id) FROM queue_job WHERE uuid = %s",
+                       (JOB_LOCK, uuid))
+
+
+class QueueJob(models.Model):
+    _inherit = "queue.job"
+
+    @api.model
+    def _bookings_recover(self):
+        """The cron: jobs whose worker stopped run again, and parts of batches whose job queue_job failed end."""
+        self._bookings_requeue_interrupted()
+        self.env["bookings.invoice.batch.part"]._end_parts_of_failed_jobs()
+
+    @api.model
+    def _bookings_requeue_interrupted(self):
+        """The cron: queue again the add-on's started jobs that no worker runs any more; returns them."""
+        self.env.cr.execute("""
+            SELECT id FROM queue_job
+            WHERE state = 'started' AND (model_name, method_name) IN %s
+              AND date_started < (now() AT TIME ZONE 'UTC') - interval '1 second' * %s
+        """, (RECOVERABLE_JOBS, STARTED_GRACE_SECONDS))
+        interrupted = self.browse()
+        for job_id in [row[0] for row in self.env.cr.fetchall()]:
+            # free only when no transaction holds it; obtained here, it is released at this transaction's end
+            self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (JOB_LOCK, job_id))
+            if self.env.cr.fetchone()[0]:
+                interrupted |= self.browse(job_id)
+        for job in interrupted:
+            _logger.warning("The job %s (%s) was interrupted: its worker stopped. It is queued again.",
+                            job.uuid, job.name)
+        interrupted.requeue()
+        return interrupted
