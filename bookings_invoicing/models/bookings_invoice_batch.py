@@ -101,8 +101,10 @@ class BookingsInvoiceBatch(models.Model):
         so that of two parts ending at once the second waits, fails to serialize and runs again: the last part
         always sees all the others ended, and closes the batch."""
         self.ensure_one()
-        self.env.cr.execute("SELECT id FROM bookings_invoice_batch WHERE id = %s FOR UPDATE", (self.id,))
-        self.write({"write_date": fields.Datetime.now()})
+        # a plain UPDATE: given write_date alone, Odoo's write() writes nothing, and a lock without a write would
+        # let the second part take it without failing, blind to the first part's end
+        self.env.cr.execute("UPDATE bookings_invoice_batch SET write_date = (now() AT TIME ZONE 'UTC') WHERE id = %s",
+                            (self.id,))
         parts = self.part_ids
         if any(part.state == "queued" for part in parts):
             return
