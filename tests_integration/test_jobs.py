@@ -1,15 +1,27 @@
 """Background work as production runs it: an Odoo server with HTTP workers and queue_job's runner (a server-wide
 module in var/odoo.conf) takes the job that Synchronize now queued for a large business, and the jobs of an
-invoicing batch that Invoice All made of a large selection, while the user goes on."""
+invoicing batch that Invoice All made of a month's appointments, under production's time limits, while the user goes
+on and one of the workers is killed."""
+import collections
+import configparser
 import datetime
 import os
+import shutil
+import signal
 import tempfile
 import time
+from contextlib import closing
 
-from conftest import BUSINESS, Rpc, expected_rows, odoo_server
+import psutil
+import psycopg2
+import pytest
+from conftest import BUSINESS, Odoo, Rpc, expected_rows, odoo_server
+from peer import start_peer
 
 HTTP_PORT = int(os.environ.get("JOBS_HTTP_PORT", 18389))
 LOG = os.path.join(os.environ.get("ARTIFACTS", tempfile.gettempdir()), "odoo-jobs.log")
+#: Appointments of the month-end business: over 5,000 rows to invoice, group bookings counting once per attendee.
+MONTH_END_APPOINTMENTS = 4700
 
 
 def test_the_job_runner_synchronizes_a_business_queued_by_synchronize_now(odoo, database, peer_process):
@@ -42,40 +54,101 @@ def test_the_job_runner_synchronizes_a_business_queued_by_synchronize_now(odoo, 
         assert rows == expected_rows(peer_process)
 
 
-def test_the_job_runner_invoices_a_large_invoice_all_as_a_batch(odoo, database, peer_process):
-    business_id = odoo.run(BUSINESS % {"connection": peer_process} + """
+@pytest.fixture
+def month_end_peer():
+    """A business whose appointments have all ended: over 5,000 rows to invoice, of over 1,000 customers."""
+    folder = tempfile.mkdtemp(prefix="bookings-month-end-")
+    month_ago = (datetime.datetime.utcnow() - datetime.timedelta(days=31)).isoformat()
+    process, connection = start_peer(folder, 18901, appointments=MONTH_END_APPOINTMENTS, customers=1100, services=12,
+                                     seed="month-end", business="month-end-%s@contoso.onmicrosoft.com" % os.getpid(),
+                                     now=month_ago)
+    yield connection
+    process.terminate()
+    process.wait()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_invoice_all_of_a_month_end_under_production_limits_survives_a_killed_worker(database, month_end_peer):
+    odoo = Odoo(database, month_end_peer["ca_file"])
+    odoo.env["ODOO_QUEUE_JOB_CHANNELS"] = "root:2,root.bookings_sync:1,root.bookings_invoicing:2"  # both workers
+    business_id, job_lock = odoo.run(BUSINESS % {"connection": month_end_peer} + """
         business._synchronize()
-        print(json.dumps(business.id))
+        from odoo.addons.bookings_invoicing.models.queue_job import JOB_LOCK
+        print(json.dumps([business.id, JOB_LOCK]))
     """)
-    with odoo_server(odoo, database, HTTP_PORT, LOG) as url:
+    limits = ("--limit-time-cpu=60", "--limit-time-real=120")
+    with odoo_server(odoo, database, HTTP_PORT, LOG, *limits) as url, closing(pg_connect(odoo)) as pg:
         admin = Rpc(url, database, "admin")
         ready = [("business_id", "=", business_id), ("invoice_status", "=", "to_invoice"),
                  ("end", "<", datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"))]
         count = admin("bookings.appointment", "search_count", ready)
-        admin("ir.config_parameter", "set_param", "bookings_invoicing.invoice_batch_threshold", "100")
-        try:
-            wizard = admin("bookings.invoice.wizard", "create", {"business_id": business_id})
-            action = admin("bookings.invoice.wizard", "action_create_invoices", [wizard])
-        finally:
-            admin("ir.config_parameter", "set_param", "bookings_invoicing.invoice_batch_threshold", False)
-        assert action["res_model"] == "bookings.invoice.batch"
-        deadline = time.time() + 600
-        while True:  # the parts run as jobs: until the batch has ended
-            batch = admin("bookings.invoice.batch", "read", [action["res_id"]],
-                          ["state", "row_count", "invoice_count", "part_ids"])[0]
+        customers = len(admin("bookings.appointment", "read_group", ready, ["partner_id"], ["partner_id"]))
+        assert count >= 5000 and customers >= 1000, (count, customers)
+        wizard = admin("bookings.invoice.wizard", "create", {"business_id": business_id})
+        action = admin("bookings.invoice.wizard", "action_create_invoices", [wizard])
+        assert action["res_model"] == "bookings.invoice.batch", "Invoice All of a month: a batch, not the request"
+        batch_id = action["res_id"]
+
+        killed = kill_a_running_part(pg, batch_id, job_lock)
+        deadline = time.time() + 1200
+        while True:  # until the batch has ended, the killed part queued again and run by the cron's recovery
+            batch = admin("bookings.invoice.batch", "read", [batch_id],
+                          ["state", "row_count", "customer_count", "invoice_count", "part_ids"])[0]
             if batch["state"] != "running":
                 break
             assert time.time() < deadline, "the batch did not end: %s" % batch
-            time.sleep(1)
-        assert (batch["state"], batch["row_count"]) == ("done", count), batch
-        assert len(batch["part_ids"]) > 1
+            time.sleep(2)
+        assert (batch["state"], batch["row_count"], batch["customer_count"]) == ("done", count, customers), batch
+        job = admin("queue.job", "search_read", [("uuid", "=", killed)], ["state"])
+        assert job[0]["state"] == "done", "the part whose worker was killed ran again: %s" % job
+
         invoiced = admin("bookings.appointment", "search_read", [("business_id", "=", business_id),
                                                                  ("invoice_line_id", "!=", False)],
                          ["invoice_line_id", "amount", "invoice_id"])
         assert len(invoiced) == count == len({row["invoice_line_id"][0] for row in invoiced}), \
             "every row on exactly one line"
-        invoices = admin("account.invoice", "read", list({row["invoice_id"][0] for row in invoiced}),
-                         ["amount_untaxed"])
-        assert len(invoices) == batch["invoice_count"]
-        total = sum(round(row["amount"] * 100) for row in invoiced)
-        assert sum(round(invoice["amount_untaxed"] * 100) for invoice in invoices) == total, "to the cent"
+        cents = collections.Counter()
+        for row in invoiced:
+            cents[row["invoice_id"][0]] += round(row["amount"] * 100)
+        invoices = admin("account.invoice", "read", list(cents), ["amount_untaxed", "invoice_line_ids"])
+        assert len(invoices) == batch["invoice_count"] == customers
+        assert all(round(invoice["amount_untaxed"] * 100) == cents[invoice["id"]] for invoice in invoices), \
+            "every invoice total to the cent"
+        assert sum(len(invoice["invoice_line_ids"]) for invoice in invoices) == count, "no line twice"
+
+
+def pg_connect(odoo):
+    """A connection of the test's own to the database, with the server's settings."""
+    config = configparser.ConfigParser()
+    config.read(odoo.env["ODOO_CONF"])
+    options = config["options"]
+    return psycopg2.connect(dbname=odoo.env["BOOKINGS_TEST_DB"], host=options.get("db_host"),
+                            port=options.get("db_port"), user=options.get("db_user"),
+                            password=options.get("db_password"))
+
+
+def kill_a_running_part(pg, batch_id, job_lock):
+    """Once a part of the batch has ended, SIGKILL the Odoo worker running another part's job, as a time limit or
+    the out-of-memory killer does; returns that job's uuid. The worker is the process whose connection to
+    PostgreSQL holds the job's lock (``hold_job_lock``)."""
+    pg.autocommit = True
+    deadline = time.time() + 600
+    while True:
+        with pg.cursor() as cr:
+            cr.execute("""
+                SELECT j.uuid, a.client_port FROM queue_job j
+                JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = j.id
+                                   AND l.objsubid = 2
+                JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE j.state = 'started' AND j.method_name = '_invoice_job'
+                  AND EXISTS (SELECT 1 FROM bookings_invoice_batch_part p WHERE p.batch_id = %s AND p.state = 'done')
+            """, (job_lock, batch_id))
+            running = cr.fetchone()
+        if running:
+            uuid, port = running
+            workers = [c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port and c.pid]
+            if workers:
+                os.kill(workers[0], signal.SIGKILL)
+                return uuid
+        assert time.time() < deadline, "no part of the batch ran"
+        time.sleep(0.2)
