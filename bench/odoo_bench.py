@@ -120,13 +120,15 @@ def pytz_utc(moment):
     return pytz.utc.localize(moment)
 
 
-def invoicing_fixture(env, customers, per_customer):
-    """A business with ``customers x per_customer`` completed rows, and the same work as confirmed sale orders."""
+def invoicing_fixture(env, customers, per_customer, orders=True, name="Bench invoicing"):
+    """A business with ``customers x per_customer`` completed rows, and (``orders``) the same work as confirmed sale
+    orders."""
     tax = env["account.tax"].search([("type_tax_use", "=", "sale"), ("amount_type", "=", "percent")], limit=1)
     product = env["product.product"].create({"name": "Bench service", "type": "service", "list_price": 50.0,
                                              "invoice_policy": "order", "taxes_id": [(6, 0, tax.ids)]})
     business = env["bookings.business"].create({
-        "name": "Bench invoicing", "mailbox": "invoicing@bench.example.com", "tenant_id": "t", "client_id": "c",
+        "name": name, "mailbox": "%s@bench.example.com" % name.lower().replace(" ", "-"), "tenant_id": "t",
+        "client_id": "c",
         "client_secret": "s"})
     service = env["bookings.service"]._bookings_as_mirror().create({
         "business_id": business.id, "bookings_id": "svc", "name": "Bench", "product_id": product.id,
@@ -135,7 +137,7 @@ def invoicing_fixture(env, customers, per_customer):
     Partner = env["res.partner"].with_context(tracking_disable=True)
     Order = env["sale.order"].with_context(tracking_disable=True)
     currency = env.user.company_id.currency_id
-    rows, orders = Appointment, Order
+    rows, made = Appointment, Order
     start = datetime.datetime.utcnow() - datetime.timedelta(days=60)  # all of them completed
     for index in range(customers):
         partner = Partner.create({"name": "Bench customer %d" % index, "email": "bench%d@example.com" % index})
@@ -146,12 +148,13 @@ def invoicing_fixture(env, customers, per_customer):
                 "partner_id": partner.id, "service_id": service.id, "service_name": "Bench", "customer_name":
                 partner.name, "start": moment, "end": moment + datetime.timedelta(hours=1), "duration": 1.0,
                 "price": 50.0, "price_type": "fixedPrice", "currency_id": currency.id})
-        orders |= Order.create({"partner_id": partner.id, "order_line": [
-            (0, 0, {"product_id": product.id, "product_uom_qty": 1, "price_unit": 50.0, "name": "Bench line %d" % n})
-            for n in range(per_customer)]})
-    for order in orders:  # one by one: on several orders at once, Odoo 11 trips over a singleton
+        if orders:
+            made |= Order.create({"partner_id": partner.id, "order_line": [
+                (0, 0, {"product_id": product.id, "product_uom_qty": 1, "price_unit": 50.0,
+                        "name": "Bench line %d" % n}) for n in range(per_customer)]})
+    for order in made:  # one by one: on several orders at once, Odoo 11 trips over a singleton
         order.action_confirm()
-    return rows, orders, product, tax
+    return rows, made, product, tax
 
 
 def child_invoicing(env, cr, args):
@@ -159,6 +162,8 @@ def child_invoicing(env, cr, args):
     cr.commit()
     account = product.categ_id.property_account_income_categ_id
     results = {}
+
+    signatures = {}
 
     def measured(name, function):
         times, queries = [], []
@@ -170,6 +175,7 @@ def child_invoicing(env, cr, args):
             times.append(time.perf_counter() - started)
             queries.append(cr.sql_log_count - count)
             assert len(invoices) == args["customers"], (name, len(invoices))
+            signatures[name] = invoice_signature(env["account.invoice"].browse(invoices.ids))
             cr.rollback()
         results[name] = {"seconds": statistics.median(times), "queries": int(statistics.median(queries))}
 
@@ -193,9 +199,109 @@ def child_invoicing(env, cr, args):
             invoices |= invoice
         return invoices
 
-    for name, function in (("bookings", bookings), ("sale_order", sale_orders), ("floor", floor)):
+    def written_rows():
+        """The rows of the invoices the add-on makes, read back: what the physical floor writes again."""
+        invoices = bookings()
+        tables = {}
+        for table, column in (("account_invoice", "id"), ("account_invoice_line", "invoice_id"),
+                              ("account_invoice_tax", "invoice_id")):
+            cr.execute("SELECT * FROM %s WHERE %s IN %%s ORDER BY id" % (table, column), (tuple(invoices.ids),))
+            tables[table] = cr.dictfetchall()
+        cr.rollback()
+        return tables
+
+    tables = written_rows()
+
+    def sql_floor():
+        """The same invoice, line and tax rows written with plain SQL INSERTs: the physical limit, no ORM at all."""
+        made = []
+        for invoice in tables["account_invoice"]:
+            made.append(insert_rows(cr, "account_invoice", [invoice])[0])
+            for table in ("account_invoice_line", "account_invoice_tax"):
+                insert_rows(cr, table, [dict(row, invoice_id=made[-1]) for row in tables[table]
+                                        if row["invoice_id"] == invoice["id"]])
+        return env["account.invoice"].browse(made)
+
+    for name, function in (("bookings", bookings), ("sale_order", sale_orders), ("floor", floor),
+                           ("sql_floor", sql_floor)):
         measured(name, function)
+    results["identical"] = len(set(signatures.values())) == 1
     return results
+
+
+def invoice_signature(invoices):
+    """What must be identical between two ways of invoicing the same work: amounts, taxes and accounts."""
+    def lines(invoice):
+        return tuple(sorted((line.account_id.id, line.price_subtotal, tuple(line.invoice_line_tax_ids.ids))
+                            for line in invoice.invoice_line_ids))
+
+    def taxes(invoice):
+        return tuple(sorted((tax.tax_id.id, tax.account_id.id, tax.amount) for tax in invoice.tax_line_ids))
+
+    return tuple(sorted((invoice.partner_id.id, invoice.amount_untaxed, invoice.amount_tax, invoice.amount_total,
+                         invoice.account_id.id, lines(invoice), taxes(invoice)) for invoice in invoices))
+
+
+def insert_rows(cr, table, rows):
+    """One INSERT of ``rows`` (dicts of column values, their ids left out) into ``table``; returns the new ids."""
+    if not rows:
+        return []
+    columns = [column for column in rows[0] if column != "id"]
+    values = ", ".join(cr.mogrify("%s", (tuple(row[column] for column in columns),)).decode() for row in rows)
+    cr.execute("INSERT INTO %s (%s) VALUES %s RETURNING id" % (table, ", ".join(columns), values))
+    return [row[0] for row in cr.fetchall()]
+
+
+def child_invoicing_rows(env, cr, args):
+    """Commit a business of ``customers x per_customer`` completed rows to invoice, for the two next children."""
+    rows = invoicing_fixture(env, args["customers"], args["per_customer"], orders=False, name="Bench batch")[0]
+    cr.commit()
+    return {"rows": len(rows)}
+
+
+def batch_rows(env):
+    return env["bookings.appointment"].search([("business_id.name", "=", "Bench batch"),
+                                                ("invoice_status", "=", "to_invoice")])
+
+
+def child_invoicing_immediate(env, cr, args):
+    """The immediate path (one transaction, as Invoice All below the threshold) on the rows of the batch; rolled
+    back, so that the batch finds them."""
+    rows = batch_rows(env)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    invoices = rows._create_invoices()[0]
+    seconds = time.perf_counter() - started
+    result = {"seconds": seconds, "rows": len(rows), "invoices": len(invoices),
+              "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before}
+    cr.rollback()
+    return result
+
+
+def child_invoicing_batch(env, cr, args):
+    """The background path: a batch of the rows, its queue_job jobs performed one after the other in this process as
+    a worker performs them (each job in a transaction of its own, committed)."""
+    from odoo.addons.queue_job.job import Job
+
+    rows = batch_rows(env)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    batch = env["bookings.invoice.batch"]._invoice_in_background(rows, False)
+    cr.commit()
+    for record in env["queue.job"].search([("state", "=", "pending"), ("method_name", "=", "_invoice_job")]):
+        job = Job.load(env, record.uuid)
+        job.set_started()
+        job.store()
+        cr.commit()
+        job.perform()
+        job.set_done()
+        job.store()
+        cr.commit()
+    seconds = time.perf_counter() - started
+    env.cache.invalidate()
+    assert batch.state == "done", batch.state
+    return {"seconds": seconds, "rows": len(rows), "invoices": batch.invoice_count, "parts": len(batch.part_ids),
+            "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before}
 
 
 def child_list(env, cr, args):
@@ -291,6 +397,7 @@ def main():
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--invoice-customers", type=int, default=200)
     parser.add_argument("--invoice-lines", type=int, default=5)
+    parser.add_argument("--batch-customers", type=int, default=1000, help="customers of the batch (5 rows each)")
     parser.add_argument("--list-rows", type=int, default=100000)
     parser.add_argument("--json", default=os.path.join(ROOT, "artifacts", "bench.json"))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -299,7 +406,7 @@ def main():
         return child(args.child[0], json.loads(args.child[1]))
     if args.quick:
         args.runs, args.appointments, args.big_appointments, args.customers = 1, 400, 1600, 100
-        args.invoice_customers, args.list_rows = 20, 5000
+        args.invoice_customers, args.batch_customers, args.list_rows = 20, 100, 5000
     from peer import start_peer
 
     print("creating the database %s ..." % DB, flush=True)
@@ -314,6 +421,11 @@ def main():
     print("invoicing ...", flush=True)
     results["invoicing"] = run_child("invoicing", customers=args.invoice_customers,
                                      per_customer=args.invoice_lines, runs=args.runs)
+
+    print("invoicing %d rows: immediate and as a batch ..." % (args.batch_customers * args.invoice_lines), flush=True)
+    run_child("invoicing_rows", customers=args.batch_customers, per_customer=args.invoice_lines)
+    immediate = run_child("invoicing_immediate")
+    results["invoicing_batch"] = dict(run_child("invoicing_batch"), immediate=immediate)
 
     with tempfile.TemporaryDirectory() as folder:
         for label, appointments in (("size", args.appointments), ("big", args.big_appointments)):
@@ -369,6 +481,7 @@ def change_peer(connection, percent):
 def report(results):
     first, big, resync = results["first_sync_size"], results["first_sync_big"], results["resync"]
     changed, invoicing, listing = results["changed_sync"], results["invoicing"], results["list"]
+    batch = results["invoicing_batch"]
     base = resync["baseline_seconds"]
     lines = [
         ("fetch-only baseline (same pages, no database)", "%.2f s" % base, ""),
@@ -391,6 +504,16 @@ def report(results):
         ("invoicing floor (account.invoice create)", "%.2f s, %d queries" % (invoicing["floor"]["seconds"],
                                                                            invoicing["floor"]["queries"]),
          "bookings / floor: %.2fx" % (invoicing["bookings"]["seconds"] / invoicing["floor"]["seconds"])),
+        ("invoicing physical floor (SQL INSERTs, same rows)", "%.2f s, %d queries" % (
+            invoicing["sql_floor"]["seconds"], invoicing["sql_floor"]["queries"]),
+         "bookings / SQL floor: %.1fx" % (invoicing["bookings"]["seconds"] / invoicing["sql_floor"]["seconds"])),
+        ("invoices identical (amounts, taxes, accounts)", "yes" if invoicing["identical"] else "NO", ""),
+        ("invoicing %d rows, immediate (one transaction)" % batch["immediate"]["rows"],
+         "%.2f s, %.0f rows/s, %d KiB" % (batch["immediate"]["seconds"], batch["immediate"]["rows"] /
+                                          batch["immediate"]["seconds"], batch["immediate"]["peak_kib"]), ""),
+        ("invoicing %d rows, batch of %d jobs" % (batch["rows"], batch["parts"]),
+         "%.2f s, %.0f rows/s, %d KiB" % (batch["seconds"], batch["rows"] / batch["seconds"], batch["peak_kib"]),
+         "%.2fx immediate" % (batch["seconds"] / batch["immediate"]["seconds"])),
         ("Uninvoiced list, %d rows" % listing["small"]["rows"], "%.1f ms" % (listing["small"]["seconds"] * 1000), ""),
         ("Uninvoiced list, %d rows" % listing["large"]["rows"], "%.1f ms" % (listing["large"]["seconds"] * 1000),
          "%.2fx the small list" % listing["ratio"]),
