@@ -207,6 +207,9 @@ def child_invoicing(env, cr, args):
                               ("account_invoice_tax", "invoice_id")):
             cr.execute("SELECT * FROM %s WHERE %s IN %%s ORDER BY id" % (table, column), (tuple(invoices.ids),))
             tables[table] = cr.dictfetchall()
+        cr.execute("SELECT * FROM account_invoice_line_tax WHERE invoice_line_id IN %s",
+                   (tuple(row["id"] for row in tables["account_invoice_line"]),))
+        tables["account_invoice_line_tax"] = cr.dictfetchall()
         cr.rollback()
         return tables
 
@@ -217,9 +220,16 @@ def child_invoicing(env, cr, args):
         made = []
         for invoice in tables["account_invoice"]:
             made.append(insert_rows(cr, "account_invoice", [invoice])[0])
-            for table in ("account_invoice_line", "account_invoice_tax"):
-                insert_rows(cr, table, [dict(row, invoice_id=made[-1]) for row in tables[table]
-                                        if row["invoice_id"] == invoice["id"]])
+            lines = [row for row in tables["account_invoice_line"] if row["invoice_id"] == invoice["id"]]
+            new_lines = dict(zip([line["id"] for line in lines],
+                                 insert_rows(cr, "account_invoice_line", [dict(line, invoice_id=made[-1])
+                                                                          for line in lines])))
+            insert_rows(cr, "account_invoice_line_tax", [dict(row, invoice_line_id=new_lines[row["invoice_line_id"]])
+                                                         for row in tables["account_invoice_line_tax"]
+                                                         if row["invoice_line_id"] in new_lines], returning=False)
+            insert_rows(cr, "account_invoice_tax", [dict(row, invoice_id=made[-1])
+                                                    for row in tables["account_invoice_tax"]
+                                                    if row["invoice_id"] == invoice["id"]])
         return env["account.invoice"].browse(made)
 
     for name, function in (("bookings", bookings), ("sale_order", sale_orders), ("floor", floor),
@@ -242,14 +252,16 @@ def invoice_signature(invoices):
                          invoice.account_id.id, lines(invoice), taxes(invoice)) for invoice in invoices))
 
 
-def insert_rows(cr, table, rows):
-    """One INSERT of ``rows`` (dicts of column values, their ids left out) into ``table``; returns the new ids."""
+def insert_rows(cr, table, rows, returning=True):
+    """One INSERT of ``rows`` (dicts of column values, their ids left out) into ``table``; returns the new ids, in
+    the order of ``rows`` (none for a relation table: ``returning=False``)."""
     if not rows:
         return []
     columns = [column for column in rows[0] if column != "id"]
     values = ", ".join(cr.mogrify("%s", (tuple(row[column] for column in columns),)).decode() for row in rows)
-    cr.execute("INSERT INTO %s (%s) VALUES %s RETURNING id" % (table, ", ".join(columns), values))
-    return [row[0] for row in cr.fetchall()]
+    cr.execute("INSERT INTO %s (%s) VALUES %s%s" % (table, ", ".join(columns), values,
+                                                    " RETURNING id" if returning else ""))
+    return [row[0] for row in cr.fetchall()] if returning else []
 
 
 def child_invoicing_rows(env, cr, args):
