@@ -128,8 +128,7 @@ def invoicing_fixture(env, customers, per_customer, orders=True, name="Bench inv
                                              "invoice_policy": "order", "taxes_id": [(6, 0, tax.ids)]})
     business = env["bookings.business"].create({
         "name": name, "mailbox": "%s@bench.example.com" % name.lower().replace(" ", "-"), "tenant_id": "t",
-        "client_id": "c",
-        "client_secret": "s"})
+        "client_id": "c", "client_secret": "s"})
     service = env["bookings.service"]._bookings_as_mirror().create({
         "business_id": business.id, "bookings_id": "svc", "name": "Bench", "product_id": product.id,
         "price_type": "fixedPrice"})
