@@ -188,7 +188,7 @@ class BookingsInvoiceBatchPart(models.Model):
         self.env.cr.execute("""
             SELECT p.id, j.exc_info FROM bookings_invoice_batch_part p
             JOIN queue_job j ON j.model_name = %s AND j.method_name = '_invoice_job'
-                            AND j.record_ids = '[' || p.id || ']'
+                            AND j.record_ids::jsonb = jsonb_build_array(p.id)
             WHERE p.state = 'queued' AND j.state = 'failed'
         """, (self._name,))
         for part_id, exc_info in self.env.cr.fetchall():
