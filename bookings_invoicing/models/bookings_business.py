@@ -361,10 +361,14 @@ class BookingsBusiness(models.Model):
         repeat). While another synchronization of the business runs, it waits and is retried."""
         self.ensure_one()
         hold_job_lock(self.env)
+        importer = BusinessImporter(self)
         try:
-            return self._synchronize().summary
+            importer.run()
         except SynchronizationRunning as error:
             raise RetryableJobError(error.name, seconds=SYNC_RETRY_SECONDS, ignore_retry=True)
+        # the run was committed by the importer after this transaction began (with the job's lock): this
+        # transaction cannot read it
+        return importer.summary
 
     def _synchronize(self):
         """Run one synchronization of this business (``sync.importer``) and return its ``bookings.sync.run``."""

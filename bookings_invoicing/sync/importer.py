@@ -105,6 +105,7 @@ class BusinessImporter(object):
         self.env = business.env
         self.business = business
         self.log = None  # the bookings.sync.run
+        self.summary = None  # the run's summary, once it has ended: for callers whose transaction cannot read it
         self.window = None  # (start, end), naive UTC
         self.currency = None
         self.services = {}  # Bookings service id -> bookings.service id
@@ -174,10 +175,11 @@ class BusinessImporter(object):
     def _finish(self, state):
         message = "\n".join((self.progress.problems + self.progress.warnings)[:MAX_PROBLEMS]) or False
         self.log.write(dict(self.progress.counts, state=state, date_end=fields.Datetime.now(), message=message))
+        self.summary = self.log.summary
         self.business.write({
             "last_sync_date": self.log.date_end,
             "last_sync_state": state,
-            "last_sync_message": "\n".join(filter(None, [self.log.summary, message])),
+            "last_sync_message": "\n".join(filter(None, [self.summary, message])),
         })
         self._commit()
 
