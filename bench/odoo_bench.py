@@ -299,15 +299,18 @@ def child_invoicing_batch(env, cr, args):
     started = time.perf_counter()
     batch = env["bookings.invoice.batch"]._invoice_in_background(rows, False)
     cr.commit()
-    for record in env["queue.job"].search([("state", "=", "pending"), ("method_name", "=", "_invoice_job")]):
-        job = Job.load(env, record.uuid)
-        job.set_started()
-        job.store()
-        cr.commit()
-        job.perform()
-        job.set_done()
-        job.store()
-        cr.commit()
+    waiting = env["queue.job"].search([("state", "=", "pending")], order="id")
+    while waiting:  # the parts, then the closings they queue
+        for record in waiting:
+            job = Job.load(env, record.uuid)
+            job.set_started()
+            job.store()
+            cr.commit()
+            job.perform()
+            job.set_done()
+            job.store()
+            cr.commit()
+        waiting = env["queue.job"].search([("state", "=", "pending")], order="id")
     seconds = time.perf_counter() - started
     env.cache.invalidate()
     assert batch.state == "done", batch.state

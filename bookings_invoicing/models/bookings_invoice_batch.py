@@ -3,7 +3,8 @@
 A batch is split into parts of whole invoice groups (one customer's rows never go to two parts), each invoiced by
 one job in a transaction of its own. A part records its outcome in the job's transaction: a job that dies before
 its commit leaves nothing and runs again; once committed, its rows are invoiced and a new run of it does nothing.
-The last part to end closes the batch and tells its followers (its creator) how it ended.
+Each part, as it ends, queues the batch's closing, a short job that closes the batch once all its parts have ended and
+tells its followers (its creator) how it ended.
 """
 import logging
 
@@ -13,7 +14,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import job
+from odoo.addons.queue_job.job import identity_exact, job
 
 from ..rules import INVOICE_GROUPING_SELECTION
 from .bookings_appointment_invoicing import RowsLocked
@@ -96,18 +97,28 @@ class BookingsInvoiceBatch(models.Model):
         return batch
 
     @api.multi
-    def _part_ended(self):
-        """Called by each part as it ends, in its transaction. The batch row is locked and written by every part,
-        so that of two parts ending at once the second waits, fails to serialize and runs again: the last part
-        always sees all the others ended, and closes the batch."""
+    def _close_later(self):
+        """Queue the closing of these batches (``_close_job``) in the transaction of what may have ended them: it
+        runs once that is committed. One closing waiting to run serves all the parts that end meanwhile."""
+        for batch in self:
+            batch.with_delay(identity_key=identity_exact)._close_job()
+
+    @job(default_channel="root.bookings_invoicing")
+    @api.multi
+    def _close_job(self):
+        """Close the batch once all its parts have ended, and tell its followers how it ended.
+
+        A short transaction of its own, begun after the part that queued it committed: the last part's closing
+        sees every part ended. Two closings at once: the second waits on the batch row, fails to serialize, and run
+        again finds the batch closed. (Closing in the parts' own transactions would make a part fail to serialize,
+        and invoice again, whenever another part ended while it ran.)"""
         self.ensure_one()
-        # a plain UPDATE: given write_date alone, Odoo's write() writes nothing, and a lock without a write would
-        # let the second part take it without failing, blind to the first part's end
-        self.env.cr.execute("UPDATE bookings_invoice_batch SET write_date = (now() AT TIME ZONE 'UTC') WHERE id = %s",
-                            (self.id,))
+        hold_job_lock(self.env)
+        self.env.cr.execute("SELECT state FROM bookings_invoice_batch WHERE id = %s FOR UPDATE", (self.id,))
+        running = self.env.cr.fetchone()[0] == "running"
         parts = self.part_ids
-        if any(part.state == "queued" for part in parts):
-            return
+        if not running or any(part.state == "queued" for part in parts):
+            return _("Nothing to close.")
         if all(part.state == "failed" for part in parts):
             state = "failed"
         elif any(part.state == "failed" or part.skipped_count for part in parts):
@@ -122,6 +133,7 @@ class BookingsInvoiceBatch(models.Model):
                 "skipped": sum(parts.mapped("skipped_count")),
                 "failed": len(parts.filtered(lambda p: p.state == "failed"))},
             subtype="mail.mt_comment")
+        return _("Closed: %(state)s.") % {"state": state}
 
     @api.multi
     def _open_action(self):
@@ -178,22 +190,24 @@ class BookingsInvoiceBatchPart(models.Model):
                 "skipped_count": len(skipped),
                 "skipped_message": rows.browse(list(skipped))._describe(skipped) if skipped else False,
             })
-        self.batch_id._part_ended()
+        self.batch_id._close_later()
         return _("%(invoices)s draft invoice(s), %(skipped)s booking(s) not invoiced.") % {
             "invoices": len(self.invoice_ids), "skipped": self.skipped_count}
 
     @api.model
     def _end_parts_of_failed_jobs(self):
-        """Record as failed the waiting parts whose job queue_job failed, each in its batch (``_part_ended``)."""
+        """Record as failed the waiting parts whose job queue_job failed, and queue the closing of their batches."""
         self.env.cr.execute("""
             SELECT p.id, j.exc_info FROM bookings_invoice_batch_part p
             JOIN queue_job j ON j.model_name = %s AND j.method_name = '_invoice_job'
                             AND j.record_ids::jsonb = jsonb_build_array(p.id)
             WHERE p.state = 'queued' AND j.state = 'failed'
         """, (self._name,))
+        parts = self.browse()
         for part_id, exc_info in self.env.cr.fetchall():
             part = self.browse(part_id)
             reason = (exc_info or "").strip().splitlines()[-1:] or [_("no reason given")]
             part.write({"state": "failed", "error_message": _("Part %(part)s: its job failed: %(error)s") % {
                 "part": part.sequence, "error": reason[0]}})
-            part.batch_id._part_ended()
+            parts |= part
+        parts.mapped("batch_id")._close_later()

@@ -16,7 +16,8 @@ from ..sync.importer import lock_key
 _logger = logging.getLogger(__name__)
 
 #: The add-on's jobs, as queue_job stores them (model, method); each calls ``hold_job_lock`` first.
-RECOVERABLE_JOBS = (("bookings.business", "_synchronize_job"), ("bookings.invoice.batch.part", "_invoice_job"))
+RECOVERABLE_JOBS = (("bookings.business", "_synchronize_job"), ("bookings.invoice.batch.part", "_invoice_job"),
+                    ("bookings.invoice.batch", "_close_job"))
 #: A job marked started takes its lock a moment later: until then it is left alone.
 STARTED_GRACE_SECONDS = 60
 #: The class of the jobs' advisory locks; each is keyed by its job's queue_job id.

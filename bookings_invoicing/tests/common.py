@@ -139,15 +139,23 @@ class BookingsCase(SavepointCase):
         return run.sudo()
 
     def run_jobs(self):
-        """Perform the waiting background jobs in order, as queue_job's runner would; returns their results.
+        """Perform the waiting background jobs in order, as queue_job's runner would, and the jobs they queue, until
+        none waits; returns their results.
 
         A job may work in a savepoint of its own, which a commit of the test cursor would end (see the class): the
         decimal precisions, which Odoo reads through that cursor when they are not cached, are read first."""
         Precision = self.env["decimal.precision"]
         for name in Precision.search([]).mapped("name"):
             Precision.precision_get(name)
+        results = []
         waiting = self.env["queue.job"].search([("state", "=", "pending")], order="id")
-        results = [Job.load(self.env, record.uuid).perform() for record in waiting]
+        while waiting:
+            for record in waiting:
+                job = Job.load(self.env, record.uuid)
+                results.append(job.perform())
+                job.set_done()
+                job.store()
+            waiting = self.env["queue.job"].search([("state", "=", "pending")], order="id")
         self.env.cache.invalidate()
         return results
 

@@ -119,6 +119,7 @@ class TestInvoiceBatch(BookingsCase):
         self.run_jobs()  # the other parts
         self.assertEqual(batch.state, "running", "queue_job alone leaves the batch waiting for the failed part")
         self.env["queue.job"]._bookings_recover()
+        self.run_jobs()  # the closing it queued
         self.assertEqual((part.state, batch.state), ("failed", "partial"))
         self.assertIn("Part 1: its job failed: psycopg2.OperationalError: could not serialize access",
                       batch.error_message)
