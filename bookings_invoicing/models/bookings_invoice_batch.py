@@ -14,7 +14,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.addons.queue_job.job import identity_exact, job
+from odoo.addons.queue_job.job import job
 
 from ..rules import INVOICE_GROUPING_SELECTION
 from .bookings_appointment_invoicing import RowsLocked
@@ -99,9 +99,10 @@ class BookingsInvoiceBatch(models.Model):
     @api.multi
     def _close_later(self):
         """Queue the closing of these batches (``_close_job``) in the transaction of what may have ended them: it
-        runs once that is committed. One closing waiting to run serves all the parts that end meanwhile."""
+        runs once that is committed, and sees it. Each ending queues its own: a closing queued earlier may begin
+        before this transaction commits, and miss it."""
         for batch in self:
-            batch.with_delay(identity_key=identity_exact)._close_job()
+            batch.with_delay()._close_job()
 
     @job(default_channel="root.bookings_invoicing")
     @api.multi
