@@ -1,4 +1,4 @@
-"""Invoicing of appointment rows, as Odoo's sale orders are invoiced: rows grouped by ``_invoice_group_key``, one
+"""Invoicing of appointment rows, as Odoo's sale orders are invoiced: rows grouped by ``_invoice_group_fields``, one
 draft invoice per group (``_prepare_invoice``), one line per row (``_prepare_invoice_line``), linked back to it."""
 from collections import OrderedDict
 
@@ -59,12 +59,20 @@ class BookingsAppointment(models.Model):
                                "the bookings they invoice will then be listed as already invoiced."))
         self.invalidate_cache()
 
-    def _invoice_group_key(self, grouping):
-        """Rows with the same key share one draft invoice. Rows of two businesses never do: each invoice has its
-        business's journal and origin."""
+    @api.model
+    def _invoice_group_fields(self, grouping):
+        """The fields whose values rows share to share one draft invoice; none: one invoice per row. Rows of two
+        businesses never share one: each invoice has its business's journal and origin."""
         if grouping == "appointment":
+            return []
+        return ["business_id", "partner_id", "currency_id"]
+
+    def _invoice_group_key(self, grouping):
+        """Rows with the same key share one draft invoice (see ``_invoice_group_fields``)."""
+        names = self._invoice_group_fields(grouping)
+        if not names:
             return (self.id,)
-        return (self.business_id.id, self.partner_id.id, self.currency_id.id)
+        return tuple(self._fields[name].convert_to_write(self[name], self) for name in names)
 
     def _invoice_groups(self, grouping):
         """These rows by invoice, in the order of ``_create_invoices``: a list of recordsets. ``grouping``: as
