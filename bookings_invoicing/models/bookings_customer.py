@@ -29,6 +29,27 @@ class BookingsCustomer(models.Model):
     removed_in_bookings = fields.Boolean(string="Deleted in Bookings", readonly=True,
                                          help="Pushed from Odoo, then deleted in Bookings: no longer pushed.")
 
+    @api.multi
+    def write(self, values):
+        by_hand = "partner_id" in values and not self._bookings_mirroring()
+        if by_hand and values["partner_id"]:
+            values = dict(values, needs_review=False, review_reason=False)
+        result = super(BookingsCustomer, self).write(values)
+        if by_hand and values["partner_id"]:
+            self._give_partner_to_bookings()
+        return result
+
+    @api.multi
+    def _give_partner_to_bookings(self):
+        """A partner set by hand on a Bookings customer is the customer of all its bookings not invoiced yet; later
+        synchronizations keep the link."""
+        Appointment = self.env["bookings.appointment"]
+        for customer in self:
+            rows = Appointment.search([("bookings_customer_id", "=", customer.id),
+                                       ("partner_id", "!=", customer.partner_id.id),
+                                       ("invoice_status", "!=", "invoiced")])
+            rows.write({"partner_id": customer.partner_id.id})
+
     @api.model
     def _bookings_to_odoo_values(self, record):
         """``record``: a ``graph.records.Customer`` (an appointment's attendee gives one too)."""

@@ -65,6 +65,7 @@ class TestAccess(BookingsCase):
             "stranger": {},  # a manager, but of another company
         }
         expected["user"]["bookings.appointment"] = {"read", "write"}  # set a partner, exclude, restore
+        expected["user"]["bookings.customer"] = {"read", "write"}  # set its partner
         checked = 0
         for name, allowed in expected.items():
             user = getattr(self, name)
