@@ -26,7 +26,7 @@ export REQUESTS_CA_BUNDLE=$PEER_DIR/ca.pem  # how the Odoo process trusts the pe
 
 if [ -n "$NEW_DATABASE" ]; then
     echo "[demo] creating the database $DB (Odoo, a generic chart of accounts, the add-on and its demo data)"
-    "$ODOO" -c "$ODOO_CONF" -d "$DB" -i l10n_generic_coa,bookings_invoicing --stop-after-init \
+    "$ODOO" -c "$ODOO_CONF" -d "$DB" -i l10n_generic_coa,account_invoicing,bookings_invoicing --stop-after-init \
         --log-level=warn >"$VAR/log/demo-install.log" 2>&1 || { tail -30 "$VAR/log/demo-install.log"; exit 1; }
 fi
 

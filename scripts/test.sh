@@ -46,7 +46,7 @@ cleanup() { dropdb -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" --if-exists "$DB" 2>/
 trap cleanup EXIT
 ODOO_TEST=("$ODOO" -c "$ODOO_CONF" -d "$DB" --without-demo=all --http-port="${TEST_HTTP_PORT:-8169}"
            --longpolling-port="${TEST_LONGPOLLING_PORT:-8172}" --stop-after-init --log-level=test)
-"${ODOO_TEST[@]}" -i l10n_generic_coa >"$ARTIFACTS/odoo-setup.log" 2>&1 \
+"${ODOO_TEST[@]}" -i l10n_generic_coa,account_invoicing >"$ARTIFACTS/odoo-setup.log" 2>&1 \
     || { echo "the test database could not be created: see $ARTIFACTS/odoo-setup.log"; tail -20 "$ARTIFACTS/odoo-setup.log"; }
 "${ODOO_TEST[@]}" -i bookings_invoicing --test-enable >"$LOG" 2>&1
 grep -E "^(\S+ \S+) [0-9]+ (ERROR|CRITICAL) .*(bookings_invoicing|odoo.modules)|FAIL:|ERROR:" "$LOG" \

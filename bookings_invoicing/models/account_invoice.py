@@ -1,10 +1,19 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 
 class AccountInvoiceLine(models.Model):
     _inherit = "account.invoice.line"
 
     bookings_appointment_ids = fields.One2many("bookings.appointment", "invoice_line_id", readonly=True)
+
+    @api.multi
+    def write(self, values):
+        result = super(AccountInvoiceLine, self).write(values)
+        if "price_unit" in values or "quantity" in values:
+            # the accountant set the price of a line whose Bookings price was to be confirmed
+            # whoever may edit the invoice confirms its prices, Bookings user or not
+            self.sudo().mapped("bookings_appointment_ids").filtered("price_to_confirm")._confirm_price()
+        return result
 
     @api.multi
     def unlink(self):
@@ -21,6 +30,13 @@ class AccountInvoice(models.Model):
     bookings_to_confirm_count = fields.Integer(
         string="Bookings prices to confirm", compute="_compute_bookings_appointment_count",
         help="Lines that bill a Bookings appointment whose price is not firm (a minimum, or no price).")
+    bookings_to_confirm_message = fields.Char(string="Bookings prices to confirm (message)",
+                                              compute="_compute_bookings_appointment_count")
+    bookings_cancelled_count = fields.Integer(
+        string="Bookings cancelled", compute="_compute_bookings_appointment_count",
+        help="Lines that bill a Bookings appointment cancelled in Bookings after it was invoiced.")
+    bookings_cancelled_message = fields.Char(string="Bookings cancelled (message)",
+                                             compute="_compute_bookings_appointment_count")
 
     @api.multi
     def unlink(self):
@@ -28,11 +44,36 @@ class AccountInvoice(models.Model):
         self.mapped("bookings_appointment_ids")._free_from_invoice()
         return super(AccountInvoice, self).unlink()
 
-    @api.depends("bookings_appointment_ids.price_to_confirm")
+    @api.depends("bookings_appointment_ids.price_to_confirm", "bookings_appointment_ids.state")
     def _compute_bookings_appointment_count(self):
         for invoice in self:
-            invoice.bookings_appointment_count = len(invoice.bookings_appointment_ids)
-            invoice.bookings_to_confirm_count = len(invoice.bookings_appointment_ids.filtered("price_to_confirm"))
+            rows = invoice.sudo().bookings_appointment_ids  # an accountant without the Bookings group reads them too
+            to_confirm = len(rows.filtered("price_to_confirm"))
+            cancelled = len(rows.filtered(lambda row: row.state == "cancelled"))
+            invoice.bookings_appointment_count = len(rows)
+            invoice.bookings_to_confirm_count = to_confirm
+            invoice.bookings_cancelled_count = cancelled
+            invoice.bookings_to_confirm_message = to_confirm and (
+                _("1 line of this draft bills a booking whose price is to be confirmed (a minimum, or no firm "
+                  "price in Bookings): check it, then confirm the prices.") if to_confirm == 1 else
+                _("%(count)s lines of this draft bill bookings whose price is to be confirmed (a minimum, or no "
+                  "firm price in Bookings): check them, then confirm the prices.") % {"count": to_confirm})
+            invoice.bookings_cancelled_message = cancelled and (
+                _("1 booking on this invoice was cancelled in Bookings after it was invoiced: remove its line "
+                  "before validating.") if cancelled == 1 else
+                _("%(count)s bookings on this invoice were cancelled in Bookings after they were invoiced: remove "
+                  "their lines before validating.") % {"count": cancelled})
+
+    @api.multi
+    def action_confirm_bookings_prices(self):
+        """The accountant checked the lines whose Bookings price was to be confirmed: they are no longer flagged."""
+        self.mapped("bookings_appointment_ids").filtered("price_to_confirm")._confirm_price()
+        return True
+
+    @api.multi
+    def action_open_bookings_cancelled(self):
+        return self.env["bookings.appointment"]._action_open(
+            [("invoice_id", "in", self.ids), ("state", "=", "cancelled")])
 
     @api.multi
     def action_open_bookings_appointments(self):

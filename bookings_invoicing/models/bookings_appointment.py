@@ -12,11 +12,14 @@ LIVE_INVOICE_STATES = ("draft", "proforma", "proforma2", "open", "paid")
 INVOICE_STATUS = [
     ("to_invoice", "To invoice"),
     ("no_customer", "No customer"),
+    ("no_price", "No price"),
     ("invoiced", "Invoiced"),
     ("excluded", "Excluded"),
     ("nothing", "Nothing to invoice"),
     ("cancelled", "Cancelled in Bookings"),
 ]
+#: The statuses of the rows that wait for an invoice once completed: ready, or waiting for a customer or a price.
+UNINVOICED_STATUSES = ("to_invoice", "no_customer", "no_price")
 #: Changes to these after invoicing are raised for review and posted on the invoice (labels translated at use).
 BILLING_FIELDS = {"partner_id": _("customer"), "service_id": _("service"), "price": _("price"),
                   "price_type": _("price type"), "start": _("start"), "end": _("end"), "duration": _("duration")}
@@ -45,7 +48,7 @@ class BookingsAppointment(models.Model):
         "customer_email", "customer_tz", "service_id", "service_name", "product_id", "start", "end", "duration",
         "price", "price_type", "currency_id", "staff", "notes", "bookings_updated", "state",
         "invoice_line_id", "invoice_id", "invoice_state", "invoice_status", "quantity", "unit_price", "amount",
-        "price_to_confirm")
+        "price_to_confirm", "price_confirmed")
 
     attendee_key = fields.Char(required=True, readonly=True,
                                help="Identifies the attendee within the appointment (customer id, e-mail or '-').")
@@ -88,6 +91,9 @@ class BookingsAppointment(models.Model):
         help="Bookings gives no firm price for this price type: a minimum (starting at), or no price, when the "
              "amount is the Bookings price if positive, else the product's sales price in the invoice's currency. "
              "Check it on the draft invoice.")
+    price_confirmed = fields.Boolean(
+        string="Price confirmed", readonly=True, copy=False,
+        help="The accountant checked the price on the draft invoice (changed its line, or confirmed its prices).")
     is_completed = fields.Boolean(compute="_compute_is_completed", search="_search_is_completed",
                                   help="The appointment has ended.")
     display_label = fields.Char(compute="_compute_display_label")
@@ -100,15 +106,15 @@ class BookingsAppointment(models.Model):
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS bookings_appointment_uninvoiced_idx
                 ON bookings_appointment (start DESC, id DESC)
-             WHERE invoice_status IN ('to_invoice', 'no_customer')""")
+             WHERE invoice_status IN %s""", (UNINVOICED_STATUSES,))
         self.env.cr.execute("""
             CREATE INDEX IF NOT EXISTS bookings_appointment_uninvoiced_count_idx
                 ON bookings_appointment (invoice_status, "end", company_id)
-             WHERE invoice_status IN ('to_invoice', 'no_customer')""")
+             WHERE invoice_status IN %s""", (UNINVOICED_STATUSES,))
         return result
 
     # --- computed fields ------------------------------------------------------------------------------------
-    @api.depends("state", "excluded", "price_type", "partner_id", "invoice_line_id", "invoice_state")
+    @api.depends("state", "excluded", "price_type", "partner_id", "invoice_line_id", "invoice_state", "amount")
     def _compute_invoice_status(self):
         for row in self:
             if row.invoice_line_id and row.invoice_state in LIVE_INVOICE_STATES:
@@ -121,10 +127,13 @@ class BookingsAppointment(models.Model):
                 row.invoice_status = "nothing"
             elif not row.partner_id:
                 row.invoice_status = "no_customer"
+            elif not row.amount:  # only a free booking is invoiced at nothing
+                row.invoice_status = "no_price"
             else:
                 row.invoice_status = "to_invoice"
 
-    @api.depends("price_type", "price", "duration", "product_id.product_tmpl_id.list_price", "currency_id")
+    @api.depends("price_type", "price", "duration", "product_id.product_tmpl_id.list_price", "currency_id",
+                 "price_confirmed")
     def _compute_invoice_terms(self):
         for row in self:
             terms = row._invoice_terms()
@@ -132,7 +141,8 @@ class BookingsAppointment(models.Model):
                 row.update({"quantity": 0.0, "unit_price": 0.0, "amount": 0.0, "price_to_confirm": False})
                 continue
             row.update({"quantity": float(terms.quantity), "unit_price": float(terms.unit_price),
-                        "amount": float(terms.amount), "price_to_confirm": terms.to_confirm})
+                        "amount": float(terms.amount),
+                        "price_to_confirm": terms.to_confirm and not row.price_confirmed})
 
     def _invoice_terms(self, date=None):
         """What this row puts on its invoice line (``rules.invoice_terms``), in the row's currency. The product's
@@ -166,6 +176,16 @@ class BookingsAppointment(models.Model):
             row.display_label = " - ".join(filter(None, (
                 row.service_name, row.customer_name or _("<No customer>"), row._local_start_text())))
 
+    def _display_tz(self):
+        """The zone this row's times are given in where no user reads them on a screen (invoice lines, messages):
+        the customer's, else the partner's, else that of whoever made its invoice, else the user's."""
+        self.ensure_one()
+        return (self.customer_tz or self.partner_id.tz or self.invoice_id.user_id.tz or self.env.user.tz
+                or "UTC")
+
+    def _display_label_for_message(self):
+        return self.with_context(tz=self._display_tz()).display_label
+
     def _local_start(self):
         """The start in the time zone of the user (or of the context), as an aware datetime."""
         if not self.start:
@@ -174,8 +194,14 @@ class BookingsAppointment(models.Model):
         return pytz.utc.localize(fields.Datetime.from_string(self.start)).astimezone(zone)
 
     def _local_start_text(self):
+        """The start where the user is, in the date and time format of the user's language (to the minute)."""
         start = self._local_start()
-        return start.strftime("%Y-%m-%d %H:%M") if start else ""
+        if not start:
+            return ""
+        lang = self.env["res.lang"]._lang_get(self.env.context.get("lang") or "en_US")
+        date_format = lang.date_format or "%m/%d/%Y"
+        time_format = (lang.time_format or "%H:%M:%S").replace(":%S", "")
+        return start.strftime("%s %s" % (date_format, time_format))
 
     @api.model
     def _action_open(self, domain):
@@ -186,7 +212,7 @@ class BookingsAppointment(models.Model):
 
     @api.model
     def _uninvoiced_domain(self):
-        return [("invoice_status", "in", ("to_invoice", "no_customer")), ("is_completed", "=", True)]
+        return [("invoice_status", "in", UNINVOICED_STATUSES), ("is_completed", "=", True)]
 
     # --- synchronization ------------------------------------------------------------------------------------
     @api.model
@@ -216,6 +242,8 @@ class BookingsAppointment(models.Model):
         row = self.browse(old["id"])
         billing = [_(label) for field, label in BILLING_FIELDS.items() if field in changes]
         raised = old["invoice_status"] == "invoiced" and bool(billing)
+        if old.get("price_confirmed") and ("price" in changes or "price_type" in changes):
+            changes = dict(changes, price_confirmed=False)  # a new price is to be confirmed again
         if raised:
             changes = dict(changes, needs_review=True, review_reason=_(
                 "Changed in Bookings after invoicing: %(what)s.") % {"what": ", ".join(billing)})
@@ -224,7 +252,8 @@ class BookingsAppointment(models.Model):
         if raised:
             row.invoice_id.message_post(body=_("Bookings appointment %(row)s changed after it was invoiced "
                                                "(%(what)s): check this invoice.")
-                                        % {"row": html_escape(row.display_label), "what": ", ".join(billing)})
+                                        % {"row": html_escape(row._display_label_for_message()),
+                                           "what": ", ".join(billing)})
         return raised
 
     @api.multi
@@ -237,7 +266,7 @@ class BookingsAppointment(models.Model):
         for row in invoiced:
             row.invoice_id.message_post(body=_("Bookings appointment %(row)s was cancelled in Bookings after it "
                                                "was invoiced: check this invoice.")
-                                        % {"row": html_escape(row.display_label)})
+                                        % {"row": html_escape(row._display_label_for_message())})
         if invoiced:
             invoiced.write({"needs_review": True, "review_reason": _("Cancelled in Bookings after invoicing.")})
         if self:
@@ -246,13 +275,19 @@ class BookingsAppointment(models.Model):
 
     @api.multi
     def write(self, values):
-        if "partner_id" in values and not self._bookings_mirroring():
+        by_hand = "partner_id" in values and not self._bookings_mirroring()
+        if by_hand:
             invoiced = self.filtered(
                 lambda r: r.invoice_status == "invoiced" and r.partner_id.id != values["partner_id"])
             if invoiced:
                 raise UserError(_("These bookings are on an invoice: their customer cannot be changed.\n%(rows)s")
                                 % {"rows": invoiced._describe()})
-        return super(BookingsAppointment, self).write(values)
+        result = super(BookingsAppointment, self).write(values)
+        if by_hand and values["partner_id"]:
+            # the first partner chosen for a Bookings customer is that customer's, for all its bookings
+            self.mapped("bookings_customer_id").filtered(lambda customer: not customer.partner_id).write(
+                {"partner_id": values["partner_id"]})
+        return result
 
     # --- exclusion ------------------------------------------------------------------------------------------
     @api.multi
@@ -265,6 +300,12 @@ class BookingsAppointment(models.Model):
         if not (reason or "").strip():
             raise UserError(_("Say why these bookings are not to be invoiced."))
         return self.write({"excluded": True, "exclusion_reason": reason.strip()})
+
+    @api.multi
+    def _confirm_price(self):
+        """The accountant checked these rows' prices on their draft invoice: no longer flagged as to confirm."""
+        if self:
+            self.sudo()._bookings_as_mirror().write({"price_confirmed": True})
 
     @api.multi
     def action_restore(self):

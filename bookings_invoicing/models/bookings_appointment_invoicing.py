@@ -40,6 +40,9 @@ class BookingsAppointment(models.Model):
             return _("free: nothing to invoice")
         if status == "no_customer":
             return _("no customer: set the partner first")
+        if status == "no_price":
+            return _("no price: set a sales price on the product %(product)s") % {
+                "product": self.product_id.display_name or self.service_name or "?"}
         if not self.is_completed:
             return _("not completed yet")
         if not self.product_id:
@@ -128,7 +131,7 @@ class BookingsAppointment(models.Model):
         taxes = fiscal_position.map_tax(taxes, product, self.partner_id)
         if self.business_id.price_include_tax:
             taxes = self._price_included_taxes(taxes)
-        local_start = self.with_context(tz=self.customer_tz or self.partner_id.tz or self.env.user.tz)._local_start()
+        local_start = self.with_context(tz=self._display_tz())._local_start()
         terms = self._invoice_terms()
         currency = self.currency_id or self.company_id.currency_id
         rate = terms.hourly_rate and "%s %s" % (
@@ -204,7 +207,7 @@ class BookingsAppointment(models.Model):
         the check of the first one. Whoever may delete the invoice frees its bookings, hence ``sudo``.
         """
         if self:
-            self.sudo()._bookings_as_mirror().write({"invoice_line_id": False})
+            self.sudo()._bookings_as_mirror().write({"invoice_line_id": False, "price_confirmed": False})
 
     @api.multi
     def action_create_invoices(self):

@@ -1,4 +1,5 @@
 import logging
+from collections import Counter
 from urllib.parse import urlsplit
 
 from odoo import _, api, fields, models
@@ -147,11 +148,20 @@ class BookingsBusiness(models.Model):
     last_sync_message = fields.Text(string="Synchronization message", readonly=True, copy=False)
     sync_run_ids = fields.One2many("bookings.sync.run", "business_id", string="Synchronizations", readonly=True)
     appointment_count = fields.Integer(compute="_compute_counts")
-    uninvoiced_count = fields.Integer(compute="_compute_counts")
+    uninvoiced_count = fields.Integer(
+        compute="_compute_counts",
+        help="Completed bookings not invoiced yet: those ready to invoice and those that wait for a customer or a "
+             "price.")
+    ready_count = fields.Integer(string="Ready to invoice", compute="_compute_counts")
     uninvoiced_amount = fields.Monetary(string="Amount to invoice", compute="_compute_counts",
                                         help="Of the completed bookings ready to invoice, before taxes.")
     review_count = fields.Integer(string="To review", compute="_compute_counts")
     no_customer_count = fields.Integer(string="Without customer", compute="_compute_counts")
+    no_customer_amount = fields.Monetary(
+        string="Amount without customer", compute="_compute_counts",
+        help="Of the completed bookings that wait for a customer, before taxes: invoiced once it is set.")
+    no_price_count = fields.Integer(string="Without price", compute="_compute_counts")
+    draft_invoice_count = fields.Integer(string="Draft invoices", compute="_compute_counts")
 
     _sql_constraints = [
         ("mailbox_uniq", "unique(mailbox)",
@@ -163,28 +173,35 @@ class BookingsBusiness(models.Model):
     ]
 
     def _compute_counts(self):
-        """The dashboard's figures, in three grouped queries."""
+        """The dashboard's figures, in four grouped queries."""
         Appointment = self.env["bookings.appointment"]
         mine = [("business_id", "in", self.ids)]
 
         def count(domain):
-            groups = Appointment.read_group(mine + domain, ["business_id"], ["business_id"])
-            return {group["business_id"][0]: group["business_id_count"] for group in groups}
+            groups = Appointment.read_group(mine + domain, ["business_id"], ["business_id"], lazy=False)
+            return {group["business_id"][0]: group["__count"] for group in groups}
 
         totals, review = count([]), count([("needs_review", "=", True)])
-        waiting = {}  # (business id, "to_invoice" or "no_customer") -> (count, amount)
+        drafts = Counter(group["business_id"][0] for group in Appointment.read_group(  # a group per draft invoice
+            mine + [("invoice_state", "=", "draft")], ["business_id", "invoice_id"], ["business_id", "invoice_id"],
+            lazy=False))
+        waiting = {}  # (business id, status) -> (count, amount)
         for group in Appointment.read_group(mine + Appointment._uninvoiced_domain(),
                                             ["amount", "business_id", "invoice_status"],
                                             ["business_id", "invoice_status"], lazy=False):
             waiting[group["business_id"][0], group["invoice_status"]] = (group["__count"], group["amount"])
         for business in self:
-            ready = waiting.get((business.id, "to_invoice"), (0, 0.0))
-            no_customer = waiting.get((business.id, "no_customer"), (0, 0.0))
+            ready, no_customer, no_price = (waiting.get((business.id, status), (0, 0.0))
+                                            for status in ("to_invoice", "no_customer", "no_price"))
             business.appointment_count = totals.get(business.id, 0)
             business.review_count = review.get(business.id, 0)
-            business.uninvoiced_count = ready[0] + no_customer[0]
+            business.uninvoiced_count = ready[0] + no_customer[0] + no_price[0]
+            business.ready_count = ready[0]
             business.uninvoiced_amount = ready[1]
             business.no_customer_count = no_customer[0]
+            business.no_customer_amount = no_customer[1]
+            business.no_price_count = no_price[0]
+            business.draft_invoice_count = drafts.get(business.id, 0)
 
     @api.constrains("mailbox")
     def _check_mailbox(self):
@@ -293,10 +310,11 @@ class BookingsBusiness(models.Model):
             raise UserError(self._graph_error_message(error))
         currency = self._currency_from_iso(info.currency)
         self.currency_id = currency
-        raise UserError("\n".join(
+        report = "\n".join(
             [_("Connection works. Bookings business: %(name)s, currency: %(currency)s.")
              % {"name": info.display_name, "currency": info.currency or currency.name}]
-            + self._push_permission_report(granted)))
+            + self._push_permission_report(granted))
+        return self.env["bookings.message"]._open(_("Test connection"), report)
 
     def _push_permission_report(self, granted):
         """What the granted permissions (None: unknown) allow of the push, in lines."""
@@ -380,11 +398,31 @@ class BookingsBusiness(models.Model):
         """The hourly synchronization: a background job per active business (``_enqueue_synchronization``)."""
         self.search([("active", "=", True)])._enqueue_synchronization()
 
+    # --- the dashboard's links -------------------------------------------------------------------------------
+    def _open_uninvoiced(self, search_filter=None):
+        """The business's Uninvoiced Bookings, optionally filtered by one of that list's filters."""
+        self.ensure_one()
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action_uninvoiced").read()[0]
+        action["context"] = {"search_default_business_id": self.id}
+        if search_filter:
+            action["context"]["search_default_%s" % search_filter] = 1
+        return action
+
     @api.multi
     def action_open_uninvoiced(self):
-        action = self.env.ref("bookings_invoicing.bookings_appointment_action_uninvoiced").read()[0]
-        action["context"] = {"search_default_business_id": self.id, "search_default_ready": 1}
-        return action
+        return self._open_uninvoiced()
+
+    @api.multi
+    def action_open_ready(self):
+        return self._open_uninvoiced("ready")
+
+    @api.multi
+    def action_open_no_customer(self):
+        return self._open_uninvoiced("no_customer")
+
+    @api.multi
+    def action_open_no_price(self):
+        return self._open_uninvoiced("no_price")
 
     @api.multi
     def action_open_appointments(self):
@@ -396,7 +434,17 @@ class BookingsBusiness(models.Model):
             [("business_id", "=", self.id), ("needs_review", "=", True)])
 
     @api.multi
-    def action_open_no_customer(self):
-        action = self.action_open_uninvoiced()
-        action["context"] = {"search_default_business_id": self.id, "search_default_no_customer": 1}
+    def action_open_draft_invoices(self):
+        self.ensure_one()
+        action = self.env.ref("bookings_invoicing.account_invoice_action_bookings_drafts").read()[0]
+        action["domain"] = [("bookings_appointment_ids.business_id", "=", self.id), ("state", "=", "draft")]
+        return action
+
+    @api.multi
+    def action_invoice_all(self):
+        """Invoice All of this business: a button of the form and of the dashboard's card (a kanban button cannot
+        name the record in its context)."""
+        self.ensure_one()
+        action = self.env.ref("bookings_invoicing.bookings_invoice_wizard_action").read()[0]
+        action["context"] = {"active_model": self._name, "active_id": self.id}
         return action

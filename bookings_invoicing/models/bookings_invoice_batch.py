@@ -127,7 +127,10 @@ class BookingsInvoiceBatch(models.Model):
         else:
             state = "done"
         self.state = state
+        # written by the company, not by its creator as whom the job runs: Odoo notifies no author of a message, and
+        # the creator is to find it in her inbox
         self.message_post(
+            author_id=self.company_id.partner_id.id, partner_ids=[(4, self.create_uid.partner_id.id)],
             body=_("%(name)s ended: %(invoices)s draft invoice(s) made, %(skipped)s booking(s) not invoiced, "
                    "%(failed)s part(s) failed.") % {
                 "name": self.name, "invoices": self.invoice_count,
@@ -145,6 +148,11 @@ class BookingsInvoiceBatch(models.Model):
     @api.multi
     def action_open_invoices(self):
         return self.env["bookings.invoice.wizard"]._invoices_action(self.invoice_ids)
+
+    @api.multi
+    def action_refresh(self):
+        """The form shows the batch as it is now (a button's form reads its record again)."""
+        return True
 
 
 class BookingsInvoiceBatchPart(models.Model):

@@ -24,6 +24,7 @@ class BookingsService(models.Model):
 
     name = fields.Char(readonly=True)
     default_price = fields.Float(readonly=True, digits=(16, 4))
+    currency_id = fields.Many2one(related="business_id.currency_id", readonly=True)  # of the price, as money
     price_type = fields.Selection(PRICE_TYPE_SELECTION, readonly=True)
     default_duration = fields.Float(string="Default duration (hours)", readonly=True)
     product_id = fields.Many2one("product.product", domain=[("type", "=", "service")], ondelete="restrict",

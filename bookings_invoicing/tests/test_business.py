@@ -56,9 +56,15 @@ class TestBusiness(BookingsCase):
             with self.cr.savepoint():
                 self.business.write({"sync_days_back": -1})
 
-    def test_test_connection_shows_the_business_and_its_currency(self):
-        with self.assertRaisesRegexp(UserError, "Connection works. Bookings business: Contoso Salon, currency: USD"):
-            self.business.sudo(self.manager).action_test_connection()
+    def test_test_connection_shows_the_business_and_stores_its_currency(self):
+        self.business.currency_id = self.env.ref("base.EUR")
+        action = self.business.sudo(self.manager).action_test_connection()
+        # a plain dialog, not an error: what the check stored is kept
+        self.assertEqual((action["type"], action["res_model"], action["target"]),
+                         ("ir.actions.act_window", "bookings.message", "new"))
+        report = self.env["bookings.message"].browse(action["res_id"]).message
+        self.assertIn("Bookings business: Contoso Salon, currency: USD", report)
+        self.assertEqual(self.business.currency_id, self.env.ref("base.USD"))
 
     def test_test_connection_explains_a_wrong_secret(self):
         self.business.client_secret = "wrong"

@@ -79,6 +79,43 @@ class TestInvoicing(BookingsCase):
         self.assertEqual((invoices.bookings_appointment_count, invoices.bookings_to_confirm_count), (2, 1))
         shown = self.env["bookings.appointment"].search(invoices.action_open_bookings_to_confirm()["domain"])
         self.assertEqual(shown.mapped("service_name"), ["Colour from"])
+        # the accountant confirms the prices of the draft: no longer flagged, on the draft or the booking
+        invoices.sudo(self.user).action_confirm_bookings_prices()
+        self.assertEqual((invoices.bookings_to_confirm_count, shown.price_to_confirm), (0, False))
+        # a draft deleted frees its bookings, whose price is to be confirmed again on the next draft
+        invoices.unlink()
+        self.assertTrue(shown.price_to_confirm)
+
+    def test_changing_the_price_of_a_line_confirms_it(self):
+        minimum = self.add_service("Colour from", price=40.0, price_type="startingAt")
+        self.add_appointment(minimum, [self.ann], hours_ago(5))
+        self.add_appointment(minimum, [self.ann], hours_ago(9))
+        self.sync()
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual(invoices.bookings_to_confirm_count, 2)
+        line = invoices.invoice_line_ids[0]
+        invoices.sudo(self.user).write({"invoice_line_ids": [(1, line.id, {"price_unit": 55.0})]})
+        self.assertEqual(invoices.bookings_to_confirm_count, 1)
+        self.assertFalse(line.bookings_appointment_ids.price_to_confirm)
+
+    def test_a_booking_without_a_price_waits_for_one(self):
+        on_request = self.add_service("Colour correction", price=0.0, price_type="callUs")
+        booked = self.add_appointment(on_request, [self.ann], hours_ago(5))
+        self.add_appointment(self.cut, [self.ann], hours_ago(7))
+        self.sync()
+        row = self.rows(booked)
+        row.product_id.list_price = 0.0
+        self.assertEqual((row.invoice_status, row.amount), ("no_price", 0.0), "never invoiced at 0.00")
+        business = self.business.sudo(self.manager)
+        self.assertEqual((business.uninvoiced_count, business.ready_count, business.no_price_count), (2, 1, 1))
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({"business_id": self.business.id})
+        self.assertEqual((wizard.row_count, wizard.waiting_count), (1, 1))
+        self.assertEqual(self.env["bookings.appointment"].search(wizard.action_open_waiting()["domain"]), row)
+        _invoices, skipped = self.invoice(row)
+        self.assertIn(row.id, skipped)
+        self.assertEqual(row.invoice_status, "no_price")
+        row.product_id.list_price = 80.0  # the accountant prices the service's product
+        self.assertEqual((row.invoice_status, row.amount), ("to_invoice", 80.0))
 
     def test_the_fallback_price_is_converted_to_the_invoice_currency(self):
         company_currency = self.company.currency_id
@@ -115,6 +152,9 @@ class TestInvoicing(BookingsCase):
         invoices, _skipped = self.invoice(self.rows())
         self.assertEqual(invoices.invoice_line_ids.name, "Hair cut - %s-07-01 15:00 (45 min)" % (NOW.year - 1))
         self.assertIn("Microsoft Bookings", invoices.origin)
+        # the booking's name gives its start where the user is, in the format of the user's language
+        self.assertEqual(self.rows().with_context(tz="America/Chicago", lang="en_US").display_label,
+                         "Hair cut - Ann Archer - 07/01/%s 08:00" % (NOW.year - 1))
 
     def test_the_line_gives_the_time_in_the_zone_the_customer_booked_in(self):
         start = datetime.datetime(NOW.year - 1, 1, 15, 14, 15)  # 14:15 UTC = 08:15 in Chicago (winter)
@@ -210,6 +250,16 @@ class TestInvoicing(BookingsCase):
         business = self.business.sudo(self.manager)
         self.assertEqual((business.uninvoiced_count, business.uninvoiced_amount, business.review_count,
                           business.no_customer_count), (3, 70.0, 1, 1))
+        # the bookings without customer are counted with their amount, beside those ready; the drafts too
+        self.assertEqual((business.ready_count, business.no_customer_amount, business.draft_invoice_count),
+                         (2, 35.0, 1))
+        self.assertEqual(self.env["account.invoice"].search(business.action_open_draft_invoices()["domain"]),
+                         self.rows(changed).invoice_id)
+        # the card's Invoice All opens the wizard of this business
+        invoice_all = business.action_invoice_all()
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).with_context(**invoice_all["context"]).create({})
+        self.assertEqual((invoice_all["res_model"], wizard.business_id), ("bookings.invoice.wizard", self.business))
+        self.assertEqual((wizard.row_count, wizard.waiting_count), (2, 1))
         Appointment = self.env["bookings.appointment"]
         self.assertEqual(Appointment.search(business.action_open_review()["domain"]), self.rows(changed))
         no_customer = business.action_open_no_customer()
@@ -393,6 +443,11 @@ class TestInvoicing(BookingsCase):
         action = wizard.action_create_invoices()
         self.assertEqual(action["res_model"], "account.invoice")
         self.assertEqual(len(self.rows().filtered(lambda r: r.invoice_status == "invoiced")), 1)
+        # nothing left up to that day: nothing to create, and saying so
+        self.assertEqual(wizard.row_count, 0)
+        with self.assertRaises(UserError):
+            wizard.action_create_invoices()
+        self.assertEqual(self.env["account.invoice"].search_count([("bookings_appointment_ids", "!=", False)]), 1)
 
     def test_up_to_means_the_end_of_the_day_where_the_user_is(self):
         self.user.tz = "Pacific/Auckland"  # UTC+12 or +13: its day ends while it is still midday in UTC

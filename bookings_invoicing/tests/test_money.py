@@ -51,14 +51,18 @@ class TestMoney(BookingsCase):
                                          "name": datetime.date.today().strftime("%Y-%m-%d")})
 
     def expected(self, minutes, cents, price_type, rate):
+        """The amount of the row's line; None: no line (free, or nothing to bill, when the row waits for a
+        price)."""
         price = Fraction(cents, 100)
         if price_type == "free":
             return None
         if price_type == "hourly":
-            return cents_half_up(price * Fraction(minutes, 60))
-        if price_type in ("fixedPrice", "startingAt") or price > 0:
-            return price
-        return cents_half_up(self.FALLBACK * rate)
+            amount = cents_half_up(price * Fraction(minutes, 60))
+        elif price_type in ("fixedPrice", "startingAt") or price > 0:
+            amount = price
+        else:
+            amount = cents_half_up(self.FALLBACK * rate)
+        return amount or None
 
     @settings(max_examples=40, deadline=None, database=None)
     @given(rows=ROWS, included=st.booleans(), other_currency=st.booleans())

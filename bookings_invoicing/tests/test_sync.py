@@ -136,6 +136,29 @@ class TestSync(BookingsCase):
         self.assertIn("No e-mail address", customer.review_reason)
         self.assertIn("Gus Nomail", run.message)
 
+    def test_a_customer_without_email_is_reported_once_and_linked_by_hand_for_all_its_bookings(self):
+        gus = self.add_customer("Gus Nomail", "")
+        first = self.add_appointment(self.cut, [gus], hours_ago(30))
+        self.assertEqual(self.sync().state, "partial")
+        second_run = self.sync()
+        self.assertEqual((second_run.state, second_run.message), ("done", False), "reported by the first run only")
+        rows = self.rows(first)
+        self.assertEqual(rows.invoice_status, "no_customer")
+        # a Bookings user creates the partner from the booking: the Bookings customer takes it, for all its bookings
+        partner = self.env["res.partner"].sudo(self.user).create({"name": "Gus Nomail"})
+        rows.sudo(self.user).write({"partner_id": partner.id})
+        customer = self.env["bookings.customer"].search([("bookings_id", "=", gus["id"])])
+        self.assertEqual((customer.partner_id, customer.needs_review), (partner, False))
+        later = self.add_appointment(self.cut, [gus], hours_ago(5))
+        self.sync()
+        self.assertEqual(self.rows(later).partner_id, partner, "the link is kept for the next bookings")
+        self.assertEqual(self.rows(first).partner_id, partner)
+        # choosing another partner on the Bookings customer gives it to every booking not invoiced
+        other = self.env["res.partner"].sudo(self.user).create({"name": "Gus (his company)"})
+        customer.sudo(self.user).write({"partner_id": other.id})
+        self.assertEqual((self.rows(first) | self.rows(later)).mapped("partner_id"), other)
+        self.assertEqual(self.rows(later).invoice_status, "to_invoice")
+
     def test_no_partner_is_created_when_customers_are_not_synchronized(self):
         self.business.sync_customers = False
         partners = self.env["res.partner"].search_count([])
@@ -231,6 +254,10 @@ class TestSync(BookingsCase):
         self.assertTrue(any("was cancelled in Bookings" in m.body for m in invoices.message_ids))
         self.sync()  # raised once, not at every run
         self.assertEqual(len([m for m in invoices.message_ids if "was cancelled in Bookings" in m.body]), 1)
+        # the draft says so, and its validation asks first
+        self.assertEqual(invoices.bookings_cancelled_count, 1)
+        self.assertEqual(self.env["bookings.appointment"].search(invoices.action_open_bookings_cancelled()["domain"]),
+                         row)
         # the accountant deletes the draft: the row is free, but cancelled, so it never comes back to invoicing
         invoices.unlink()
         self.assertEqual(row.invoice_status, "cancelled")

@@ -1,2 +1,3 @@
 from . import bookings_invoice_wizard
 from . import bookings_exclude_wizard
+from . import bookings_message

@@ -3,7 +3,8 @@ import datetime
 import pytz
 
 from odoo import _, api, fields, models
-from odoo.tools.misc import formatLang
+from odoo.exceptions import UserError
+from odoo.tools.misc import format_date, formatLang
 
 from ..rules import INVOICE_GROUPING_SELECTION
 
@@ -30,6 +31,10 @@ class BookingsInvoiceWizard(models.TransientModel):
         string="Prices to confirm", compute="_compute_preview",
         help="Appointments whose price is not firm in Bookings (a minimum, or no price): check their lines on the "
              "drafts before validating them.")
+    waiting_count = fields.Integer(
+        string="Waiting", compute="_compute_preview",
+        help="Completed bookings up to this day that are not invoiced because they have no customer or no price.")
+    waiting_text = fields.Char(string="What waits", compute="_compute_preview")
     invoice_ids = fields.Many2many("account.invoice", readonly=True)
     skipped_message = fields.Text(readonly=True)
 
@@ -41,15 +46,21 @@ class BookingsInvoiceWizard(models.TransientModel):
             values.update(business_id=business.id, grouping=business.invoice_grouping)
         return values
 
-    def _rows_domain(self):
+    def _rows_domain(self, statuses=("to_invoice",)):
+        """The completed rows of the chosen business up to the chosen day whose status is one of ``statuses``: by
+        default, those Invoice All invoices."""
         # the end of the chosen day where the user is, in UTC as the database keeps times
         zone = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
         local_end = datetime.datetime.combine(fields.Date.from_string(self.date_until), datetime.time.max)
         end_of_day = fields.Datetime.to_string(zone.localize(local_end).astimezone(pytz.utc))
-        domain = [("invoice_status", "=", "to_invoice"), ("is_completed", "=", True), ("end", "<=", end_of_day)]
+        domain = [("invoice_status", "in", list(statuses)), ("is_completed", "=", True), ("end", "<=", end_of_day)]
         if self.business_id:
             domain.append(("business_id", "=", self.business_id.id))
         return domain
+
+    def _waiting_domain(self):
+        """The rows Invoice All leaves out because they wait for a customer or a price."""
+        return self._rows_domain(("no_customer", "no_price"))
 
     def _rows(self):
         return self.env["bookings.appointment"].search(self._rows_domain())
@@ -58,7 +69,7 @@ class BookingsInvoiceWizard(models.TransientModel):
     def _compute_preview(self):
         for wizard in self:
             preview = {"row_count": 0, "customer_count": 0, "to_confirm_count": 0, "invoice_count": 0,
-                       "amount_text": False, "largest_customers": False}
+                       "amount_text": False, "largest_customers": False, "waiting_count": 0, "waiting_text": False}
             if wizard.date_until:
                 preview.update(wizard._preview())
             wizard.update(preview)
@@ -70,6 +81,8 @@ class BookingsInvoiceWizard(models.TransientModel):
         domain = self._rows_domain()
         row_count = Appointment.search_count(domain)
         group_fields = Appointment._invoice_group_fields(self.grouping)
+        waiting = Appointment.read_group(self._waiting_domain(), ["amount", "invoice_status"], ["invoice_status"],
+                                         lazy=False)
         totals = Appointment.read_group(domain, ["amount", "currency_id"], ["currency_id"])
         largest = Appointment.read_group(domain, ["amount", "partner_id", "currency_id"], ["partner_id", "currency_id"],
                                          orderby="amount desc", limit=3, lazy=False)
@@ -82,7 +95,28 @@ class BookingsInvoiceWizard(models.TransientModel):
             "amount_text": " + ".join(self._money(group["amount"], group["currency_id"]) for group in totals),
             "largest_customers": "\n".join("%s: %s" % (group["partner_id"][1], self._money(
                 group["amount"], group["currency_id"])) for group in largest),
+            "waiting_count": sum(group["__count"] for group in waiting),
+            "waiting_text": self._waiting_text({group["invoice_status"]: group["__count"] for group in waiting}),
         }
+
+    @api.model
+    def _waiting_text(self, counts):
+        """What waits, in words: ``counts`` by invoice status."""
+        parts = []
+        if counts.get("no_customer"):
+            parts.append(_("%(count)s without customer: set their customer") % {"count": counts["no_customer"]})
+        if counts.get("no_price"):
+            parts.append(_("%(count)s without price: set the sales price of their service's product")
+                         % {"count": counts["no_price"]})
+        return "; ".join(parts) or False
+
+    @api.multi
+    def action_open_waiting(self):
+        """The bookings Invoice All leaves out until they have a customer or a price."""
+        self.ensure_one()
+        action = self.env["bookings.appointment"]._action_open(self._waiting_domain())
+        action["name"] = _("Bookings waiting for a customer or a price")
+        return action
 
     def _money(self, amount, currency):
         """``amount`` in the currency of a read_group's ``(id, name)``, as Odoo shows money."""
@@ -94,13 +128,16 @@ class BookingsInvoiceWizard(models.TransientModel):
         self.ensure_one()
         action = self.env["bookings.appointment"]._action_open(self._rows_domain())
         action.update(view_mode="pivot,tree,form", views=[(False, "pivot"), (False, "tree"), (False, "form")],
-                      name=_("What Invoice All will invoice"))
+                      name=_("Bookings Invoice All will invoice"))
         return action
 
     @api.multi
     def action_create_invoices(self):
         self.ensure_one()
         rows = self._rows()
+        if not rows:
+            raise UserError(_("No completed booking is ready to invoice up to %(date)s.")
+                            % {"date": format_date(self.env, self.date_until)})
         Batch = self.env["bookings.invoice.batch"]
         if Batch._is_large(rows):
             return Batch._invoice_in_background(rows, self.grouping)._open_action()
