@@ -85,7 +85,9 @@ class BookingsAppointment(models.Model):
     invoice_status = fields.Selection(INVOICE_STATUS, compute="_compute_invoice_status", store=True, index=True)
     quantity = fields.Float(compute="_compute_invoice_terms", store=True, digits=(16, 4))
     unit_price = fields.Monetary(compute="_compute_invoice_terms", store=True)
-    amount = fields.Monetary(string="Amount to invoice", compute="_compute_invoice_terms", store=True)
+    amount = fields.Monetary(
+        compute="_compute_invoice_terms", store=True,
+        help="What the booking bills, before taxes: its invoice line's amount, invoiced or not.")
     price_to_confirm = fields.Boolean(
         compute="_compute_invoice_terms", store=True,
         help="Bookings gives no firm price for this price type: a minimum (starting at), or no price, when the "
@@ -96,6 +98,10 @@ class BookingsAppointment(models.Model):
         help="The accountant checked the price on the draft invoice (changed its line, or confirmed its prices).")
     is_completed = fields.Boolean(compute="_compute_is_completed", search="_search_is_completed",
                                   help="The appointment has ended.")
+    status = fields.Selection(
+        [("upcoming", "Upcoming")] + INVOICE_STATUS, compute="_compute_is_completed",
+        help="The invoice status, or Upcoming for a booking that has not ended and waits for nothing else.")
+    calendar_note = fields.Char(compute="_compute_is_completed")  # what the calendar says beside the names
     display_label = fields.Char(compute="_compute_display_label")
 
     @api.model_cr_context
@@ -161,8 +167,12 @@ class BookingsAppointment(models.Model):
 
     def _compute_is_completed(self):
         now = fields.Datetime.now()
+        labels = dict(self._fields["status"]._description_selection(self.env))
         for row in self:
             row.is_completed = bool(row.end) and row.end < now
+            waiting = row.invoice_status in UNINVOICED_STATUSES and not row.is_completed
+            row.status = "upcoming" if waiting else row.invoice_status
+            row.calendar_note = labels["cancelled"] if row.state == "cancelled" else False
 
     def _search_is_completed(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):

@@ -45,9 +45,8 @@ class BookingsCustomer(models.Model):
         synchronizations keep the link."""
         Appointment = self.env["bookings.appointment"]
         for customer in self:
-            rows = Appointment.search([("bookings_customer_id", "=", customer.id),
-                                       ("partner_id", "!=", customer.partner_id.id),
-                                       ("invoice_status", "!=", "invoiced")])
+            rows = Appointment.search([("bookings_customer_id", "=", customer.id), ("invoice_status", "!=", "invoiced"),
+                                       "|", ("partner_id", "=", False), ("partner_id", "!=", customer.partner_id.id)])
             rows.write({"partner_id": customer.partner_id.id})
 
     @api.model

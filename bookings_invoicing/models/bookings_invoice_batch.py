@@ -23,8 +23,8 @@ from .queue_job import hold_job_lock
 _logger = logging.getLogger(__name__)
 
 #: An invoicing of more rows than this runs in the background, as a batch (system parameter
-#: ``bookings_invoicing.invoice_batch_threshold``).
-BATCH_THRESHOLD = 500
+#: ``bookings_invoicing.invoice_batch_threshold``): what is invoiced in the request takes a second or two.
+BATCH_THRESHOLD = 20
 #: A part of a batch holds whole invoice groups up to about this many rows (a larger group is a part alone).
 PART_ROWS = 200
 #: A part whose rows another user is invoicing at that moment runs again after this long.

@@ -242,8 +242,9 @@ class TestInvoicing(BookingsCase):
         self.add_appointment(self.cut, [self.bob], hours_ago(6))
         nobody = self.add_appointment(self.cut, [], hours_ago(7))
         changed = self.add_appointment(self.cut, [self.ann], hours_ago(8))
-        self.add_appointment(self.cut, [self.bob], hours_ago(-8))  # not completed: not waiting yet
+        future = self.add_appointment(self.cut, [self.bob], hours_ago(-8))  # not completed: not waiting yet
         self.sync()
+        self.assertEqual((self.rows(future).invoice_status, self.rows(future).status), ("to_invoice", "upcoming"))
         self.invoice(self.rows(changed))
         self.store.update(MAILBOX, "appointments", changed["id"], price=50.0)  # changed after invoicing
         self.sync()

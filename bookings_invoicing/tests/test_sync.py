@@ -139,6 +139,7 @@ class TestSync(BookingsCase):
     def test_a_customer_without_email_is_reported_once_and_linked_by_hand_for_all_its_bookings(self):
         gus = self.add_customer("Gus Nomail", "")
         first = self.add_appointment(self.cut, [gus], hours_ago(30))
+        sibling = self.add_appointment(self.cut, [gus], hours_ago(50))
         self.assertEqual(self.sync().state, "partial")
         second_run = self.sync()
         self.assertEqual((second_run.state, second_run.message), ("done", False), "reported by the first run only")
@@ -149,6 +150,7 @@ class TestSync(BookingsCase):
         rows.sudo(self.user).write({"partner_id": partner.id})
         customer = self.env["bookings.customer"].search([("bookings_id", "=", gus["id"])])
         self.assertEqual((customer.partner_id, customer.needs_review), (partner, False))
+        self.assertEqual(self.rows(sibling).partner_id, partner, "and so does every booking of that customer")
         later = self.add_appointment(self.cut, [gus], hours_ago(5))
         self.sync()
         self.assertEqual(self.rows(later).partner_id, partner, "the link is kept for the next bookings")
@@ -249,6 +251,7 @@ class TestSync(BookingsCase):
         run = self.sync()
         row = self.rows(booked)
         self.assertEqual((row.state, row.invoice_status), ("cancelled", "invoiced"))  # the draft still holds it
+        self.assertTrue(row.calendar_note, "the calendar says it was cancelled")
         self.assertEqual((run.appointments_cancelled, run.rows_flagged), (1, 1))
         self.assertIn("Cancelled in Bookings after invoicing", row.review_reason)
         self.assertTrue(any("was cancelled in Bookings" in m.body for m in invoices.message_ids))

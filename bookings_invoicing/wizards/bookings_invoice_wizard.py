@@ -127,8 +127,12 @@ class BookingsInvoiceWizard(models.TransientModel):
         """What Invoice All will invoice, in the pivot table by month and service."""
         self.ensure_one()
         action = self.env["bookings.appointment"]._action_open(self._rows_domain())
+        # the title says what is shown: the action's domain is no facet of the search bar
+        name = _("Ready to invoice up to %(date)s") % {"date": format_date(self.env, self.date_until)}
+        if self.business_id:
+            name = "%s - %s" % (self.business_id.name, name)
         action.update(view_mode="pivot,tree,form", views=[(False, "pivot"), (False, "tree"), (False, "form")],
-                      name=_("Bookings Invoice All will invoice"))
+                      name=name)
         return action
 
     @api.multi
