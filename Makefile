@@ -26,3 +26,5 @@ screenshots:
 	cp artifacts/browser/*-dashboard.png docs/dashboard.png
 	cp artifacts/browser/*-calendar.png docs/calendar.png
 	cp artifacts/browser/*-pivot.png docs/pivot.png
+	cp artifacts/browser/*-invoice-all-waiting.png docs/invoice-all-waiting.png
+	cp artifacts/browser/*-draft-with-a-cancelled-booking.png docs/draft-cancelled-booking.png

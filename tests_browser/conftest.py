@@ -82,8 +82,8 @@ def database(peer, folder):
         set_up = FRENCH + script.read()
     try:
         with open(os.path.join(ARTIFACTS, "odoo-install.log"), "w") as log:
-            subprocess.run(odoo_command(name, "-i", "l10n_generic_coa,bookings_invoicing", "--stop-after-init",
-                                        "--log-level=warn"),
+            subprocess.run(odoo_command(name, "-i", "l10n_generic_coa,account_invoicing,bookings_invoicing",
+                                        "--stop-after-init", "--log-level=warn"),
                            stdout=log, stderr=subprocess.STDOUT, env=environment, check=True, timeout=900)
             subprocess.run(odoo_command(name, "--no-http", "--log-level=warn", command=["shell"]), stdout=log,
                            stderr=subprocess.STDOUT, env=environment, check=True, timeout=600,

@@ -17,7 +17,9 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from zoneinfo import ZoneInfo
 
-UNINVOICED = [("invoice_status", "=", "to_invoice"), ("is_completed", "=", True)]  # the action + "Ready" filter
+#: What Uninvoiced Bookings shows: completed bookings ready to invoice or waiting for a customer or a price
+UNINVOICED = [("invoice_status", "in", ["to_invoice", "no_customer", "no_price"]), ("is_completed", "=", True)]
+READY = [("invoice_status", "=", "to_invoice"), ("is_completed", "=", True)]
 
 
 class Screen:
@@ -147,12 +149,16 @@ def money(text):
 
 
 def customer_with_three_rows(rpc):
-    """A customer with at least three bookings ready to invoice, whose name no other partner's name contains."""
+    """A customer with at least three bookings ready to invoice and none waiting for a price, whose name no other
+    partner's name contains."""
     groups = rpc("bookings.appointment", "read_group", UNINVOICED, ["partner_id"], ["partner_id"])
+    ready = {group["partner_id"][0]: group["partner_id_count"] for group in rpc(
+        "bookings.appointment", "read_group", READY, ["partner_id"], ["partner_id"]) if group["partner_id"]}
     names = [group["partner_id"][1] for group in groups if group["partner_id"]]
     for group in sorted(groups, key=lambda g: -g["partner_id_count"]):
         name = group["partner_id"] and group["partner_id"][1]
-        if name and group["partner_id_count"] >= 3 and sum(name.lower() in other.lower() for other in names) == 1:
+        if name and ready.get(group["partner_id"][0]) == group["partner_id_count"] >= 3 \
+                and sum(name.lower() in other.lower() for other in names) == 1:
             return group["partner_id"][0], name
     raise AssertionError("the demo data has no customer with three bookings to invoice")
 
@@ -273,13 +279,17 @@ def test_a_bookings_manager_tests_the_connection_and_synchronizes(server, browse
     screen.menu("bookings_menu_root", "bookings_dashboard_menu")
     screen.wait_view("bookings.business", "kanban")
     figures = max_("bookings.business", "read", [business["id"]],
-                   ["uninvoiced_count", "uninvoiced_amount", "review_count", "no_customer_count"])[0]
+                   ["ready_count", "uninvoiced_amount", "review_count", "no_customer_count", "no_customer_amount",
+                    "draft_invoice_count"])[0]
     card = screen.text(".o_kanban_record").splitlines()
     assert business["name"] in card, card
-    for line in ("%d to invoice" % figures["uninvoiced_count"], "%d to review" % figures["review_count"],
+    for line in ("%d to invoice" % figures["ready_count"], "%d to review" % figures["review_count"],
+                 "%d draft invoices" % figures["draft_invoice_count"],
                  "%d without customer" % figures["no_customer_count"]):
         assert line in card, (line, card)
-    assert any(line.startswith("$") and money(line) == Decimal(str(figures["uninvoiced_amount"])) for line in card)
+    amounts = [money(line) for line in card if line.startswith("$")]  # ready to invoice, then without customer
+    assert amounts == [Decimal(str(figures[name])).quantize(Decimal("0.01"))
+                       for name in ("uninvoiced_amount", "no_customer_amount")], card
     screen.shot("dashboard")
 
 
@@ -326,9 +336,8 @@ def test_a_french_user_gets_french_screens(server, browser, rpc):
         screen.wait_view("bookings.appointment", "list")
         assert screen.breadcrumb() == "Réservations non facturées"
         headers = screen.texts(".o_list_view thead th")
-        assert {"Début", "Client", "Prestation", "Montant à facturer"} <= set(headers), headers
-        facets = screen.texts(".o_searchview_facet .o_facet_values")
-        assert facets == ["Prête à facturer"], facets
+        assert {"Début", "Client", "Prestation", "Montant à facturer", "Prix à confirmer"} <= set(headers), headers
+        assert screen.texts(".o_searchview_facet .o_facet_values") == [], "no filter hides a booking that waits"
         screen.shot("french-uninvoiced-bookings")
     finally:
         admin("res.users", "write", [bea.uid], {"lang": "en_US"})

@@ -155,12 +155,18 @@ def test_a_synchronization_beside_a_bulk_invoicing(setup, server, database):
                                          headers={"Content-Type": "application/json"})
         urllib.request.urlopen(request, context=_trust(connection), timeout=30).close()
 
-    invoiced, synchronized = at_once(lambda: user("bookings.appointment", "action_create_invoices", ready),
-                                     lambda: manager("bookings.business", "action_synchronize", [business]))
-    retry = isinstance(invoiced, xmlrpc.client.Fault)
-    if retry:  # the synchronization held a row: the user is told, and tries again
-        assert CONFLICT in invoiced.faultString, invoiced.faultString
-        user("bookings.appointment", "action_create_invoices", ready)
+    # this selection is invoiced in the request, as a smaller one is by default, beside the synchronization
+    admin = Rpc(server, database, "admin")
+    admin("ir.config_parameter", "set_param", "bookings_invoicing.invoice_batch_threshold", str(len(ready)))
+    try:
+        invoiced, synchronized = at_once(lambda: user("bookings.appointment", "action_create_invoices", ready),
+                                         lambda: manager("bookings.business", "action_synchronize", [business]))
+        retry = isinstance(invoiced, xmlrpc.client.Fault)
+        if retry:  # the synchronization held a row: the user is told, and tries again
+            assert CONFLICT in invoiced.faultString, invoiced.faultString
+            user("bookings.appointment", "action_create_invoices", ready)
+    finally:
+        admin("ir.config_parameter", "set_param", "bookings_invoicing.invoice_batch_threshold", False)
     assert not isinstance(synchronized, xmlrpc.client.Fault), synchronized
     last_run = manager("bookings.sync.run", "search_read", [("business_id", "=", business)], ["state", "message"],
                        0, 1, "id desc")[0]

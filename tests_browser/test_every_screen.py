@@ -1,0 +1,245 @@
+"""Every screen a person meets in a month, in a real browser: each menu of the Bookings app as a Bookings user, a
+manager and an administrator, in English and in French; each figure and button of the dashboard's card; a booking
+without customer given one from its form; Invoice All with and without bookings to invoice; a draft that holds a
+booking cancelled in Bookings; the calendar. A step fails on any error dialog of the web client (a server error or
+a client error such as a kanban button's NameError) and on an empty screen where the server holds rows."""
+import ast
+
+import pytest
+from conftest import ADMIN
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from test_accountant_day import Screen
+
+USERS = {"user": ("bookings", "bookings"), "manager": ("bookings-manager", "bookings-manager"), "admin": ADMIN}
+#: Each menu of the app with an action, and what it opens: a view of a model, or a dialog.
+MENUS = {
+    "bookings_dashboard_menu": ("bookings.business", "kanban"),
+    "bookings_appointment_menu_uninvoiced": ("bookings.appointment", "list"),
+    "bookings_appointment_menu": ("bookings.appointment", "list"),
+    "bookings_invoice_wizard_menu": ("bookings.invoice.wizard", "dialog"),
+    "bookings_invoice_draft_menu": ("account.invoice", "list"),
+    "bookings_invoice_batch_menu": ("bookings.invoice.batch", "list"),
+    "bookings_business_menu": ("bookings.business", "list"),
+    "bookings_customer_menu": ("bookings.customer", "list"),
+    "bookings_service_menu": ("bookings.service", "list"),
+    "bookings_sync_run_menu": ("bookings.sync.run", "list"),
+}
+LIST_LIMIT = 80  # the rows a list shows on its first page
+
+
+class Walk(Screen):
+    """A screen that fails at once on an error dialog of the web client."""
+
+    def click(self, css, timeout=30):
+        """Click the element ``css``, found again if the web client renders it anew meanwhile."""
+        def clicked(_driver):
+            try:
+                self.wait(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, css)), timeout).click()
+            except StaleElementReferenceException:
+                return False
+            return True
+
+        self.wait(clicked, timeout)
+
+    def healthy(self):
+        self.wait_idle()
+        errors = [element.text for element in self.all(".modal .o_dialog_error, .o_error_detail")]
+        assert not errors, errors
+
+    def shown(self, model, view_type, action=None):
+        """Until ``model`` shows in ``view_type`` (a list may show its help instead of rows), by the action of id
+        ``action`` if given, with no error."""
+        if view_type == "dialog":
+            self.find(".modal .o_form_view")
+        else:
+            css = {"list": ".o_content .o_list_view, .o_content .oe_view_nocontent",
+                   "kanban": ".o_content .o_kanban_view"}[view_type]
+            parts = ["model=%s" % model, "view_type=%s" % view_type] + (["action=%d" % action] if action else [])
+            self.wait(lambda driver: all(part in driver.current_url for part in parts) and self.all(css))
+        self.healthy()
+
+    def close_dialog(self):
+        self.click(".modal .modal-footer .btn-default, .modal .modal-header .close")
+        self.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
+
+
+def visible_menus(rpc):
+    """``{xml id: action id}`` of the Bookings menus with an action that ``rpc``'s user sees."""
+    root = rpc("ir.model.data", "xmlid_to_res_id", "bookings_invoicing.bookings_menu_root")
+    menus = rpc("ir.ui.menu", "search_read", [("id", "child_of", root), ("action", "!=", False)], ["action"])
+    names = {item["res_id"]: item["name"] for item in rpc(
+        "ir.model.data", "search_read", [("model", "=", "ir.ui.menu"), ("module", "=", "bookings_invoicing")],
+        ["name", "res_id"])}
+    return {names[menu["id"]]: int(menu["action"].split(",")[1]) for menu in menus}
+
+
+@pytest.mark.parametrize("lang", ["en_US", "fr_FR"])
+@pytest.mark.parametrize("role", ["user", "manager", "admin"])
+def test_every_menu_opens_its_screen(server, browser, rpc, role, lang):
+    admin = rpc()
+    person = rpc(*USERS[role])
+    admin("res.users", "write", [person.uid], {"lang": lang})
+    screen = Walk(browser, server)
+    try:
+        screen.log_in(USERS[role][0], USERS[role][1], "America/Chicago")
+        menus = visible_menus(person)
+        assert set(menus) <= set(MENUS), "a menu this walk does not know: %s" % (set(menus) - set(MENUS))
+        screen.menu("bookings_menu_root")
+        screen.healthy()
+        for xml_id, action in sorted(menus.items()):  # each in the app's menu bar, whatever its section
+            model, view_type = MENUS[xml_id]
+            screen.menu(xml_id)
+            screen.shown(model, view_type, action)
+            if view_type == "dialog":
+                screen.close_dialog()
+            elif model == "bookings.appointment":
+                # the rows the server holds for this screen are on it
+                action = person("ir.model.data", "xmlid_to_res_id", "bookings_invoicing.bookings_appointment_action"
+                                + ("_uninvoiced" if xml_id.endswith("uninvoiced") else ""))
+                domain = person("ir.actions.act_window", "read", [action], ["domain"])[0]["domain"]
+                count = person("bookings.appointment", "search_count", ast.literal_eval(domain or "[]"))
+                assert len(screen.list_rows()) == min(count, LIST_LIMIT) > 0, (xml_id, count)
+        screen.shot("menus-%s-%s" % (role, lang))
+    finally:
+        admin("res.users", "write", [person.uid], {"lang": "en_US"})
+
+
+def test_each_figure_and_button_of_the_dashboard_card(server, browser, rpc):
+    max_ = rpc(*USERS["manager"])
+    business = max_("bookings.business", "search_read", [], ["name"])[0]
+    figures = max_("bookings.business", "read", [business["id"]],
+                   ["ready_count", "no_customer_count", "review_count", "draft_invoice_count"])[0]
+    assert figures["no_customer_count"] > 0 and figures["draft_invoice_count"] > 0, figures  # the demo's month
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["manager"], "America/Chicago")
+    links = {"action_open_ready": ("bookings.appointment", figures["ready_count"]),
+             "action_open_no_customer": ("bookings.appointment", figures["no_customer_count"]),
+             "action_open_review": ("bookings.appointment", figures["review_count"]),
+             "action_open_draft_invoices": ("account.invoice", figures["draft_invoice_count"])}
+    for method, (model, count) in links.items():
+        screen.menu("bookings_menu_root", "bookings_dashboard_menu")
+        screen.shown("bookings.business", "kanban")
+        screen.click(".o_kanban_record a[data-name=%s]" % method)  # the web client names a kanban link so
+        screen.shown(model, "list")
+        assert len(screen.list_rows()) == min(count, LIST_LIMIT), (method, count)
+        if method == "action_open_no_customer":
+            screen.shot("dashboard-without-customer")
+
+    screen.menu("bookings_menu_root", "bookings_dashboard_menu")
+    screen.shown("bookings.business", "kanban")
+    screen.click(".o_kanban_record button[data-name=action_invoice_all]")  # crashed with a NameError before
+    screen.shown("bookings.invoice.wizard", "dialog")
+    chosen = screen.find(".modal .o_field_widget[name=business_id] input")
+    screen.wait(lambda driver: chosen.get_attribute("value") == business["name"])  # the card's business
+    # the bookings that wait for a customer are named, with a way to them
+    assert screen.find(".modal .o_bookings_waiting").is_displayed()
+    screen.shot("invoice-all-waiting")
+    screen.click(".modal .o_bookings_waiting button[name=action_open_waiting]")
+    screen.shown("bookings.appointment", "list")
+    waiting = max_("bookings.appointment", "search_count", [
+        ("business_id", "=", business["id"]), ("invoice_status", "in", ["no_customer", "no_price"]),
+        ("is_completed", "=", True)])
+    assert len(screen.list_rows()) == min(waiting, LIST_LIMIT) > 0
+
+    screen.menu("bookings_menu_root", "bookings_invoice_wizard_menu")
+    screen.shown("bookings.invoice.wizard", "dialog")
+    date = screen.find(".modal .o_field_widget[name=date_until] input")
+    date.clear()
+    date.send_keys("01/01/2000" + Keys.TAB)
+    # nothing to invoice then: it says so and offers no button to create
+    screen.wait(lambda driver: screen.find(".modal .o_bookings_nothing").is_displayed())
+    assert not [button for button in screen.all(".modal-footer button")
+                if button.is_displayed() and button.text.strip() == "Create draft invoices"]
+    screen.shot("invoice-all-nothing")
+    screen.close_dialog()
+
+
+def test_a_bookings_user_gives_a_booking_without_customer_its_partner(server, browser, rpc):
+    bea = rpc(*USERS["user"])
+    row = bea("bookings.appointment", "search_read", [("invoice_status", "=", "no_customer"),
+                                                      ("bookings_customer_id", "!=", False)],
+              ["bookings_customer_id", "customer_name"], limit=1)[0]
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["user"], "America/Chicago")
+    screen.driver.get("%s/web#id=%d&model=bookings.appointment&view_type=form" % (server, row["id"]))
+    screen.find(".o_form_view .o_bookings_no_customer")
+    screen.healthy()
+    screen.click(".o_form_button_edit")
+    name = "%s (by hand)" % row["customer_name"]
+    field = screen.find(".o_form_view .o_field_widget[name=partner_id] input")
+    field.send_keys(name)
+    screen.click_containing(".ui-autocomplete li a", "Create")  # a new partner, made from the booking
+    screen.wait(lambda driver: field.get_attribute("value") == name)
+    screen.click(".o_form_button_save")
+    screen.find(".o_form_button_edit")
+    screen.healthy()
+    screen.shot("partner-set-by-hand")
+    customer = bea("bookings.customer", "read", [row["bookings_customer_id"][0]], ["partner_id"])[0]
+    assert customer["partner_id"] and customer["partner_id"][1] == name
+    left = bea("bookings.appointment", "search_count", [("bookings_customer_id", "=", customer["id"]),
+                                                        ("invoice_status", "=", "no_customer")])
+    assert left == 0, "every booking of that Bookings customer has its partner"
+
+
+def test_a_draft_that_holds_a_cancelled_booking_says_so_and_asks_before_validation(server, browser, rpc):
+    bea = rpc(*USERS["user"])
+    rows = bea("bookings.appointment", "search_read", [("state", "=", "cancelled"), ("invoice_state", "=", "draft")],
+               ["invoice_id"], limit=1)
+    assert rows, "the demo's month cancels bookings already on a draft"
+    invoice_id = rows[0]["invoice_id"][0]
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["user"], "America/Chicago")
+    drafts = bea("ir.model.data", "xmlid_to_res_id", "bookings_invoicing.account_invoice_action_bookings_drafts")
+    screen.driver.get("%s/web#id=%d&model=account.invoice&view_type=form&action=%d" % (server, invoice_id, drafts))
+    screen.find(".o_form_view .o_bookings_cancelled")
+    screen.healthy()
+    screen.shot("draft-with-a-cancelled-booking")
+    # the draft's Validate (Odoo's own one is hidden beside it)
+    screen.wait(lambda driver: [button for button in screen.all(".o_form_statusbar button.o_invoice_validate")
+                                if button.is_displayed()])[0].click()
+    screen.find(".modal .modal-body")  # the confirmation, before anything is validated
+    screen.click(".modal .modal-footer .btn-default")
+    screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
+    assert bea("account.invoice", "read", [invoice_id], ["state"])[0]["state"] == "draft"
+
+
+def test_the_calendar_opens_a_booking_without_offering_what_is_refused(server, browser, rpc):
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["user"], "America/Chicago")
+    screen.open_action("bookings_appointment_action")
+    screen.shown("bookings.appointment", "list")
+    screen.click(".o_cp_switch_buttons .o_cp_switch_calendar")
+    screen.wait_view("bookings.appointment", "calendar")
+    screen.click(".o_calendar_view .fc-event")
+    screen.wait_view("bookings.appointment", "form")  # the booking's form, not a dialog with Edit and Delete
+    screen.healthy()
+    assert not screen.all(".modal")
+
+
+def test_the_business_form_each_tab_and_button(server, browser, rpc):
+    max_ = rpc(*USERS["manager"])
+    business = max_("bookings.business", "search_read", [], ["name", "uninvoiced_count", "appointment_count",
+                                                             "draft_invoice_count"])[0]
+    screen = Walk(browser, server)
+    screen.open_business_as_manager(business["name"])
+    tabs = screen.texts(".o_form_view .o_notebook .nav-tabs a")
+    assert len(tabs) >= 5, tabs
+    for tab in tabs:
+        screen.click_containing(".o_form_view .o_notebook .nav-tabs a", tab)
+        screen.wait(lambda driver: screen.find(".o_form_view .o_notebook .tab-pane.active"))
+        screen.healthy()
+    buttons = {"Uninvoiced": ("bookings.appointment", business["uninvoiced_count"]),
+               "Appointments": ("bookings.appointment", business["appointment_count"]),
+               "Draft invoices": ("account.invoice", business["draft_invoice_count"])}
+    for label, (model, count) in buttons.items():  # the web client gives a smart button no name
+        screen.click_containing(".o_form_view .oe_button_box button.oe_stat_button", label)
+        screen.shown(model, "list")
+        assert len(screen.list_rows()) == min(count, LIST_LIMIT) > 0, (label, count)
+        screen.click(".o_control_panel .breadcrumb li:nth-last-child(2) a")  # back to the business
+        screen.wait_view("bookings.business", "form")
+    screen.press("Invoice all")
+    screen.shown("bookings.invoice.wizard", "dialog")
+    screen.close_dialog()
