@@ -1,6 +1,7 @@
 """The add-on ships as OCA ships Odoo 11 add-ons: an ``odoo11-addon-bookings_invoicing`` distribution built with
 setuptools-odoo from ``setup/bookings_invoicing``. It is built from the committed tree, installed into a fresh
 virtual environment next to an Odoo 11 installation, and Odoo finds the add-on there."""
+import ast
 import email.parser
 import glob
 import json
@@ -14,6 +15,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON37 = os.environ.get("PYTHON37", "/root/.pyenv/versions/3.7.16/bin/python3.7")
 SITE = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+with open(os.path.join(ROOT, "bookings_invoicing", "__manifest__.py")) as _manifest:
+    VERSION = ast.literal_eval(_manifest.read())["version"]  # the release the distribution must carry
 FIND_ADDON = """
 import json, odoo
 odoo.tools.config.parse_config([])
@@ -52,7 +55,7 @@ def wheel(folder):
 
 
 def test_the_distribution_is_named_and_versioned_the_oca_way(wheel):
-    assert os.path.basename(wheel).startswith("odoo11_addon_bookings_invoicing-11.0.1.0.0")
+    assert os.path.basename(wheel).startswith("odoo11_addon_bookings_invoicing-" + VERSION)
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata_name = next(name for name in names if name.endswith(".dist-info/METADATA"))
@@ -83,7 +86,7 @@ def test_odoo_finds_the_installed_addon_in_a_fresh_environment(wheel, folder):
         "--disable-pip-version-check", wheel)
     path, installable, version = json.loads(run(target / "bin" / "python", "-c", FIND_ADDON).splitlines()[-1])
     assert path == os.path.join(target_site, "odoo", "addons", "bookings_invoicing")
-    assert (installable, version) == (True, "11.0.1.0.0")
+    assert (installable, version) == (True, VERSION)
 
 
 def test_the_addon_readme_is_built_from_its_fragments():
