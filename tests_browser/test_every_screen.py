@@ -243,3 +243,45 @@ def test_the_business_form_each_tab_and_button(server, browser, rpc):
     screen.press("Invoice all")
     screen.shown("bookings.invoice.wizard", "dialog")
     screen.close_dialog()
+
+
+def test_invoice_all_of_a_month_runs_as_a_batch_whose_form_follows_it(server, browser, rpc):
+    """Last: it invoices every booking ready. Above the batch threshold, Invoice All opens the batch's form, which
+    queue_job's runner (started with the server) works through; its creator is told in her inbox."""
+    bea = rpc(*USERS["user"])
+    ready = bea("bookings.appointment", "search_count", [("invoice_status", "=", "to_invoice"),
+                                                         ("is_completed", "=", True)])
+    assert ready > 20, "the demo's month has more bookings to invoice than are invoiced in the request"
+    inbox = bea("mail.message", "search_count", [("needaction", "=", True)])
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["user"], "America/Chicago")
+    screen.menu("bookings_menu_root", "bookings_invoice_wizard_menu")
+    screen.shown("bookings.invoice.wizard", "dialog")
+    screen.press("Create draft invoices", scope="//div[contains(@class, 'modal')]")
+    screen.wait_view("bookings.invoice.batch", "form")
+    screen.healthy()
+    screen.shot("invoicing-batch")
+    batch = bea("bookings.invoice.batch", "search_read", [], ["state", "row_count"], limit=1, order="id desc")[0]
+    assert batch["row_count"] == ready
+
+    def ended(_driver):
+        """The batch has ended on the server, and the user presses Refresh (shown while it runs) to see it."""
+        if bea("bookings.invoice.batch", "read", [batch["id"]], ["state"])[0]["state"] == "running":
+            return False
+        for button in screen.all(".o_form_statusbar button"):
+            if button.is_displayed() and button.text.strip() == "Refresh":
+                button.click()
+        return True
+
+    def refresh_shown(_driver):
+        return any(button.is_displayed() and button.text.strip() == "Refresh"
+                   for button in screen.all(".o_form_statusbar button"))
+
+    screen.wait(ended, timeout=300)
+    screen.wait(lambda driver: not refresh_shown(driver))  # the form read again shows the batch ended
+    screen.healthy()
+    assert bea("bookings.invoice.batch", "read", [batch["id"]], ["state"])[0]["state"] == "done"
+    assert bea("bookings.appointment", "search_count", [("invoice_status", "=", "to_invoice"),
+                                                        ("is_completed", "=", True)]) == 0
+    assert bea("mail.message", "search_count", [("needaction", "=", True)]) == inbox + 1, "its end, in her inbox"
+    screen.shot("invoicing-batch-ended")

@@ -286,7 +286,7 @@ class BusinessImporter(object):
             partner_id, reason = Customer._find_or_create_partner(
                 self.business, record, self.progress.partner_index, self.progress.taken)
             link = {"partner_id": partner_id, "needs_review": bool(reason), "review_reason": reason}
-            # a customer that waits for a partner is reported once, by the run that first finds it so
+            # a customer that waits for a partner is reported by the run that first finds it waiting, not by every run
             if "review_reason" in Customer._bookings_write_changes(old, link) and reason:
                 self._problem(_("Customer %(name)s: %(reason)s") % {"name": record.display_name, "reason": reason})
         self.progress.customers[record.id] = (old["id"], old.get("partner_id") or False)

@@ -81,8 +81,7 @@ class BookingsInvoiceWizard(models.TransientModel):
         domain = self._rows_domain()
         row_count = Appointment.search_count(domain)
         group_fields = Appointment._invoice_group_fields(self.grouping)
-        waiting = Appointment.read_group(self._waiting_domain(), ["amount", "invoice_status"], ["invoice_status"],
-                                         lazy=False)
+        waiting = Appointment.read_group(self._waiting_domain(), ["invoice_status"], ["invoice_status"], lazy=False)
         totals = Appointment.read_group(domain, ["amount", "currency_id"], ["currency_id"])
         largest = Appointment.read_group(domain, ["amount", "partner_id", "currency_id"], ["partner_id", "currency_id"],
                                          orderby="amount desc", limit=3, lazy=False)
