@@ -30,9 +30,12 @@ def test_a_synchronization_killed_midway_converges(odoo, peer_process):
     total = expected_rows(peer_process)
     assert 0 < done_before < total, "the crash did not land in the middle of the synchronization"
 
-    # the lock of the dead process went with its connection; "partial": customers without e-mail are reported
+    # the lock of the dead process went with its connection; "done": the customers without e-mail were marked for
+    # review by the first run, which committed the directory before its appointments, and a run reports a customer
+    # only when it first finds it waiting (they stay in the Customers list's Needs review, their bookings without
+    # customer on the dashboard)
     state, created, _customers, skipped = odoo.run(code)
-    assert (state, skipped) == ("partial", 0)
+    assert (state, skipped) == ("done", 0)
     assert created == total - done_before, "the second run creates exactly what the first did not commit"
     rows, distinct = rows_of(odoo, peer_process)
     assert rows == distinct == total
@@ -43,7 +46,7 @@ def test_a_synchronization_killed_midway_converges(odoo, peer_process):
                           [peer_process["business_id"]])
     assert duplicates == []
     state, created, customers, skipped = odoo.run(code)
-    assert (state, created, customers, skipped) == ("partial", 0, 0, 0)
+    assert (state, created, customers, skipped) == ("done", 0, 0, 0)
 
 
 def test_an_invoicing_killed_midway_leaves_nothing_half_done(odoo, peer_process):
