@@ -100,7 +100,9 @@ def server(database, peer):
     url = "http://127.0.0.1:%d" % HTTP_PORT
     log_path = os.path.join(ARTIFACTS, "odoo.log")
     with open(log_path, "w") as log:
-        process = subprocess.Popen(odoo_command(database, "--db-filter", "^%s$" % database, "--workers=0"),
+        # no scheduled action: the hourly synchronization would run beside the manager's Synchronize now
+        process = subprocess.Popen(odoo_command(database, "--db-filter", "^%s$" % database, "--workers=0",
+                                                "--max-cron-threads=0"),
                                    stdout=log, stderr=subprocess.STDOUT, env=odoo_environment(peer))
 
         def ready():
