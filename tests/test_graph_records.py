@@ -125,13 +125,31 @@ def test_the_start_and_end_shape_of_microsofts_calendar_view_example():
     assert "startDateTime" in raised.value.message
 
 
-def test_legacy_single_customer_fields_are_a_fallback_only():
-    legacy = {"customerId": "c-9", "customerName": "Ann Legacy", "customerEmailAddress": " Ann@Example.COM "}
-    item = appointment(**legacy)
-    del item["customers"]
-    assert [(a.customer_id, a.email) for a in parse_appointment(item).attendees] == [("c-9", "ann@example.com")]
-    # customers[] wins whenever it is present, even empty
-    assert parse_appointment(appointment(customers=[], **legacy)).attendees == ()
+def test_legacy_single_customer_fields_name_the_customer_when_customers_is_absent_null_or_empty():
+    legacy = {"customerId": "c-9", "customerName": "Ann Legacy", "customerEmailAddress": " Ann@Example.COM ",
+              "customerPhone": "+1 555 0100"}
+    absent = appointment(**legacy)
+    del absent["customers"]
+    # microsoft-graph-docs-contrib#539, msgraph-metadata#408: v1.0 lists such appointments with "customers": []
+    for item in (absent, appointment(customers=None, **legacy), appointment(customers=[], **legacy)):
+        assert [(a.customer_id, a.name, a.email, a.phone) for a in parse_appointment(item).attendees] == [
+            ("c-9", "Ann Legacy", "ann@example.com", "+1 555 0100")]
+    # v1.0 has no top-level customerId: the name and e-mail are enough
+    v1 = appointment(customers=[], customerName="Ann Legacy", customerEmailAddress="ann@example.com")
+    assert [(a.customer_id, a.email) for a in parse_appointment(v1).attendees] == [(None, "ann@example.com")]
+
+
+def test_customers_win_over_legacy_fields_that_disagree():
+    # Microsoft's own example response names one customer in customers[0] and another in the legacy fields
+    item = appointment(customers=[{"customerId": "a", "name": "Jordan Miller", "emailAddress": "jordan@contoso.com"}],
+                       customerName="Joni Sherman", customerEmailAddress="joni@contoso.com")
+    assert [(a.customer_id, a.email) for a in parse_appointment(item).attendees] == [("a", "jordan@contoso.com")]
+
+
+@pytest.mark.parametrize("blank", [None, "", "  ", "\t"])
+def test_blank_legacy_fields_name_nobody(blank):
+    item = appointment(customers=[], customerName=blank, customerEmailAddress=blank)
+    assert parse_appointment(item).attendees == ()
 
 
 @pytest.mark.parametrize("zone, expected", [

@@ -10,6 +10,7 @@ from dateutil.parser import isoparse
 from test_graph_client import WINDOW
 
 from bookings_invoicing.graph import read_all
+from bookings_invoicing.graph.records import parse_appointment
 from bookings_peer import Generator, Store, seed_business
 from bookings_peer.salon import OPENING_HOURS, TIME_ZONE
 
@@ -66,7 +67,19 @@ def test_the_seeded_data_has_the_services_variations():
     appointments = store.items("b@x.com", "appointments")
     customers = store.items("b@x.com", "customers")
     assert {c for a in appointments for c in a["id"]} >= set("+/="), "ids holding +, / and ="
-    assert any("customers" not in a and a["customerId"] for a in appointments), "legacy customer fields only"
+    legacy = [a for a in appointments if a["customers"] == [] and a.get("customerName")]
+    assert legacy, "customers empty, the customer in the legacy fields only"
+    assert not any("customerId" in a for a in appointments), "v1.0 has no top-level customerId"
+    disagreeing = [a for a in appointments if a["customers"] and a.get("customerName") == "Jordan Miller"]
+    assert disagreeing, "legacy fields that disagree with customers[0]"
+    assert any(type(a["price"]) is int for a in appointments), "integer prices"
+    assert any("\t" in (a.get("serviceNotes") or "") for a in appointments), "TABs"
+    assert any(c["emailAddress"] is None for c in customers) and any(c["emailAddress"] == "" for c in customers)
+    assert any("postOfficeBox" in address for c in customers for address in c["addresses"])
+    # read as the add-on reads them, nothing a customer booked under is lost and customers[] wins
+    parsed = {item["id"]: parse_appointment(item) for item in appointments}
+    assert all(parsed[a["id"]].attendees[0].name == a["customerName"] for a in legacy)
+    assert all(parsed[a["id"]].attendees[0].customer_id == a["customers"][0]["customerId"] for a in disagreeing)
     zones = {c["timeZone"] for a in appointments for c in a.get("customers", ())}
     assert "Central Standard Time" in zones and "America/Chicago" in zones, "Windows and IANA zone names"
     assert any(a["price"] is None and a["priceType"] is None for a in appointments), "null price and price type"

@@ -357,25 +357,32 @@ def _customer_time_zone(info):
 
 
 def _attendees(item, warnings):
-    """The appointment's customers: ``customers[]``, else the legacy single-customer fields, else none."""
-    if "customers" in item and item["customers"] is not None:
-        if not isinstance(item["customers"], list):
-            raise _Invalid("customers is not a list")
-        return tuple(_attendee(info, warnings) for info in item["customers"])
-    if item.get("customerId") or item.get("customerEmailAddress") or item.get("customerName"):
-        return (
-            _attendee(
-                {
-                    "customerId": item.get("customerId"),
-                    "name": item.get("customerName"),
-                    "emailAddress": item.get("customerEmailAddress"),
-                    "phone": item.get("customerPhone"),
-                    "timeZone": item.get("customerTimeZone"),
-                },
-                warnings,
-            ),
-        )
-    return ()
+    """The appointment's customers: ``customers[]``, else the legacy single-customer fields, else none.
+
+    Graph v1.0 lists some appointments with ``"customers": []`` while ``customerName`` / ``customerEmailAddress``
+    name the customer (microsoft-graph-docs-contrib#539, msgraph-metadata#408): an empty list is no answer, and the
+    legacy fields apply. Where both name someone, ``customers[]`` wins.
+    """
+    customers = item.get("customers")
+    if customers is not None and not isinstance(customers, list):
+        raise _Invalid("customers is not a list")
+    if customers:
+        return tuple(_attendee(info, warnings) for info in customers)
+    legacy = {
+        "customerId": item.get("customerId"),  # beta only; read when given
+        "name": item.get("customerName"),
+        "emailAddress": item.get("customerEmailAddress"),
+        "phone": item.get("customerPhone"),
+        "timeZone": item.get("customerTimeZone"),
+    }
+    if not any(_present(legacy[key]) for key in ("customerId", "name", "emailAddress")):
+        return ()
+    return (_attendee(legacy, warnings),)
+
+
+def _present(value):
+    """Whether a legacy field says anything (blank text does not; a value of the wrong type does, and is warned of)."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def _moment(item, *keys):

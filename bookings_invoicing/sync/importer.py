@@ -22,6 +22,7 @@ import time
 import zlib
 from collections import Counter, defaultdict
 from contextlib import contextmanager
+from dataclasses import replace
 
 import psycopg2
 import pytz
@@ -80,12 +81,13 @@ class _Progress(object):
         self.customers = {}  # Bookings customer id -> (bookings.customer id, partner id or False)
         self.partner_index = {}  # e-mail -> [(partner id, lower-case name)], see bookings.customer._partner_index
         self.taken = {}  # partner id -> lower-case name of the Bookings customer linked to it
+        self.listed = defaultdict(list)  # e-mail or None -> [(Bookings customer id, lower-case name)] of the list
 
     def snapshot(self):
         """A copy that the next unit of work cannot change (it appends to the partner index's lists)."""
         copied = _Progress()
         copied.counts, copied.problems, copied.warnings = Counter(self.counts), list(self.problems), list(self.warnings)
-        copied.customers, copied.taken = dict(self.customers), dict(self.taken)
+        copied.customers, copied.taken, copied.listed = dict(self.customers), dict(self.taken), self.listed
         copied.partner_index = defaultdict(list, {email: list(found) for email, found in self.partner_index.items()})
         return copied
 
@@ -267,9 +269,11 @@ class BusinessImporter(object):
         progress.partner_index = Customer._partner_index(self.business)
         progress.taken = {row["partner_id"]: (row["name"] or "").strip().lower()
                           for row in bound.values() if row["partner_id"]}
+        progress.listed = defaultdict(list)
         for record in listing.records:
             self._warn(_("Customer"), record)
             self._import_customer(record, bound)
+            progress.listed[record.email].append((record.id, record.display_name.lower()))
 
     def _import_customer(self, record, bound):
         """Upsert one customer (``graph.records.Customer``) given the stored ``bound`` ones; returns
@@ -305,6 +309,37 @@ class BusinessImporter(object):
             return False, self.env["bookings.customer"]._find_or_create_partner(
                 self.business, attendee.as_customer(), self.progress.partner_index, self.progress.taken)[0]
         return False, False
+
+    def _with_listed_customers(self, record):
+        """The appointment ``record`` whose attendees without customer id (named by the legacy fields only) take
+        the id of the listed Bookings customer with their e-mail (where several share it, a family, the one with
+        their name; without e-mail, the only one with their name): the same person whatever shape Graph used."""
+        def listed(attendee):
+            found = self.progress.listed.get(attendee.email) or []
+            named = [customer_id for customer_id, name in found if name == attendee.name.lower()]
+            if attendee.email and len(found) == 1:
+                return replace(attendee, customer_id=found[0][0])
+            return replace(attendee, customer_id=named[0]) if len(named) == 1 else attendee
+
+        if all(attendee.customer_id for attendee in record.attendees):
+            return record
+        return replace(record, attendees=tuple(
+            attendee if attendee.customer_id else listed(attendee) for attendee in record.attendees))
+
+    @staticmethod
+    def _same_person(bound, record, rows, key, attendee):
+        """The stored row of ``record`` that stands for the only attendee under a key of an older shape: the row
+        without customer or the row keyed by the e-mail, kept when Graph names the customer otherwise (legacy
+        fields, then ``customers[]``), so that one booking stays one row and is never billed twice. It takes
+        ``key``; None when there is none."""
+        if attendee is None or len(rows) != 1:
+            return None
+        for older in (rules.NO_CUSTOMER_KEY, rules.attendee_key(replace(attendee, customer_id=None), 0)):
+            old = bound.pop((record.id, older), None)
+            if old is not None and older != key:
+                bound[(record.id, key)] = old
+                return old
+        return None
 
     def _read_staff(self, client):
         """Staff names by id, for the invoice lines; their absence does not stop a synchronization."""
@@ -357,9 +392,13 @@ class BusinessImporter(object):
         with self.env.norecompute():  # the stored computed fields of the page's new rows, in one batch below
             for record in records:
                 self._warn(_("Appointment"), record)
-                for key, attendee in rules.attendee_rows(record):
+                record = self._with_listed_customers(record)
+                rows = rules.attendee_rows(record)
+                for key, attendee in rows:
                     values = self._appointment_values(record, attendee, staff)
-                    old = bound.get((record.id, key))
+                    old = bound.get((record.id, key)) or self._same_person(bound, record, rows, key, attendee)
+                    if old is not None and old["attendee_key"] != key:
+                        values["attendee_key"] = key
                     if old is None:
                         old = Untracked._bookings_create(self.business, (record.id, key), values)
                         counts["appointments_created"] += 1

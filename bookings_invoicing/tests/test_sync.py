@@ -212,6 +212,56 @@ class TestSync(BookingsCase):
         self.sync()
         self.assertEqual(row.partner_id.name, "Walk-in", "a partner set by hand is kept")
 
+    def _legacy_shape(self, appointment, customer):
+        """The appointment as Graph v1.0 also lists it: ``customers`` empty, the customer in the legacy fields
+        (microsoft-graph-docs-contrib#539, microsoft-graph-docs#15647, msgraph-metadata#408)."""
+        self.store.update(MAILBOX, "appointments", appointment["id"], customers=[],
+                          customerName=customer["displayName"], customerEmailAddress=customer["emailAddress"])
+
+    def test_an_appointment_in_the_legacy_shape_is_billed_to_its_customer(self):
+        legacy = self.add_appointment(self.cut, [], hours_ago(5))
+        self._legacy_shape(legacy, self.ann)
+        stranger = self.add_appointment(self.cut, [], hours_ago(6), customerName="Hal Newcomer",
+                                        customerEmailAddress="hal@example.com")
+        self.sync()
+        row = self.rows(legacy)
+        ann = self.env["bookings.customer"].search([("bookings_id", "=", self.ann["id"])])
+        self.assertEqual((row.bookings_customer_id, row.partner_id, row.invoice_status, row.amount),
+                         (ann, ann.partner_id, "to_invoice", 35.0))
+        self.assertEqual((self.rows(stranger).partner_id.email, self.rows(stranger).invoice_status),
+                         ("hal@example.com", "to_invoice"), "a customer not in the list is matched by e-mail")
+        # Graph lists it again in today's shape: the same row, no cancellation, nothing billed twice
+        self.store.update(MAILBOX, "appointments", legacy["id"], customers=self.add_appointment(
+            self.cut, [self.ann], hours_ago(900))["customers"])
+        run = self.sync()
+        self.assertEqual((run.appointments_cancelled, self.rows(legacy)), (0, row))
+
+    def test_a_family_sharing_an_email_is_told_apart_by_name_in_the_legacy_shape(self):
+        eve = self.add_customer("Eve Family", "family@example.com")
+        fay = self.add_customer("Fay Family", "family@example.com")
+        booked = self.add_appointment(self.cut, [], hours_ago(5))
+        self._legacy_shape(booked, fay)
+        self.sync()
+        self.assertEqual(self.rows(booked).bookings_customer_id.bookings_id, fay["id"])
+        self.assertNotEqual(self.rows(booked).partner_id,
+                            self.env["bookings.customer"].search([("bookings_id", "=", eve["id"])]).partner_id)
+
+    def test_a_booking_read_without_customer_keeps_its_row_once_graph_names_the_customer(self):
+        """A database synchronized before the legacy fields were read has the row without customer: it becomes
+        the customer's row, invoiced or not, and is never cancelled and billed again."""
+        booked = self.add_appointment(self.cut, [], hours_ago(5))
+        self.sync()
+        row = self.rows(booked)
+        walk_in = self.env["res.partner"].create({"name": "Walk-in"})
+        row.sudo(self.user).partner_id = walk_in
+        invoice, _skipped = row._create_invoices()
+        self._legacy_shape(booked, self.ann)
+        run = self.sync()
+        self.assertEqual((run.appointments_cancelled, self.rows(booked)), (0, row))
+        self.assertEqual((row.state, row.invoice_id, row.bookings_customer_id.bookings_id),
+                         ("active", invoice, self.ann["id"]))
+        self.assertTrue(row.needs_review, "its customer changed after invoicing")
+
     def test_a_cancelled_appointment_inside_the_window(self):
         gone = self.add_appointment(self.cut, [self.ann], hours_ago(5))
         self.sync()

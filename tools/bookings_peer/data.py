@@ -2,9 +2,11 @@
 
 The generator is deterministic for a seed and a reference time: the same seed gives the same customers, services
 and appointments, placed relative to ``now``, so that a demo always has past (completed) and future bookings.
-It gives what the service gives, variations included: ids holding ``+``, ``/`` and ``=``, customers' addresses
-typed as people type them, customer time zones by IANA or Windows name, appointments that carry only the legacy
-top-level customer fields, null prices and price types, ``unknownFutureValue``.
+It gives what the service gives, variations included, each with where it was seen: ids holding ``+``, ``/`` and ``=``,
+customers' addresses typed as people type them (with the ``type`` and ``postOfficeBox`` of the reads), null and
+empty e-mail addresses, customer time zones by IANA or Windows name, appointments whose ``customers`` is empty and
+whose customer is in the legacy fields only, legacy fields that disagree with ``customers[0]``, integer prices,
+TABs, null prices and price types, ``unknownFutureValue``.
 """
 import base64
 import datetime
@@ -61,12 +63,15 @@ class Store:
         self.version = 0  # grows with every change: a key for what is derived from the data
         self._windows = {}  # (business id, start, end, version) -> the appointments of that calendar view
 
-    def add_client(self, tenant_id, client_id, secret, permissions=("Bookings.Read.All",), calendar_view=True):
+    def add_client(self, tenant_id, client_id, secret, permissions=("Bookings.Read.All",), calendar_view=True,
+                   token_refused_without=None):
         """A client application of a tenant. ``calendar_view=False``: the tenant refuses ``calendarView`` to
-        application tokens, as some tenants did (403), while the ``appointments`` collection stays readable."""
+        application tokens, as some tenants did (403), while the ``appointments`` collection stays readable.
+        ``token_refused_without``: a permission without which Graph answers 401 to the business's collections."""
         with self.lock:
-            self.tenants.setdefault(tenant_id, {})[client_id] = {"secret": secret, "permissions": set(permissions),
-                                                                 "calendar_view": calendar_view}
+            self.tenants.setdefault(tenant_id, {})[client_id] = {
+                "secret": secret, "permissions": set(permissions), "calendar_view": calendar_view,
+                "token_refused_without": token_refused_without}
 
     def add_business(self, tenant_id, business):
         with self.lock:
@@ -213,7 +218,7 @@ class Generator:
             local = "%s.%s%d" % (first.lower(), last.lower().replace(" ", "").replace("'", ""), index)
             email = "%s@%s" % (local, domain)
             if index % 17 == 5:
-                email = ""  # some customers give no e-mail address
+                email = None if index % 2 else ""  # no e-mail address: emailAddress is nullable in the v1.0 schema
             elif index % 23 == 7 and customers:
                 email = customers[-1]["emailAddress"]  # a family sharing one address
             elif index % 11 == 3:
@@ -225,7 +230,8 @@ class Generator:
                 "addresses": [{"street": "%d Elm Street" % (index + 1), "city": "Springfield",
                                "state": ("IL", "Illinois", "")[index % 3], "postalCode": "%05d" % (62000 + index),
                                "countryOrRegion": ("United States", "US", "USA", "")[index % 4],
-                               "type": "home"}] if index % 9 != 4 else [],  # some give no address
+                               # read back with type and postOfficeBox (v1.0 Get bookingCustomer example)
+                               "type": "home", "postOfficeBox": ""}] if index % 9 != 4 else [],
                 "phones": [{"number": "+1 555 %07d" % index, "type": "mobile"}],
             })
         return customers
@@ -285,16 +291,32 @@ class Generator:
 
 
 def _variation(index, appointment):
-    """Some appointments as the service sometimes gives them."""
+    """Some appointments as the service sometimes gives them, each with where it was seen."""
     if index % 41 == 7 and appointment["priceType"] in ("priceVaries", "callUs", "notSet", "undefined"):
         appointment.update(price=None, priceType=None)
     elif index % 43 == 9 and appointment["priceType"] == "priceVaries":
         appointment["priceType"] = "unknownFutureValue"  # a value added to the enumeration since
-    if index % 37 == 3 and len(appointment["customers"]) == 1:  # only the legacy single-customer fields
-        customer = appointment.pop("customers")[0]
-        appointment.update(customerId=customer["customerId"], customerName=customer["name"],
-                           customerEmailAddress=customer["emailAddress"], customerPhone=customer["phone"],
-                           customerTimeZone=customer["timeZone"])
+    customers = appointment["customers"]
+    if customers:  # the v1.0 List appointments example: the first customer's zone repeated at the top level
+        appointment["customerTimeZone"] = customers[0]["timeZone"]
+    if index % 37 == 3 and len(customers) == 1:
+        # "customers": [] with the customer in the legacy fields only, as v1.0 lists some appointments
+        # (microsoft-graph-docs-contrib#539, microsoft-graph-docs#15647 and #21898, msgraph-metadata#408); v1.0 has
+        # no top-level customerId (a beta property)
+        customer = customers.pop()
+        appointment.update(customerName=customer["name"], customerEmailAddress=customer["emailAddress"],
+                           customerPhone=customer["phone"], customerTimeZone=customer["timeZone"])
+    elif index % 31 == 5 and len(customers) == 1:
+        # legacy fields that disagree with customers[0], as in Microsoft's Create bookingAppointment examples
+        # (v1.0 and beta pages): customers[] is the answer
+        appointment.update(customerName="Jordan Miller", customerEmailAddress="jordanm@contoso.com",
+                           customerPhone="213-555-0199")
+    if index % 19 == 2 and isinstance(appointment["price"], float) and appointment["price"].is_integer():
+        appointment["price"] = int(appointment["price"])  # "price": 10 in the beta List appointments example
+    if index % 23 == 4:  # TABs and odd whitespace, as in the published examples' JSON
+        appointment["serviceNotes"] = "\tCustomer asked for\tthe window seat.\r\n"
+        for customer in customers:
+            customer["name"] = " %s\t" % customer["name"]
     return appointment
 
 
