@@ -16,8 +16,10 @@ psql -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" -d "$DB" -tAc "SELECT 1" >/dev/null
 [ -z "$NEW_DATABASE" ] && [ -s "$PEER_DIR/$DB.now" ] || date -u +%Y-%m-%dT%H:%M:%SZ >"$PEER_DIR/$DB.now"
 
 echo "[demo] starting the local Bookings peer on https://127.0.0.1:8443"
+# the demo application signs in with its secret, or with the certificate made in client-certificate.pem
 "$VENV/bin/bookings-peer" --port 8443 --seed demo --now "$(cat "$PEER_DIR/$DB.now")" --cert-dir "$PEER_DIR" \
-    --connection-file "$PEER_DIR/connection.json" >"$VAR/log/peer.log" 2>&1 &
+    --certificate-file "$PEER_DIR/client-certificate.pem" --connection-file "$PEER_DIR/connection.json" \
+    >"$VAR/log/peer.log" 2>&1 &
 PEER_PID=$!
 trap 'kill $PEER_PID 2>/dev/null' EXIT
 for _ in $(seq 1 50); do [ -s "$PEER_DIR/connection.json" ] && break; sleep 0.2; done

@@ -1,11 +1,16 @@
 """The Graph client against the local Bookings peer over real HTTPS: paging, retries, faults and errors."""
 import datetime
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import pytz
+import requests
 from conftest import BUSINESS, CLIENT_ID, TENANT, settings_for
 
 from bookings_invoicing.graph import BookingsClient, errors, read_all
+from bookings_invoicing.graph.client import _application
 from bookings_peer import BookingsPeer
 
 WINDOW = (datetime.datetime(2000, 1, 1, tzinfo=pytz.utc), datetime.datetime(2100, 1, 1, tzinfo=pytz.utc))
@@ -220,7 +225,29 @@ def test_missing_permission_names_the_permission_to_grant(peer, store):
 def test_unknown_business(client):
     with pytest.raises(errors.BusinessNotFound) as raised:
         client.get_business("nobody@contoso.onmicrosoft.com")
-    assert "nobody@contoso.onmicrosoft.com" in raised.value.message
+    assert raised.value.params == {"business": "nobody@contoso.onmicrosoft.com", "code": "404 ErrorFolderNotFound"}
+
+
+def test_a_401_on_a_token_entra_issued_names_the_permission_to_grant(peer, store):
+    store.add_client(TENANT, "read-write-only", "pw", permissions=("Bookings.ReadWrite.All",),
+                     token_refused_without="BookingsAppointment.ReadWrite.All")
+    client = BookingsClient(settings_for(peer, client_id="read-write-only", client_secret="pw"))
+    peer.clear_requests()
+    with pytest.raises(errors.TokenRefused) as raised:
+        read_all(client.customer_pages(BUSINESS))
+    assert raised.value.params["permission"] == "BookingsAppointment.ReadWrite.All"
+    assert len(peer.requests_to("/oauth2/v2.0/token")) == 2, "signed in again once before concluding"
+    store.tenants[TENANT]["read-write-only"]["permissions"].add("BookingsAppointment.ReadWrite.All")
+    client = BookingsClient(settings_for(peer, client_id="read-write-only", client_secret="pw"))
+    assert read_all(client.customer_pages(BUSINESS)).records
+
+
+def test_errors_come_in_graphs_shape(client, peer):
+    answer = requests.get("%s/v1.0/solutions/bookingBusinesses/nobody@x.com" % peer.url, timeout=10,
+                          headers={"Authorization": "Bearer " + client._token(_application(client.settings))})
+    error = answer.json()["error"]
+    assert (answer.status_code, error["code"]) == (404, "ErrorFolderNotFound")
+    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
 
 
 def test_an_untrusted_certificate(store, monkeypatch, peer):
@@ -256,3 +283,38 @@ def test_where_calendar_view_is_refused_to_the_application_appointments_are_read
     assert {a.id for a in read} == {a.id for a in everything if a.start < window[1] and a.end > window[0]}
     assert [type(notice) for notice in client.notices] == [errors.CalendarViewRefused]
     assert "does not support the token type: App" in client.notices[0].message
+
+
+def wait_for(condition, what):
+    """Wait until ``condition()`` holds; a test that waits longer than a minute has failed."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, "still waiting for %s" % what
+        time.sleep(0.01)
+
+
+def test_bookings_serves_four_requests_at_once_per_application_and_mailbox(client, peer):
+    peer.inject(path="/services", hold=True, times=4)
+    url = "%s/v1.0/solutions/bookingBusinesses/%s/services" % (peer.url, BUSINESS)
+    headers = {"Authorization": "Bearer " + client._token(_application(client.settings))}
+    with ThreadPoolExecutor(4) as pool:
+        held = [pool.submit(requests.get, url, headers=headers, timeout=60) for _ in range(4)]
+        wait_for(lambda: peer.in_flight[(CLIENT_ID, BUSINESS.lower())] == 4, "four requests in flight")
+        fifth = requests.get(url, headers=headers, timeout=60)
+        assert (fifth.status_code, fifth.headers["Retry-After"]) == (429, "1")
+        assert fifth.json()["error"]["code"] == "TooManyRequests"
+        peer.release()
+        assert [answer.result().status_code for answer in held] == [200] * 4
+
+
+def test_a_gate_keeps_the_clients_within_the_limit(peer, store):
+    """Six clients of one application and mailbox, each sending within a shared gate of four: none is refused."""
+    gate = threading.BoundedSemaphore(4)
+    clients = [BookingsClient(settings_for(peer), gate=lambda: gate) for _ in range(6)]
+    peer.inject(path="/customers", hold=True, times=None)
+    with ThreadPoolExecutor(6) as pool:
+        reads = [pool.submit(lambda c=c: len(read_all(c.customer_pages(BUSINESS)).records)) for c in clients]
+        wait_for(lambda: peer.in_flight[(CLIENT_ID, BUSINESS.lower())] == 4, "four requests in flight")
+        peer.release()
+        assert [read.result() for read in reads] == [30] * 6
+    assert (peer.refused_concurrent, peer.most_in_flight[(CLIENT_ID, BUSINESS.lower())]) == (0, 4)

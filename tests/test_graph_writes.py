@@ -85,6 +85,11 @@ def test_the_peer_refuses_what_the_service_refuses(peer, writer):
     assert answer.status_code == 400 and "'colour' does not exist" in answer.json()["error"]["message"]
     answer = requests.post(url, json={"displayName": "X", "defaultDuration": "90 minutes"}, headers=headers, timeout=10)
     assert answer.status_code == 400 and "Edm.Duration" in answer.json()["error"]["message"]
+    # an address type is read back but refused when written in v1.0: the add-on's payload has none
+    typed = dict(ADA, addresses=[dict(ADA["addresses"][0], type="home")])
+    answer = requests.post(url.replace("/services", "/customers"), json=typed, headers=headers, timeout=10)
+    assert answer.status_code == 400 and "'type' does not exist" in answer.json()["error"]["message"]
+    assert "type" not in ADA["addresses"][0]
 
 
 def test_a_token_without_the_write_permission_is_refused_with_the_permission_to_grant(peer, store):

@@ -283,3 +283,4 @@ def test_invoice_all_of_a_month_runs_as_a_batch_whose_form_follows_it(server, br
     assert bea("bookings.appointment", "search_count", [("invoice_status", "=", "to_invoice"),
                                                         ("is_completed", "=", True)]) == 0
     screen.shot("invoicing-batch-ended")
+

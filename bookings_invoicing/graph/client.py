@@ -13,14 +13,16 @@ Three layers, none of which knows the ORM:
   updated from payloads (``graph.payloads``); a create is never repeated after an answer that may hide a success.
 """
 import base64
+import datetime
 import hashlib
 import json
 import logging
 import re
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import astuple, dataclass, field
-from typing import Callable, Iterator, List, Tuple
+from typing import Callable, ContextManager, Iterator, List, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 import msal
@@ -31,6 +33,7 @@ from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 from . import errors
+from .credentials import Certificate
 from .records import parse_appointment, parse_business, parse_customer, parse_service, parse_staff_member
 
 _logger = logging.getLogger(__name__)
@@ -38,6 +41,9 @@ _logger = logging.getLogger(__name__)
 GLOBAL_AUTHORITY_URL = "https://login.microsoftonline.com"
 GLOBAL_GRAPH_URL = "https://graph.microsoft.com"
 READ_PERMISSION = "Bookings.Read.All"
+#: What a tenant whose Graph answers 401 to a token with the read permission had to grant (a June 2025 Q&A: an
+#: application with Bookings.ReadWrite.All only got 401 on appointments, services and staff until it was added).
+APPOINTMENT_PERMISSION = "BookingsAppointment.ReadWrite.All"
 #: The application permissions that allow writing customers (the first one is the least) and services.
 CUSTOMER_WRITE_PERMISSIONS = ("BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All")
 SERVICE_WRITE_PERMISSIONS = ("Bookings.ReadWrite.All", "Bookings.Manage.All")
@@ -49,7 +55,8 @@ class GraphSettings:
 
     tenant_id: str
     client_id: str
-    client_secret: str = field(repr=False)
+    client_secret: Optional[str] = field(default=None, repr=False)
+    client_certificate: Optional[Certificate] = None  # signs the sign-in instead of the secret
     authority_url: str = GLOBAL_AUTHORITY_URL
     graph_url: str = GLOBAL_GRAPH_URL
     timeout: Tuple[float, float] = (10.0, 60.0)  # connect, read (seconds)
@@ -168,7 +175,8 @@ def _application(settings):
     try:
         application = msal.ConfidentialClientApplication(
             settings.client_id,
-            client_credential=settings.client_secret,
+            client_credential=(settings.client_certificate.credential() if settings.client_certificate
+                               else settings.client_secret),
             authority=settings.authority,
             http_client=_session(settings),
             timeout=settings.timeout,
@@ -217,19 +225,22 @@ def _origin(url):
     return "%s://%s" % (parts.scheme, parts.netloc)
 
 
-def _graph_detail(response):
-    """The ``error.message`` of a Graph error body, else the start of the body."""
+def _graph_error(response):
+    """``(code, message)`` of a Graph error body (``{"error": {"code", "message", "innerError"}}``), else
+    ``(None, the start of the body)``."""
     try:
-        body = response.json()
-        return str(body["error"]["message"])[:500]
-    except (ValueError, KeyError, TypeError):
-        return (response.text or response.reason or "")[:200]
+        error = response.json()["error"]
+        return (str(error.get("code") or "") or None), str(error["message"])[:500]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, (response.text or response.reason or "")[:200]
 
 
 class BookingsClient:
     """Reads one tenant's Bookings businesses through Microsoft Graph v1.0."""
 
-    def __init__(self, settings: GraphSettings):
+    def __init__(self, settings: GraphSettings, gate: Callable[[], ContextManager] = nullcontext):
+        """``gate``: what each request to Graph is sent within (its retries included), e.g. one of the four
+        requests Bookings serves at once per application and mailbox, shared with other processes."""
         for name in ("authority_url", "graph_url"):
             if urlsplit(getattr(settings, name)).scheme != "https":
                 raise ValueError("%s must be an https URL" % name)
@@ -239,9 +250,14 @@ class BookingsClient:
         self.throttle = _ThrottleBudget(settings.throttle_budget)
         self.notices = []  # GraphErrors that did not stop a read, but that the reader should be told
         self._session = _session(settings, self.throttle)  # the client's own: its retries spend its budget
+        self._gate = gate
 
     # --- authentication and transport ---------------------------------------------------------------------
     def _token(self, application):
+        certificate = self.settings.client_certificate
+        if certificate and certificate.expired(datetime.datetime.utcnow()):
+            raise errors.CertificateExpired(thumbprint=certificate.thumbprint,
+                                            date=certificate.not_after.strftime("%Y-%m-%d %H:%M UTC"))
         try:
             result = application.acquire_token_for_client(scopes=[self.settings.scope])
         except requests.RequestException as error:
@@ -269,8 +285,9 @@ class BookingsClient:
         for attempt in (1, 2):
             headers = {"Authorization": "Bearer %s" % self._token(application), "Accept": "application/json"}
             try:
-                response = self._session.request(method, url, params=params, json=payload, headers=headers,
-                                                 timeout=self.settings.timeout)
+                with self._gate():
+                    response = self._session.request(method, url, params=params, json=payload, headers=headers,
+                                                     timeout=self.settings.timeout)
             except requests.RequestException as error:
                 raise _connection_error(url, error)
             if response.status_code == 401 and attempt == 1:
@@ -281,13 +298,13 @@ class BookingsClient:
 
     def _error(self, response, url, permission, what, business_id=None):
         """The ``GraphError`` of a failed answer."""
-        status, detail = response.status_code, _graph_detail(response)
-        if status == 401:
-            return errors.AuthenticationError(error="401", description=detail)
+        status, (code, detail) = response.status_code, _graph_error(response)
+        if status == 401:  # after a sign-in again: Entra ID issued the token, Graph refuses what it grants
+            return errors.TokenRefused(what=what, permission=self._missing_permission(permission), detail=detail)
         if status == 403:
             return errors.PermissionDenied(what=what, permission=permission, detail=detail)
-        if status == 404 and business_id:
-            return errors.BusinessNotFound(business=business_id)
+        if business_id and (status == 404 or code == "ErrorFolderNotFound"):
+            return errors.BusinessNotFound(business=business_id, code=" ".join(filter(None, (str(status), code))))
         if status == 429:
             return errors.Throttled(attempts=self.settings.max_attempts)
         if status >= 500:
@@ -310,6 +327,10 @@ class BookingsClient:
         if response.status_code != 200:
             raise self._error(response, url, READ_PERMISSION, what, business_id)
         return self._json_object(response, url)
+
+    def _missing_permission(self, permission):
+        """The permission to name for a 401: the one that cured it where reported, unless the token carries it."""
+        return permission if APPOINTMENT_PERMISSION in (self.granted_permissions() or ()) else APPOINTMENT_PERMISSION
 
     def granted_permissions(self):
         """The application permissions granted to the client: the ``roles`` claim of its access token, or None when
@@ -404,14 +425,15 @@ class BookingsClient:
             raise self._write_error(response, url, collection, permissions, business_id, item_id)
 
     def _write_error(self, response, url, collection, permissions, business_id, item_id=None):
-        status, detail = response.status_code, _graph_detail(response)
+        status, detail = response.status_code, _graph_error(response)[1]
         if status == 400:
             return errors.WriteRefused(what=collection, detail=detail)
         if status == 403:
             return errors.WriteDenied(what=collection, permission=permissions[0], detail=detail)
         if status == 404 and item_id:
             return errors.ItemNotFound(what=collection, item=item_id)
-        return self._error(response, url, READ_PERMISSION, collection, business_id)
+        return self._error(response, url, permissions[0] if status == 401 else READ_PERMISSION, collection,
+                           business_id)
 
     def appointment_pages(self, business_id, start, end):
         """The appointments that overlap ``[start, end)`` (aware datetimes), read through ``calendarView``. Where

@@ -42,8 +42,22 @@ class AuthenticationError(GraphError):
 
 class InvalidCredentials(AuthenticationError):
     template = _(
-        "The client id or the client secret is wrong (%(error)s). Check them against the application "
-        "registered in Microsoft Entra ID: %(description)s"
+        "The client id, or the client secret or certificate, is wrong (%(error)s). Check them against the "
+        "application registered in Microsoft Entra ID: %(description)s"
+    )
+
+
+class CertificateUnreadable(GraphError):
+    template = _(
+        "The certificate cannot be read (%(detail)s). Upload a PEM file holding the certificate and its private "
+        "key, or a PKCS#12 (.pfx) file with its password."
+    )
+
+
+class CertificateExpired(AuthenticationError):
+    template = _(
+        "The application's certificate %(thumbprint)s expired on %(date)s: create a new one, add it to the "
+        "application in Microsoft Entra ID, and upload it on the business."
     )
 
 
@@ -58,6 +72,16 @@ class PermissionDenied(GraphError):
     template = _(
         "The application may not read %(what)s: grant it the Microsoft Graph application permission "
         "%(permission)s and give admin consent. Graph said: %(detail)s"
+    )
+
+
+class TokenRefused(PermissionDenied):
+    """Graph answered 401 to a token Microsoft Entra ID had just issued: a permission is missing, not the sign-in."""
+
+    template = _(
+        "Microsoft Graph refused the application's token for %(what)s (HTTP 401) although Microsoft Entra ID issued "
+        "it: grant the application the Microsoft Graph application permission %(permission)s and give admin "
+        "consent. Graph said: %(detail)s"
     )
 
 
@@ -79,7 +103,11 @@ class ItemNotFound(GraphError):
 
 
 class BusinessNotFound(GraphError):
-    template = _("No Bookings business %(business)s exists in this tenant (Graph answered 404).")
+    template = _(
+        "The Bookings business %(business)s cannot be reached (Graph answered %(code)s): check its e-mail address, "
+        "that the business belongs to this tenant, and that no application access policy keeps the application out "
+        "of its mailbox."
+    )
 
 
 class Throttled(GraphError):

@@ -33,8 +33,8 @@ def customer_payload(name, email, phone=None, phone_type="home", address=None):
     if address and any(getattr(address, name) for name in Address.__dataclass_fields__):
         payload["addresses"] = [{
             "street": address.street or "", "city": address.city or "", "state": address.state or "",
-            "postalCode": address.postal_code or "", "countryOrRegion": address.country or "", "type": "home",
-        }]
+            "postalCode": address.postal_code or "", "countryOrRegion": address.country or "",
+        }]  # no "type": v1.0's physicalAddress has none (the Update bookingCustomer page)
     return payload
 
 

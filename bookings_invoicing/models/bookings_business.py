@@ -1,9 +1,12 @@
 import logging
 from collections import Counter
+from dataclasses import replace
+from functools import partial
 from urllib.parse import urlsplit
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import format_date
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -11,6 +14,8 @@ from odoo.addons.queue_job.job import identity_exact, job
 
 from ..graph import EMAIL_RE, BookingsClient, GraphSettings, errors
 from ..graph.client import CUSTOMER_WRITE_PERMISSIONS, GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL, SERVICE_WRITE_PERMISSIONS
+from ..graph.credentials import Certificate
+from ..locks import GRAPH_CONCURRENCY, one_of
 from ..rules import INVOICE_GROUPING_SELECTION
 from ..sync import BusinessImporter, SynchronizationRunning
 from .queue_job import hold_job_lock
@@ -56,6 +61,20 @@ class BookingsBusiness(models.Model):
         copy=False, groups="base.group_system",
         help="A client secret of that application. Only administrators can read or change it.",
     )
+    auth_method = fields.Selection(
+        [("secret", "Client secret"), ("certificate", "Certificate")], string="Sign in with", default="secret",
+        required=True,
+        help="How the application signs in to Microsoft Entra ID: with a client secret, or with a certificate (for "
+             "tenants whose policy forbids secrets).")
+    certificate_key = fields.Char(string="Private key", copy=False, groups="base.group_system")  # PEM: never shown
+    certificate_pem = fields.Text(string="Certificate", copy=False, readonly=True)
+    certificate_thumbprint = fields.Char(string="Certificate thumbprint", copy=False, readonly=True,
+                                         help="Its SHA-1 thumbprint, as Microsoft Entra ID shows it.")
+    certificate_subject = fields.Char(string="Certificate subject", copy=False, readonly=True)
+    certificate_expiry = fields.Datetime(string="Certificate expires", copy=False, readonly=True)
+    certificate_state = fields.Selection(
+        [("valid", "Valid"), ("expiring", "Expires within 30 days"), ("expired", "Expired")],
+        string="Certificate validity", compute="_compute_certificate_state")
     authority_url = fields.Char(
         string="Authority URL", required=True, default=GLOBAL_AUTHORITY_URL,
         groups="bookings_invoicing.group_bookings_invoicing_manager",
@@ -261,20 +280,34 @@ class BookingsBusiness(models.Model):
         """The client settings of this business; reads the secret, which only administrators may see."""
         self.ensure_one()
         business = self.sudo()
-        if not business.client_secret:
+        certificate = None
+        if business.auth_method == "certificate":
+            if not business.certificate_key:
+                raise UserError(_("Upload the certificate of %(name)s first (an administrator can).")
+                                % {"name": self.name})
+            certificate = replace(business._certificate_dates(), private_key=business.certificate_key)
+        elif not business.client_secret:
             raise UserError(_("Enter the client secret of %(name)s first (an administrator can).")
                             % {"name": self.name})
         return GraphSettings(
             tenant_id=business.tenant_id.strip(),
             client_id=business.client_id.strip(),
-            client_secret=business.client_secret,
+            client_secret=None if certificate else business.client_secret,
+            client_certificate=certificate,
             authority_url=business.authority_url.strip().rstrip("/"),
             graph_url=business.graph_url.strip().rstrip("/"),
             throttle_budget=business.sync_throttle_budget,
         )
 
     def _graph_client(self):
-        return BookingsClient(self._graph_settings())
+        """A client of this business whose requests, with those of every process of the database, stay within the
+        requests Bookings serves at once per application and mailbox."""
+        return BookingsClient(self._graph_settings(),
+                              gate=partial(one_of, self.env.cr.dbname, self._graph_gate_name(), GRAPH_CONCURRENCY))
+
+    def _graph_gate_name(self):
+        """The requests of one application at one mailbox share a gate, whichever business record sends them."""
+        return "graph:%s:%s" % ((self.client_id or "").strip().lower(), (self.mailbox or "").strip().lower())
 
     def _graph_error_message(self, error):
         """The message of a Graph client error in the user's language (its template is in the .pot)."""
@@ -310,9 +343,13 @@ class BookingsBusiness(models.Model):
             raise UserError(self._graph_error_message(error))
         currency = self._currency_from_iso(info.currency)
         self.currency_id = currency
+        signed_in = (_("Signed in with the certificate %(thumbprint)s, which expires on %(date)s.")
+                     % {"thumbprint": self.certificate_thumbprint,
+                        "date": format_date(self.env, self.certificate_expiry)}
+                     if self.auth_method == "certificate" else _("Signed in with the client secret."))
         report = "\n".join(
             [_("Connection works. Bookings business: %(name)s, currency: %(currency)s.")
-             % {"name": info.display_name, "currency": info.currency or currency.name}]
+             % {"name": info.display_name, "currency": info.currency or currency.name}, signed_in]
             + self._push_permission_report(granted))
         return self.env["bookings.message"]._open(_("Test connection"), report)
 
@@ -359,6 +396,31 @@ class BookingsBusiness(models.Model):
             "target": "new",
             "name": _("Synchronization"),
         }
+
+    @api.depends("auth_method", "certificate_expiry")
+    def _compute_certificate_state(self):
+        now = fields.Datetime.from_string(fields.Datetime.now())
+        for business in self:
+            certificate = business.auth_method == "certificate" and business._certificate_dates()
+            business.certificate_state = certificate and (
+                "expired" if certificate.expired(now) else "expiring" if certificate.expires_soon(now) else "valid")
+
+    def _certificate_dates(self):
+        """The business's certificate as far as its dates tell (no key), or None."""
+        if not self.certificate_expiry:
+            return None
+        return Certificate(private_key="", certificate=self.certificate_pem or "",
+                           thumbprint=self.certificate_thumbprint or "", subject=self.certificate_subject or "",
+                           not_after=fields.Datetime.from_string(self.certificate_expiry))
+
+    @api.multi
+    def _set_certificate(self, certificate):
+        """Keep an uploaded ``graph.credentials.Certificate`` and sign in with it from now on (administrators)."""
+        self.ensure_one()
+        self.sudo().write({"certificate_key": certificate.private_key})
+        self.write({"auth_method": "certificate", "certificate_pem": certificate.certificate,
+                    "certificate_thumbprint": certificate.thumbprint, "certificate_subject": certificate.subject,
+                    "certificate_expiry": fields.Datetime.to_string(certificate.not_after)})
 
     @api.multi
     def _enqueue_synchronization(self):

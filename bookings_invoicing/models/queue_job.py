@@ -11,7 +11,7 @@ import logging
 
 from odoo import api, models
 
-from ..sync.importer import lock_key
+from ..locks import lock_key
 
 _logger = logging.getLogger(__name__)
 

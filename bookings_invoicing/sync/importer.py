@@ -19,19 +19,19 @@ import datetime
 import logging
 import random
 import time
-import zlib
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import replace
 
 import psycopg2
 import pytz
 
-from odoo import SUPERUSER_ID, _, api, fields, sql_db
+from odoo import SUPERUSER_ID, _, api, fields
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_date
 
 from .. import rules
 from ..graph import errors, read_all
+from ..locks import advisory_lock, lock_key
 from ..models.bookings_binding import mirror_context
 from .exporter import DirectoryExporter
 
@@ -42,32 +42,6 @@ MAX_PROBLEMS = 20
 #: PostgreSQL's serialization failure and deadlock: a concurrent transaction (an invoicing) changed the same rows.
 CONFLICTS = ("40001", "40P01")
 MAX_ATTEMPTS = 5
-
-
-def lock_key(name, number):
-    """The two integers of a PostgreSQL advisory lock: a class named after the add-on's use, and a record id."""
-    return zlib.crc32(("bookings_invoicing." + name).encode()) & 0x7FFFFFFF, number
-
-
-@contextmanager
-def advisory_lock(dbname, key, wait=True):
-    """Hold the PostgreSQL session lock ``key`` while the block runs; yields whether it was obtained.
-
-    The lock lives on a connection of its own: the work commits (or fails) on its cursor without touching the lock,
-    and a transaction started after the lock was obtained sees all that its previous holder committed. With
-    ``wait=False`` a lock held elsewhere is not waited for. PostgreSQL releases it if the process dies.
-    """
-    cr = sql_db.db_connect(dbname).cursor()
-    try:
-        cr.execute("SELECT pg_advisory_lock(%s, %s)" if wait else "SELECT pg_try_advisory_lock(%s, %s)", key)
-        obtained = wait or cr.fetchone()[0]
-        try:
-            yield obtained
-        finally:
-            if obtained:
-                cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
-    finally:
-        cr.close()
 
 
 class _Progress(object):
@@ -146,6 +120,10 @@ class BusinessImporter(object):
         self.log = self.env["bookings.sync.run"].create({
             "business_id": business.id, "window_start": self.window[0], "window_end": self.window[1]})
         business.write({"last_sync_state": "running"})
+        if business.certificate_state == "expiring":
+            self.progress.warnings.append(
+                _("The certificate this business signs in with expires on %(date)s: upload a new one.")
+                % {"date": format_date(self.env, business.certificate_expiry)})
         self._commit()
 
     def _synchronize(self):

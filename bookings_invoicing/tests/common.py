@@ -2,6 +2,7 @@
 configured against it, users with the lowest rights that do the job, and builders of Graph items."""
 import datetime
 import os
+import time
 import uuid
 from contextlib import contextmanager
 
@@ -26,6 +27,18 @@ def hours_ago(hours):
 def database_cursor(dbname):
     """A cursor on a connection of its own, outside the test's transaction: what another Odoo process has."""
     return sql_db.db_connect(dbname).cursor()
+
+
+def wait_for(condition, what, seconds=60):
+    """Wait until ``condition()`` gives something other than None, and return it; waiting longer fails the test."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("still waiting for %s" % what)
+        time.sleep(0.01)
 
 
 @at_install(False)

@@ -1,9 +1,17 @@
+import base64
+import datetime
+
+from cryptography.hazmat.primitives import hashes
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import mute_logger
+from odoo.tools.misc import format_date
 
-from .common import MAILBOX, BookingsCase
+from bookings_peer.certificates import make_certificate
+
+from ..graph import errors
+from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase
 
 
 class TestBusiness(BookingsCase):
@@ -68,7 +76,7 @@ class TestBusiness(BookingsCase):
 
     def test_test_connection_explains_a_wrong_secret(self):
         self.business.client_secret = "wrong"
-        with self.assertRaisesRegexp(UserError, "client id or the client secret is wrong"):
+        with self.assertRaisesRegexp(UserError, "invalid_client"):
             self.business.sudo(self.manager).action_test_connection()
 
     def test_test_connection_explains_a_missing_permission(self):
@@ -86,12 +94,77 @@ class TestBusiness(BookingsCase):
         self.env["ir.translation"].create({
             "type": "code", "name": "addons/bookings_invoicing/graph/errors.py", "lang": "fr_FR",
             "module": "bookings_invoicing", "state": "translated",
-            "src": "No Bookings business %(business)s exists in this tenant (Graph answered 404).",
-            "value": "Aucune entreprise Bookings %(business)s dans ce tenant (Graph a répondu 404).",
+            "src": errors.BusinessNotFound.template,
+            "value": "Entreprise Bookings %(business)s injoignable (%(code)s).",
         })
         self.business.mailbox = "missing@contoso.onmicrosoft.com"
-        with self.assertRaisesRegexp(UserError, "Aucune entreprise Bookings missing@contoso"):
+        with self.assertRaisesRegexp(UserError, "Entreprise Bookings missing@contoso.onmicrosoft.com injoignable "
+                                                "\\(404 ErrorFolderNotFound\\)"):
             self.business.sudo(self.manager).with_context(lang="fr_FR").action_test_connection()
+
+    # --- certificate credentials --------------------------------------------------------------------------------
+    def _upload(self, data, password=None, user=None):
+        wizard = self.env["bookings.certificate.upload"].sudo(user or self.env.user).create({
+            "business_id": self.business.id, "certificate_file": base64.b64encode(data), "password": password})
+        wizard.action_upload()
+        return wizard
+
+    def _forbid_secrets(self, *certificates):
+        """The tenant's application takes no secret, and signs in with ``certificates`` only."""
+        self.store.tenants[TENANT][CLIENT_ID].update(secret=None, certificates=list(certificates))
+        self.peer.revoke_tokens()
+
+    def test_a_tenant_that_forbids_secrets_is_reached_with_a_certificate(self):
+        certificate, _pem, pfx = make_certificate("Contoso Salon invoicing")
+        self._forbid_secrets(certificate)
+        with self.assertRaisesRegexp(UserError, "invalid_client"):  # the secret no longer signs in
+            self.business.sudo(self.manager).action_test_connection()
+        with self.assertRaises(AccessError):  # a manager may not upload it: the key is a secret
+            self._upload(pfx, "pfx-pw", user=self.manager)
+        with self.assertRaises(UserError):
+            self._upload(pfx, "not the password")
+        self.assertEqual(self.business.auth_method, "secret", "nothing kept from a file that cannot be read")
+        wizard = self._upload(pfx, "pfx-pw")
+        self.assertFalse(wizard.exists(), "the file and its password are not kept")
+        business = self.business.sudo(self.manager)
+        self.assertEqual((business.auth_method, business.certificate_subject, business.certificate_thumbprint,
+                          business.certificate_state),
+                         ("certificate", "CN=Contoso Salon invoicing",
+                          certificate.fingerprint(hashes.SHA1()).hex().upper(), "valid"))  # noqa: S303
+        with self.assertRaises(AccessError):  # the private key is never shown again, but to administrators
+            business.read(["certificate_key"])
+        action = business.action_test_connection()
+        report = self.env["bookings.message"].browse(action["res_id"]).message
+        self.assertIn(business.certificate_thumbprint, report)
+        self.assertEqual(self.peer.sign_ins[-1], (CLIENT_ID, "client_assertion"))
+        self.assertEqual(self.sync().state, "done")
+
+    def test_a_certificate_expiring_soon_is_told_and_an_expired_one_stops_the_synchronization(self):
+        expiring, _pem, pfx = make_certificate(days=20)
+        self._forbid_secrets(expiring)
+        self._upload(pfx, "pfx-pw")
+        self.assertEqual(self.business.certificate_state, "expiring")
+        run = self.sync()
+        self.assertEqual(run.state, "done")
+        self.assertIn(format_date(self.env, self.business.certificate_expiry), run.message)
+        started = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)
+        expired, _pem, pfx = make_certificate(days=1, starts=started)
+        self._forbid_secrets(expired)
+        self._upload(pfx, "pfx-pw")
+        self.assertEqual(self.business.certificate_state, "expired")
+        run = self.sync()
+        self.assertEqual((run.state, self.business.last_sync_state), ("failed", "failed"))
+        self.assertIn(self.business.certificate_thumbprint, run.message)
+
+    def test_a_certificate_removed_from_the_application_stops_the_next_run(self):
+        certificate, _pem, pfx = make_certificate()
+        self._forbid_secrets(certificate)
+        self._upload(pfx, "pfx-pw")
+        self.assertEqual(self.sync().state, "done")
+        self._forbid_secrets()  # the tenant's administrator removed it from the application
+        run = self.sync()
+        self.assertEqual(run.state, "failed")
+        self.assertIn("AADSTS700027", run.message)
 
     def test_the_menus(self):
         menu = self.env.ref("bookings_invoicing.bookings_menu_root")

@@ -1,4 +1,5 @@
 import re
+from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
 from psycopg2 import IntegrityError
@@ -8,8 +9,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..sync.importer import lock_key
-from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase, database_cursor, hours_ago
+from ..locks import GRAPH_CONCURRENCY, lock_key
+from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase, database_cursor, hours_ago, wait_for
 
 WRITES = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(bookings_appointment|bookings_customer|"
                     r"bookings_service|res_partner|product_product|product_template|account_invoice)\"?\b",
@@ -439,7 +440,7 @@ class TestSync(BookingsCase):
         with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
             self.run_jobs()
         self.assertEqual(broken.last_sync_state, "failed")
-        self.assertIn("No Bookings business gone@contoso.onmicrosoft.com", broken.last_sync_message)
+        self.assertIn("gone@contoso.onmicrosoft.com", broken.last_sync_message)
         self.assertEqual(self.business.last_sync_state, "done")
         self.assertEqual(len(self.rows()), 1)
 
@@ -453,6 +454,32 @@ class TestSync(BookingsCase):
             finally:
                 other.execute("SELECT pg_advisory_unlock(%s, %s)", lock_key("sync", self.business.id))
         self.assertEqual(self.sync().state, "done")  # free again
+
+    def test_requests_to_one_mailbox_wait_for_one_of_four_slots_held_by_any_process(self):
+        client = self.business.sudo()._graph_client()
+        name = self.business._graph_gate_name()
+        holders = [database_cursor(self.cr.dbname) for _slot in range(GRAPH_CONCURRENCY)]
+        try:
+            for slot, holder in enumerate(holders):  # four requests of other processes in flight
+                holder.execute("SELECT pg_advisory_lock(%s, %s)", lock_key(name, slot))
+            self.peer.clear_requests()
+            with ThreadPoolExecutor(1) as pool:
+                answer = pool.submit(client.get_business, MAILBOX)
+                slot = wait_for(lambda: self._waiting_slot(holders[0], name), "the request waiting for a slot")
+                self.assertFalse(self.peer.requests_to("/bookingBusinesses/"), "nothing sent while it waits")
+                holders[slot].execute("SELECT pg_advisory_unlock(%s, %s)", lock_key(name, slot))
+                self.assertEqual(answer.result().id, MAILBOX)
+            self.assertEqual(len(self.peer.requests_to("/bookingBusinesses/")), 1)
+        finally:
+            for holder in holders:
+                holder.close()
+
+    @staticmethod
+    def _waiting_slot(cr, name):
+        cr.execute("SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2 "
+                   "AND NOT granted", (lock_key(name, 0)[0],))
+        row = cr.fetchone()
+        return row[0] if row else None
 
     def test_synchronize_now_reports_its_counts(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(4))

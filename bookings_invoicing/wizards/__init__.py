@@ -1,3 +1,4 @@
 from . import bookings_invoice_wizard
 from . import bookings_exclude_wizard
 from . import bookings_message
+from . import bookings_certificate_upload

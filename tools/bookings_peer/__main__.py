@@ -5,13 +5,16 @@ authority and the Graph URL, the tenant, client id and secret, the business id a
 """
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
 
+from cryptography import x509
 from dateutil import tz
 from dateutil.parser import isoparse
 
+from .certificates import make_certificate
 from .data import Store
 from .seed import KINDS, seed_business
 from .server import BookingsPeer
@@ -20,6 +23,15 @@ from .server import BookingsPeer
 def _utc(text):
     moment = isoparse(text)
     return moment.astimezone(tz.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def client_certificate(path):
+    """The certificate of the PEM file ``path``, made there (with its private key) when absent."""
+    if not os.path.exists(path):
+        with open(path, "wb") as handle:
+            handle.write(make_certificate("Bookings invoicing demo")[1])
+    with open(path, "rb") as handle:
+        return x509.load_pem_x509_certificate(handle.read())
 
 
 def main(argv=None):
@@ -31,7 +43,10 @@ def main(argv=None):
                         help="salon: the demo's salon and spa; varied: every variation over generic services")
     parser.add_argument("--tenant", default="contoso-tenant")
     parser.add_argument("--client-id", default="bookings-invoicing-demo")
-    parser.add_argument("--secret", default="demo-secret")
+    parser.add_argument("--secret", default="demo-secret", help="empty: the tenant allows no client secret")
+    parser.add_argument("--certificate-file",
+                        help="the client also signs in with this certificate: a PEM file with its private key, to "
+                             "upload in Odoo (made there when absent)")
     parser.add_argument("--permissions", nargs="+", metavar="PERMISSION",
                         default=["Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All"],
                         help="the application permissions granted to the client (the token's roles)")
@@ -47,7 +62,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     store = Store()
-    store.add_client(args.tenant, args.client_id, args.secret, permissions=args.permissions)
+    store.add_client(args.tenant, args.client_id, args.secret or None, permissions=args.permissions,
+                     certificates=[client_certificate(args.certificate_file)] if args.certificate_file else ())
     seed_business(store, args.tenant, args.business, args.business_name, seed=args.seed, customers=args.customers,
                   services=args.services, appointments=args.appointments, currency=args.currency, kind=args.kind,
                   now=args.now)

@@ -15,12 +15,16 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+import jwt
 import trustme
+from cryptography.hazmat.primitives import hashes
 from dateutil.parser import isoparse
 
 from .data import PRICE_TYPES, Store, graph_offset
@@ -44,6 +48,7 @@ ENTITIES = {
         "maximumAttendeesCount", "isLocationOnline", "smsNotificationsEnabled", "languageTag",
         "additionalInformation", "customQuestions", "schedulingPolicy"}, ("displayName",)),
 }
+ADDRESS_PROPERTIES = {"street", "city", "state", "postalCode", "countryOrRegion"}
 DURATION_RE = re.compile(r"^P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$")
 
 
@@ -58,6 +63,7 @@ class Fault:
     retry_after: Optional[float] = None  # with status 429/503: the Retry-After header, in seconds
     body: Optional[str] = None  # answer 200 with this raw body (malformed JSON, a wrong shape...)
     delay: float = 0.0  # wait this long before answering
+    hold: bool = False  # wait for ``BookingsPeer.release()`` before answering
     reset: bool = False  # close the connection without answering
     repeat_next_link: bool = False  # answer the page with a next link pointing at the same page
     times: Optional[int] = 1  # how many requests it hits; None: every one
@@ -108,8 +114,11 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _graph_error(self, status, code, message, headers=None):
-        self._send(status, {"error": {"code": code, "message": message,
-                                      "innerError": {"request-id": secrets.token_hex(8)}}}, headers)
+        """An error as Graph gives it (its reference page on errors): code, message, and the request's ids."""
+        request_id = str(uuid.uuid4())
+        self._send(status, {"error": {"code": code, "message": message, "innerError": {
+            "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%S"), "request-id": request_id,
+            "client-request-id": self.headers.get("client-request-id") or request_id}}}, headers)
 
     def _entra_error(self, status, code, message):
         codes = re.match(r"AADSTS(\d+):", message)
@@ -130,8 +139,21 @@ class Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         self.peer.record(method, self.path)
         page = int(query.get("$skiptoken", 0)) // self.peer.page_size + 1 if "$skiptoken" in query else 1
+        slot = self.peer.take_slot(self.headers.get("Authorization", ""), self.segments) \
+            if path.startswith(GRAPH_PREFIX) else None
+        if slot is False:
+            return self._graph_error(429, "TooManyRequests", "Too many concurrent requests for this mailbox.",
+                                     {"Retry-After": "1"})
+        try:
+            self._answer(method, path, query, page)
+        finally:
+            self.peer.release_slot(slot)
+
+    def _answer(self, method, path, query, page):
         fault = self.peer.take_fault(method, path, page) if not path.startswith("/_peer/") else None
         if fault:
+            if fault.hold:
+                self.peer.released.wait()
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.reset:
@@ -200,11 +222,21 @@ class Handler(BaseHTTPRequestHandler):
                 return self._entra_error(400, "unauthorized_client",
                                          "AADSTS700016: Application with identifier '%s' was not found in the "
                                          "directory '%s'." % (form.get("client_id", ""), tenant))
-            if not secrets.compare_digest(client["secret"], form.get("client_secret", "")):
+            if "client_assertion" in form:
+                refused = _assertion_refused(form, client, "%s/oauth2/v2.0/token" % base)
+                if refused:
+                    return self._entra_error(401, "invalid_client", refused)
+            elif not client["secret"]:
+                return self._entra_error(401, "invalid_client",
+                                         "AADSTS7000218: The request body must contain the following parameter: "
+                                         "'client_assertion' or 'client_secret'.")
+            elif not secrets.compare_digest(client["secret"], form.get("client_secret", "")):
                 return self._entra_error(401, "invalid_client",
                                          "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
                                          "sent in the request is the client secret value, not the client secret "
                                          "ID, for a secret added to app '%s'." % form["client_id"])
+            self.peer.sign_ins.append((form["client_id"], "client_assertion" if "client_assertion" in form
+                                       else "client_secret"))
             token = self.peer.issue_token(tenant, form["client_id"])
             return self._send(200, {"token_type": "Bearer", "expires_in": self.peer.token_lifetime,
                                     "ext_expires_in": self.peer.token_lifetime, "access_token": token})
@@ -227,8 +259,13 @@ class Handler(BaseHTTPRequestHandler):
                      for b in list(store.businesses.values()) if b["tenant"] == tenant]
             return self._page(items, query, repeat, "solutions/bookingBusinesses")
         entry = store.business(parts[0])
-        if entry is None or entry["tenant"] != tenant:
-            return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if entry is None or entry["tenant"] != tenant:  # as reported for a business the application cannot reach
+            return self._graph_error(404, "ErrorFolderNotFound",
+                                     "The specified folder could not be found in the store.")
+        if client.get("token_refused_without") and client["token_refused_without"] not in permissions:
+            # a June 2025 Q&A: an application with Bookings.ReadWrite.All only got 401 on appointments, services and
+            # staff, a token Entra had just issued, until BookingsAppointment.ReadWrite.All was granted
+            return self._graph_error(401, "InvalidAuthenticationToken", "Access token validation failure.")
         if not READ_PERMISSIONS & permissions:
             return self._graph_error(403, "ErrorAccessDenied",
                                      "Access is denied. Check credentials and try again.")
@@ -317,6 +354,13 @@ class Handler(BaseHTTPRequestHandler):
             for name in ("addresses", "phones"):
                 if not isinstance(values.get(name, []), list):
                     return "The %s must be a collection." % name
+            for address in values.get("addresses", []):
+                # v1.0's physicalAddress: type and postOfficeBox are read back but "not supported in v1.0" when
+                # written (the Update bookingCustomer page)
+                unknown = sorted(set(address) - ADDRESS_PROPERTIES) if isinstance(address, dict) else ["?"]
+                if unknown:
+                    return ("The property '%s' does not exist on type 'microsoft.graph.physicalAddress'. Make sure "
+                            "to only use property names that are defined by the type." % unknown[0])
             return None
         if "defaultPrice" in values and (isinstance(values["defaultPrice"], bool)
                                          or not isinstance(values["defaultPrice"], (int, float))):
@@ -406,6 +450,14 @@ class BookingsPeer:
         self.token_lifetime = token_lifetime
         self.faults = []
         self.requests = []
+        self.sign_ins = []  # (client id, "client_secret" or "client_assertion") of each token issued
+        #: Bookings serves four requests at once per application and mailbox (Graph's throttling limits page); a
+        #: fifth is answered 429 with a whole-second Retry-After. None: no limit.
+        self.concurrency = 4
+        self.in_flight = Counter()  # (client id, business id) -> requests being served
+        self.most_in_flight = Counter()  # the highest each reached
+        self.refused_concurrent = 0
+        self.released = threading.Event()
         self._tokens = {}
         self._lock = threading.Lock()
         self._port = port
@@ -438,6 +490,7 @@ class BookingsPeer:
         return self
 
     def stop(self):
+        self.released.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -475,6 +528,30 @@ class BookingsPeer:
             return None
         return grant[:2]
 
+    def take_slot(self, header, segments):
+        """Count a Graph request of a business in flight: its key, None when it is not counted (no valid token or
+        no business), or False when the application already has ``concurrency`` requests at that mailbox."""
+        grant = self.check_token(header)
+        if grant is None or len(segments) < 4:
+            return None
+        key = (grant[1], segments[3].lower())
+        with self._lock:
+            if self.concurrency is not None and self.in_flight[key] >= self.concurrency:
+                self.refused_concurrent += 1
+                return False
+            self.in_flight[key] += 1
+            self.most_in_flight[key] = max(self.most_in_flight[key], self.in_flight[key])
+        return key
+
+    def release_slot(self, key):
+        if key:
+            with self._lock:
+                self.in_flight[key] -= 1
+
+    def release(self):
+        """Let the requests held by a ``hold`` fault be answered (and every later one)."""
+        self.released.set()
+
     def revoke_tokens(self):
         with self._lock:
             self._tokens.clear()
@@ -509,6 +586,39 @@ class BookingsPeer:
     def requests_to(self, fragment):
         with self._lock:
             return [r for r in self.requests if fragment in r[1]]
+
+
+def _assertion_refused(form, client, token_url):
+    """Why Microsoft Entra ID would refuse the signed client assertion of ``form`` (private_key_jwt, RFC 7523), or
+    None: its certificate must be one uploaded to the application (found by the ``x5t`` thumbprint) and valid, its
+    signature made with that certificate's key, its audience the token endpoint, its issuer and subject the client
+    id, and its time range current."""
+    if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+        return "AADSTS50027: Invalid JWT token: the client assertion type is wrong."
+    try:
+        header = jwt.get_unverified_header(form["client_assertion"])
+    except jwt.InvalidTokenError:
+        return "AADSTS50027: Invalid JWT token. Token format not valid."
+    found = [certificate for certificate in client["certificates"]
+             if _base64url(certificate.fingerprint(hashes.SHA1())) == str(header.get("x5t")).rstrip("=")]  # noqa: S303
+    if not found:
+        return ("AADSTS700027: The certificate with identifier used to sign the client assertion is not registered "
+                "on application.")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if not found[0].not_valid_before_utc <= now < found[0].not_valid_after_utc:
+        return "AADSTS700027: The certificate used to sign the client assertion has expired."
+    try:
+        claims = jwt.decode(form["client_assertion"], found[0].public_key(), algorithms=["RS256", "PS256"],
+                            audience=token_url, issuer=form.get("client_id"), options={"require": ["exp", "sub"]})
+    except jwt.InvalidSignatureError:
+        return "AADSTS700027: Client assertion contains an invalid signature."
+    except jwt.ExpiredSignatureError:
+        return "AADSTS700024: Client assertion is not within its valid time range."
+    except jwt.InvalidTokenError as error:
+        return "AADSTS50027: Invalid JWT token: %s" % error
+    if claims["sub"] != form.get("client_id"):
+        return "AADSTS50027: Invalid JWT token: the subject is not the client id."
+    return None
 
 
 def _base64url(data):

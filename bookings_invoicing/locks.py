@@ -1,0 +1,61 @@
+"""PostgreSQL advisory locks: what the add-on's processes hold to work one at a time, or a few at a time.
+
+Each lock lives on a connection of its own: the work commits (or fails) on its cursor without touching the lock,
+and a transaction started after a lock was obtained sees all that its previous holder committed. PostgreSQL
+releases the locks of a process that dies.
+"""
+import random
+import zlib
+from contextlib import contextmanager
+
+from odoo import sql_db
+
+#: Bookings serves at most four requests at once per application and mailbox (Microsoft Graph's throttling limits);
+#: beyond, it answers 429.
+GRAPH_CONCURRENCY = 4
+
+
+def lock_key(name, number):
+    """The two integers of a PostgreSQL advisory lock: a class named after the add-on's use, and a number."""
+    return zlib.crc32(("bookings_invoicing." + name).encode()) & 0x7FFFFFFF, number
+
+
+@contextmanager
+def advisory_lock(dbname, key, wait=True):
+    """Hold the PostgreSQL session lock ``key`` while the block runs; yields whether it was obtained. With
+    ``wait=False`` a lock held elsewhere is not waited for."""
+    cr = sql_db.db_connect(dbname).cursor()
+    try:
+        cr.execute("SELECT pg_advisory_lock(%s, %s)" if wait else "SELECT pg_try_advisory_lock(%s, %s)", key)
+        obtained = wait or cr.fetchone()[0]
+        try:
+            yield obtained
+        finally:
+            if obtained:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+    finally:
+        cr.close()
+
+
+@contextmanager
+def one_of(dbname, name, slots):
+    """Hold one of ``slots`` advisory locks named ``name`` while the block runs: at most ``slots`` blocks of that
+    name run at once in all the processes of the database. A free slot is taken at once; when none is, the block
+    waits for one chosen at random."""
+    cr = sql_db.db_connect(dbname).cursor()
+    try:
+        key = None
+        for slot in random.sample(range(slots), slots):
+            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key(name, slot))
+            if cr.fetchone()[0]:
+                key = lock_key(name, slot)
+                break
+        else:
+            key = lock_key(name, random.randrange(slots))
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", key)
+        try:
+            yield
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+    finally:
+        cr.close()
