@@ -18,7 +18,9 @@ The other direction, when a manager turns it on: ``sync/exporter.py`` (``Directo
 importer before it mirrors the directory, writes the selected partners and service products to Bookings through the
 client, from the payloads of ``graph/payloads.py`` that the binding models prepare (``_prepare_bookings_payload``).
 
-The screens are in ``views/`` and ``wizards/``; who may do what in ``security/``.
+The screens are in ``views/`` and ``wizards/``; who may do what in ``security/``; the address a Power Automate flow
+calls to have a business synchronized at once in ``controllers/``.
 """
+from . import controllers
 from . import models
 from . import wizards

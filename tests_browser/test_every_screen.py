@@ -4,9 +4,12 @@ without customer given one from its form; Invoice All with and without bookings 
 booking cancelled in Bookings; the calendar. A step fails on any error dialog of the web client (a server error or
 a client error such as a kanban button's NameError) and on an empty screen where the server holds rows."""
 import ast
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
-from conftest import ADMIN
+from conftest import ADMIN, wait_for
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -284,3 +287,39 @@ def test_invoice_all_of_a_month_runs_as_a_batch_whose_form_follows_it(server, br
                                                         ("is_completed", "=", True)]) == 0
     screen.shot("invoicing-batch-ended")
 
+
+def test_a_flow_calling_the_notification_address_has_the_business_synchronized(server, browser, rpc):
+    """After the batch: a Power Automate flow's call over HTTP queues a synchronization, which the job runner runs;
+    a wrong address is not found and queues nothing."""
+    admin = rpc()
+    business = rpc(*USERS["manager"])("bookings.business", "search_read", [], ["name"])[0]
+    screen = Walk(browser, server)
+    screen.open_business_as_manager(business["name"])
+    screen.click_containing(".o_form_view .o_notebook .nav-tabs a", "Synchronization")
+    screen.press("Create the notification address")
+    screen.wait(lambda driver: screen.all(".o_form_view a[href*='/bookings_invoicing/notify/']"))
+    screen.healthy()
+    path = urlsplit(admin("bookings.business", "read", [business["id"]], ["notification_url"])[0]["notification_url"]
+                    ).path
+
+    def call(address):
+        request = urllib.request.Request(server + address, data=b"{}", method="POST")
+        try:
+            return urllib.request.urlopen(request, timeout=60).status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def jobs():
+        return admin("queue.job", "search_count", [("method_name", "=", "_synchronize_job")])
+
+    def runs():
+        return admin("bookings.sync.run", "search_read", [("business_id", "=", business["id"])], ["state"],
+                     order="id desc")
+
+    before, runs_before = jobs(), len(runs())
+    assert [call(path + "x"), call(path.rsplit("/", 1)[0] + "/")] == [404] * 2
+    assert jobs() == before
+    assert call(path) == 202
+    assert jobs() == before + 1
+    wait_for(lambda: len(runs()) > runs_before and runs()[0]["state"] in ("done", "partial"),
+             "the synchronization the flow asked for")

@@ -1,4 +1,5 @@
 import logging
+import secrets
 from collections import Counter
 from dataclasses import replace
 from functools import partial
@@ -21,6 +22,9 @@ from ..sync import BusinessImporter, SynchronizationRunning
 from .queue_job import hold_job_lock
 
 _logger = logging.getLogger(__name__)
+
+#: Where a Power Automate flow calls to have a business synchronized at once.
+NOTIFICATION_PATH = "/bookings_invoicing/notify"
 
 #: Synchronize now runs at once for a business with at most this many appointment rows, as a job above.
 SYNC_FOREGROUND_LIMIT = 2000
@@ -75,6 +79,13 @@ class BookingsBusiness(models.Model):
     certificate_state = fields.Selection(
         [("valid", "Valid"), ("expiring", "Expires within 30 days"), ("expired", "Expired")],
         string="Certificate validity", compute="_compute_certificate_state")
+    notification_token = fields.Char(string="Notification secret", copy=False, readonly=True,
+                                     groups="bookings_invoicing.group_bookings_invoicing_manager")
+    notification_url = fields.Char(
+        string="Notification address", compute="_compute_notification_url", groups="bookings_invoicing.group_bookings_invoicing_manager",
+        help="Call this secret address (GET or POST) from a Power Automate flow triggered when an appointment is "
+             "created, updated or cancelled in Bookings: the business is synchronized within minutes. Renew it if "
+             "it has been shown to someone who should not call it.")
     authority_url = fields.Char(
         string="Authority URL", required=True, default=GLOBAL_AUTHORITY_URL,
         groups="bookings_invoicing.group_bookings_invoicing_manager",
@@ -183,6 +194,7 @@ class BookingsBusiness(models.Model):
     draft_invoice_count = fields.Integer(string="Draft invoices", compute="_compute_counts")
 
     _sql_constraints = [
+        ("notification_token_uniq", "unique(notification_token)", "Each business has its own notification address."),
         ("mailbox_uniq", "unique(mailbox)",
          "This Bookings business is already connected: one business is synchronized by one record only."),
         ("sync_window_check", "check(sync_days_back >= 0 and sync_days_ahead >= 0)",
@@ -421,6 +433,29 @@ class BookingsBusiness(models.Model):
         self.write({"auth_method": "certificate", "certificate_pem": certificate.certificate,
                     "certificate_thumbprint": certificate.thumbprint, "certificate_subject": certificate.subject,
                     "certificate_expiry": fields.Datetime.to_string(certificate.not_after)})
+
+    @api.depends("notification_token")
+    def _compute_notification_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        for business in self:
+            business.notification_url = business.notification_token and "%s%s/%s" % (
+                base_url, NOTIFICATION_PATH, business.notification_token)
+
+    @api.multi
+    def action_renew_notification_url(self):
+        """Give the business a new secret notification address; the previous one answers 404 from now on."""
+        for business in self:
+            business.notification_token = secrets.token_urlsafe(32)
+        return True
+
+    @api.model
+    def _notified(self, token):
+        """A call of the notification address ``token``: queue the synchronization of its business (one waiting
+        job at most) and return the business, or an empty recordset for an unknown or renewed address."""
+        business = self.sudo().search([("notification_token", "=", token), ("active", "=", True)], limit=1) \
+            if token else self.browse()
+        business._enqueue_synchronization()
+        return business
 
     @api.multi
     def _enqueue_synchronization(self):

@@ -1,5 +1,6 @@
 import base64
 import datetime
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from psycopg2 import IntegrityError
@@ -101,6 +102,36 @@ class TestBusiness(BookingsCase):
         with self.assertRaisesRegexp(UserError, "Entreprise Bookings missing@contoso.onmicrosoft.com injoignable "
                                                 "\\(404 ErrorFolderNotFound\\)"):
             self.business.sudo(self.manager).with_context(lang="fr_FR").action_test_connection()
+
+    def test_a_call_of_the_notification_address_queues_one_synchronization(self):
+        """The address's answers over HTTP (202, 404) are the browser suite's, whose Odoo serves HTTP."""
+        business = self.business.sudo(self.manager)
+        self.assertFalse(business.notification_url)
+        business.action_renew_notification_url()
+        token = urlsplit(business.notification_url).path.rsplit("/", 1)[1]
+        self.assertEqual(business.notification_url,
+                         "%s/bookings_invoicing/notify/%s" % (self.env["ir.config_parameter"].get_param(
+                             "web.base.url"), token))
+        with self.assertRaises(AccessError):  # shown to managers only
+            self.business.sudo(self.user).read(["notification_url"])
+        Public = self.env["bookings.business"].sudo(self.env.ref("base.public_user"))
+        before = self._synchronization_jobs()
+        # a flow calls once per appointment changed: however many calls, one job waits
+        self.assertEqual([Public._notified(token) for _call in range(3)], [self.business] * 3)
+        self.assertEqual(len(self._synchronization_jobs() - before), 1)
+        self.assertEqual(self.business.last_sync_state, "queued")
+        # a wrong or renewed address queues nothing
+        business.action_renew_notification_url()
+        self._synchronization_jobs().unlink()
+        for wrong in (token, token[:-1], "", False):
+            self.assertFalse(Public._notified(wrong))
+        self.assertFalse(self._synchronization_jobs())
+        self.business.active = False
+        self.assertFalse(Public._notified(urlsplit(business.notification_url).path.rsplit("/", 1)[1]))
+
+    def _synchronization_jobs(self):
+        return self.env["queue.job"].search([("model_name", "=", "bookings.business"),
+                                             ("method_name", "=", "_synchronize_job"), ("state", "=", "pending")])
 
     # --- certificate credentials --------------------------------------------------------------------------------
     def _upload(self, data, password=None, user=None):
