@@ -82,7 +82,8 @@ class BookingsBusiness(models.Model):
     notification_token = fields.Char(string="Notification secret", copy=False, readonly=True,
                                      groups="bookings_invoicing.group_bookings_invoicing_manager")
     notification_url = fields.Char(
-        string="Notification address", compute="_compute_notification_url", groups="bookings_invoicing.group_bookings_invoicing_manager",
+        string="Notification address", compute="_compute_notification_url",
+        groups="bookings_invoicing.group_bookings_invoicing_manager",
         help="Call this secret address (GET or POST) from a Power Automate flow triggered when an appointment is "
              "created, updated or cancelled in Bookings: the business is synchronized within minutes. Renew it if "
              "it has been shown to someone who should not call it.")
