@@ -15,5 +15,4 @@ class BookingsNotification(http.Controller):
         unknown or renewed address gets 404 and changes nothing."""
         if not request.env["bookings.business"]._notified(token):
             raise NotFound()
-        return request.make_response('{"queued": true}', status=202,
-                                     headers=[("Content-Type", "application/json")])
+        return http.Response('{"queued": true}', status=202, content_type="application/json")
