@@ -4,7 +4,7 @@ from collections import OrderedDict
 
 import psycopg2
 
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_repr
 from odoo.tools.misc import format_date, formatLang
@@ -96,9 +96,10 @@ class BookingsAppointment(models.Model):
                             % {"company": self.company_id.name, "business": self.business_id.name})
         return journal
 
-    def _prepare_invoice(self):
+    def _prepare_invoice(self, date_invoice=None):
         """Values of the draft invoice of this row's group (the row is its first): partner accounts, payment
-        terms and fiscal position as Odoo's own invoicing sets them, the business's currency and journal."""
+        terms and fiscal position as Odoo's own invoicing sets them, the business's currency and journal, and
+        the invoice date ``date_invoice`` (a date string; None leaves it to the validation)."""
         self.ensure_one()
         company = self.company_id
         partner = self.partner_id.with_context(force_company=company.id)
@@ -115,11 +116,13 @@ class BookingsAppointment(models.Model):
             "fiscal_position_id": fiscal_position_id,
             "user_id": self.env.uid,
             "origin": _("Microsoft Bookings: %(business)s") % {"business": self.business_id.name},
+            "date_invoice": date_invoice or False,
         }
 
-    def _prepare_invoice_line(self, fiscal_position):
+    def _prepare_invoice_line(self, fiscal_position, date_invoice=None):
         """Values of this row's invoice line: account and taxes as Odoo's own invoicing sets them for the
-        product, partner and fiscal position; quantity and price by the Bookings price type."""
+        product, partner and fiscal position; quantity and price by the Bookings price type, a product's price
+        standing in for a missing one converted at ``date_invoice``."""
         self.ensure_one()
         product = self.product_id.with_context(force_company=self.company_id.id, lang=self.partner_id.lang)
         account = self.env["account.invoice.line"].get_invoice_line_account(
@@ -132,7 +135,7 @@ class BookingsAppointment(models.Model):
         if self.business_id.price_include_tax:
             taxes = self._price_included_taxes(taxes)
         local_start = self.with_context(tz=self._display_tz())._local_start()
-        terms = self._invoice_terms()
+        terms = self._invoice_terms(date=date_invoice)
         currency = self.currency_id or self.company_id.currency_id
         rate = terms.hourly_rate and "%s %s" % (
             float_repr(float(terms.hourly_rate), currency.decimal_places), currency.name)
@@ -171,9 +174,26 @@ class BookingsAppointment(models.Model):
         return result
 
     @api.multi
-    def _create_invoices(self, grouping=None):
-        """Invoice the rows that can be invoiced, all or nothing, and return ``(invoices, skipped)`` where
-        ``skipped`` maps each row left out to the reason."""
+    def _check_invoice_date(self, date_invoice):
+        """Refuse an invoice date in a period locked for the user in a company of these rows, as Odoo would refuse
+        the drafts' validation: before anything is created."""
+        if not date_invoice:
+            return
+        adviser = self.env.user.has_group("account.group_account_manager")
+        for company in self.mapped("company_id"):
+            lock_date = max(filter(None, [company.fiscalyear_lock_date,
+                                          None if adviser else company.period_lock_date]), default=None)
+            if lock_date and date_invoice <= lock_date:
+                raise UserError(_("The invoice date %(date)s is in a period locked in %(company)s (up to "
+                                  "%(lock)s): choose a later date, or ask an adviser to reopen the period.")
+                                % {"date": format_date(self.env, date_invoice), "company": company.name,
+                                   "lock": format_date(self.env, lock_date)})
+
+    @api.multi
+    def _create_invoices(self, grouping=None, date_invoice=None):
+        """Invoice the rows that can be invoiced, all or nothing, dated ``date_invoice`` (a date string, or None),
+        and return ``(invoices, skipped)`` where ``skipped`` maps each row left out to the reason."""
+        self._check_invoice_date(date_invoice)
         if self:
             self._lock_for_invoicing()
         skipped = OrderedDict()
@@ -187,11 +207,13 @@ class BookingsAppointment(models.Model):
         invoices = self.env["account.invoice"]
         lines = self.env["account.invoice.line"].with_context(**mirror_context())  # links back to the rows
         for group in rows._invoice_groups(grouping):
-            values = group[0]._prepare_invoice()
+            values = group[0]._prepare_invoice(date_invoice)
             invoice = invoices.with_context(force_company=values["company_id"]).create(values)
+            if date_invoice:
+                invoice._onchange_payment_term_date_invoice()  # the due date, as the invoice form sets it
             with self.env.norecompute():
                 for row in group:
-                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id)
+                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id, date_invoice)
                     lines.create(dict(line_values, invoice_id=invoice.id))
                 invoice.compute_taxes()
             self.recompute()
@@ -214,9 +236,10 @@ class BookingsAppointment(models.Model):
         """Create draft invoices for the selected rows and open them; rows left out are listed. A large
         selection is invoiced in the background, by a batch, which opens instead."""
         Batch = self.env["bookings.invoice.batch"]
+        today = fields.Date.context_today(self)
         if Batch._is_large(self):
-            return Batch._invoice_in_background(self, False)._open_action()
-        invoices, skipped = self._create_invoices()
+            return Batch._invoice_in_background(self, False, today)._open_action()
+        invoices, skipped = self._create_invoices(date_invoice=today)
         if not invoices:
             raise UserError(_("No draft invoice was created: none of these bookings can be invoiced.\n%(rows)s")
                             % {"rows": self.browse(list(skipped))._describe(skipped)})

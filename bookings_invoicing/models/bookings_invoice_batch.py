@@ -42,6 +42,8 @@ class BookingsInvoiceBatch(models.Model):
                                  default=lambda self: self.env.user.company_id)
     grouping = fields.Selection(INVOICE_GROUPING_SELECTION, readonly=True,
                                 help="Empty: as each business invoices (its own grouping).")
+    date_invoice = fields.Date(string="Invoice date", readonly=True,
+                               help="The date of the drafts; empty: left to their validation.")
     state = fields.Selection(
         [("running", "In progress"), ("done", "Done"), ("partial", "Done with problems"), ("failed", "Failed")],
         default="running", required=True, readonly=True, track_visibility="onchange")
@@ -76,8 +78,10 @@ class BookingsInvoiceBatch(models.Model):
         return len(rows) > int(threshold)
 
     @api.model
-    def _invoice_in_background(self, rows, grouping):
-        """A batch invoicing ``rows`` (grouped by ``grouping``) in parts, a job each; returns the batch."""
+    def _invoice_in_background(self, rows, grouping, date_invoice=None):
+        """A batch invoicing ``rows`` (grouped by ``grouping``, dated ``date_invoice``) in parts, a job each;
+        returns the batch. A locked invoice date is refused before the batch is made."""
+        rows._check_invoice_date(date_invoice)
         parts = []
         for group in rows._invoice_groups(grouping):
             if not parts or len(parts[-1]) >= PART_ROWS:
@@ -86,6 +90,7 @@ class BookingsInvoiceBatch(models.Model):
         batch = self.create({
             "name": _("Invoicing of %(count)s bookings") % {"count": len(rows)},
             "grouping": grouping,
+            "date_invoice": date_invoice or False,
             "row_count": len(rows),
             "customer_count": len(rows.mapped("partner_id")),
             "part_ids": [(0, 0, {"sequence": index, "row_ids": [(6, 0, part.ids)]})
@@ -182,7 +187,8 @@ class BookingsInvoiceBatchPart(models.Model):
         rows = self.row_ids
         try:
             with self.env.cr.savepoint():
-                invoices, skipped = rows._create_invoices(grouping=self.batch_id.grouping)
+                invoices, skipped = rows._create_invoices(grouping=self.batch_id.grouping,
+                                                          date_invoice=self.batch_id.date_invoice)
         except RowsLocked as error:  # another user is invoicing some of them: run again once they are done
             raise RetryableJobError(error.name, seconds=LOCKED_RETRY_SECONDS, ignore_retry=True)
         except psycopg2.OperationalError:

@@ -50,6 +50,9 @@ class TestInvoiceBatch(BookingsCase):
         self.assertEqual(batch.invoice_ids, rows.mapped("invoice_id"))
         for invoice in batch.invoice_ids:
             self.assertEqual(invoice.amount_untaxed, 35.0 * len(invoice.invoice_line_ids))
+        today = fields.Date.context_today(batch)
+        self.assertEqual((batch.date_invoice, set(batch.invoice_ids.mapped("date_invoice"))), (today, {today}),
+                         "the drafts carry Invoice All's date, as the parts make them")
         message = batch.message_ids[0]
         self.assertIn("5 draft invoice(s) made, 0 booking(s) not invoiced", message.body)
         self.assertIn(self.user.partner_id, batch.message_follower_ids.mapped("partner_id"))

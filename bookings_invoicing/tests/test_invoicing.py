@@ -1,6 +1,6 @@
 import datetime
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 from odoo.tools.misc import format_date, formatLang
@@ -449,6 +449,52 @@ class TestInvoicing(BookingsCase):
         with self.assertRaises(UserError):
             wizard.action_create_invoices()
         self.assertEqual(self.env["account.invoice"].search_count([("bookings_appointment_ids", "!=", False)]), 1)
+
+    def test_the_drafts_of_a_month_end_are_dated_in_their_period(self):
+        """Invoicing October on November 2: the drafts are dated October 31, their due date follows their payment
+        terms, and a product price standing in for a missing one is converted at that date."""
+        last_day = (NOW.replace(day=1) - datetime.timedelta(days=1)).date()
+        self.business.sync_days_back = 70
+        for days in (0, 3):
+            self.add_appointment(self.cut, [self.ann], datetime.datetime.combine(last_day, datetime.time(15))
+                                 - datetime.timedelta(days=days))
+        self.sync()
+        terms = self.env.ref("account.account_payment_term_15days")
+        self.env["res.partner"].search([("email", "=", "ann@example.com")]).property_payment_term_id = terms
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).with_context(
+            active_model="bookings.business", active_id=self.business.id).new({})
+        wizard.date_until = fields.Date.to_string(last_day)
+        wizard._onchange_date_until()
+        self.assertEqual(wizard.date_invoice, fields.Date.to_string(last_day), "the Up to day by default")
+        wizard = wizard.create(wizard._convert_to_write(wizard._cache))
+        wizard.action_create_invoices()
+        invoice = self.rows().mapped("invoice_id")
+        self.assertEqual((len(invoice), invoice.date_invoice, invoice.date_due),
+                         (1, fields.Date.to_string(last_day),
+                          fields.Date.to_string(last_day + datetime.timedelta(days=15))))
+        invoice.sudo().action_invoice_open()
+        self.assertEqual(invoice.move_id.date, fields.Date.to_string(last_day), "booked in its period")
+
+    def test_an_invoice_date_in_a_locked_period_is_refused_before_anything_is_made(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(30))
+        self.sync()
+        locked = (NOW - datetime.timedelta(days=1)).date()
+        self.company.fiscalyear_lock_date = fields.Date.to_string(locked)
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
+            "business_id": self.business.id, "date_until": fields.Date.to_string(NOW.date()),
+            "date_invoice": fields.Date.to_string(locked)})
+        with self.assertRaisesRegexp(UserError, format_date(self.env, fields.Date.to_string(locked))):
+            wizard.action_create_invoices()
+        self.assertFalse(self.rows().mapped("invoice_line_id"))
+        wizard.date_invoice = fields.Date.to_string(NOW.date())
+        wizard.action_create_invoices()
+        self.assertEqual(self.rows().invoice_id.date_invoice, fields.Date.to_string(NOW.date()))
+
+    def test_a_selection_is_invoiced_today(self):
+        self.add_appointment(self.cut, [self.ann], hours_ago(30))
+        self.sync()
+        self.rows().sudo(self.user).action_create_invoices()
+        self.assertEqual(self.rows().invoice_id.date_invoice, fields.Date.context_today(self.rows()))
 
     def test_up_to_means_the_end_of_the_day_where_the_user_is(self):
         self.user.tz = "Pacific/Auckland"  # UTC+12 or +13: its day ends while it is still midday in UTC

@@ -20,6 +20,9 @@ class BookingsInvoiceWizard(models.TransientModel):
     business_id = fields.Many2one("bookings.business", help="Only this business; all businesses when empty.")
     date_until = fields.Date(string="Up to", required=True, default=fields.Date.context_today,
                              help="Invoice the appointments that ended on or before this day.")
+    date_invoice = fields.Date(string="Invoice date",
+                               help="The date of the draft invoices: the period they are booked in, and the "
+                                    "start of their payment terms. By default (empty) the Up to day.")
     grouping = fields.Selection(INVOICE_GROUPING_SELECTION, required=True, default="customer")
     row_count = fields.Integer(string="Appointments to invoice", compute="_compute_preview")
     customer_count = fields.Integer(string="Customers", compute="_compute_preview")
@@ -44,6 +47,8 @@ class BookingsInvoiceWizard(models.TransientModel):
         if self.env.context.get("active_model") == "bookings.business" and self.env.context.get("active_id"):
             business = self.env["bookings.business"].browse(self.env.context["active_id"])
             values.update(business_id=business.id, grouping=business.invoice_grouping)
+        if "date_invoice" in field_names and values.get("date_until"):
+            values.setdefault("date_invoice", values["date_until"])
         return values
 
     def _rows_domain(self, statuses=("to_invoice",)):
@@ -64,6 +69,10 @@ class BookingsInvoiceWizard(models.TransientModel):
 
     def _rows(self):
         return self.env["bookings.appointment"].search(self._rows_domain())
+
+    @api.onchange("date_until")
+    def _onchange_date_until(self):
+        self.date_invoice = self.date_until
 
     @api.depends("business_id", "date_until", "grouping")
     def _compute_preview(self):
@@ -142,9 +151,10 @@ class BookingsInvoiceWizard(models.TransientModel):
             raise UserError(_("No completed booking is ready to invoice up to %(date)s.")
                             % {"date": format_date(self.env, self.date_until)})
         Batch = self.env["bookings.invoice.batch"]
+        date_invoice = self.date_invoice or self.date_until
         if Batch._is_large(rows):
-            return Batch._invoice_in_background(rows, self.grouping)._open_action()
-        invoices, skipped = rows._create_invoices(grouping=self.grouping)
+            return Batch._invoice_in_background(rows, self.grouping, date_invoice)._open_action()
+        invoices, skipped = rows._create_invoices(grouping=self.grouping, date_invoice=date_invoice)
         return self._result_action(invoices, rows.browse(list(skipped)), skipped, wizard=self)
 
     @api.model
