@@ -36,6 +36,8 @@ FIXED_PRICE = "fixedPrice"
 STARTING_AT = "startingAt"
 HOURLY = "hourly"
 FREE = "free"
+#: The price types whose Bookings price is billed as it is; the others fall back on the product's price without one.
+FIRM_PRICE_TYPES = (FREE, HOURLY, FIXED_PRICE, STARTING_AT)
 
 #: What one row puts on its invoice line. ``quantity``, ``unit_price`` and ``amount`` are Decimals: ``amount`` is
 #: rounded once, to the currency, and the line's ``quantity x unit_price``, rounded to the currency as Odoo does,
@@ -81,7 +83,7 @@ def round_money(amount, digits):
 
 def uses_fallback_price(price_type, price):
     """Whether a row of this price type and Bookings price is billed at the product's sales price."""
-    return price_type not in (FREE, HOURLY, FIXED_PRICE, STARTING_AT) and not _decimal(price) > 0
+    return price_type not in FIRM_PRICE_TYPES and not _decimal(price) > 0
 
 
 def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2, quantity_digits=3):

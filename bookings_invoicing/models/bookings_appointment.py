@@ -158,12 +158,23 @@ class BookingsAppointment(models.Model):
         currency = self.currency_id or self.company_id.currency_id
         fallback = 0.0
         if rules.uses_fallback_price(self.price_type, self.price):
-            fallback = self.company_id.currency_id.with_context(date=date or fields.Date.context_today(self)).compute(
-                self.product_id.lst_price, currency, round=False)
+            fallback = self._fallback_price(self.product_id, self.company_id, currency,
+                                            date or fields.Date.context_today(self))
         return rules.invoice_terms(
             self.price_type, self.price, int(round(self.duration * 3600)), fallback,
             currency_digits=currency.decimal_places,
             quantity_digits=self.env["decimal.precision"].precision_get("Product Unit of Measure"))
+
+    @api.model
+    def _fallback_price(self, product, company, currency, date):
+        """The sales price of ``product``, standing in for a missing Bookings price, in ``currency`` at ``date``:
+        the one conversion the rows, the invoice lines and Invoice All's preview share."""
+        return company.currency_id.with_context(date=date).compute(product.lst_price, currency, round=False)
+
+    @api.model
+    def _fallback_domain(self):
+        """The rows billed at their product's price (``rules.uses_fallback_price``)."""
+        return [("price_type", "not in", list(rules.FIRM_PRICE_TYPES)), "|", ("price", "<=", 0), ("price", "=", False)]
 
     def _compute_is_completed(self):
         now = fields.Datetime.now()

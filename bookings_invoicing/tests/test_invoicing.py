@@ -133,6 +133,34 @@ class TestInvoicing(BookingsCase):
         self.assertEqual((invoices.invoice_line_ids.price_unit, invoices.amount_untaxed), (37.5, 37.5))
         self.assertTrue(self.rows().price_to_confirm)
 
+    def test_invoice_alls_preview_holds_what_the_drafts_hold_for_prices_converted_at_the_invoice_date(self):
+        """A product price standing in for a missing Bookings price, in another currency than the company's, is
+        converted at the invoice date by the lines and by the preview alike, whatever the rate of the day."""
+        company_currency = self.company.currency_id
+        other = self.env.ref("base.EUR") if company_currency != self.env.ref("base.EUR") else self.env.ref("base.USD")
+        other.active = True
+        last_day = (NOW.replace(day=1) - datetime.timedelta(days=1)).date()
+        for day, rate in ((last_day, 1.5), (NOW.date(), 1.25)):
+            self.env["res.currency.rate"].create({"currency_id": other.id, "rate": rate, "company_id": self.company.id,
+                                                  "name": fields.Date.to_string(day)})
+        self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = other.name
+        on_request = self.add_service("On request", price=0.0, price_type="callUs")
+        self.business.sync_days_back = 70
+        start = datetime.datetime.combine(last_day, datetime.time(15))
+        for customer in (self.ann, self.ann, self.bob):
+            self.add_appointment(on_request, [customer], start)
+        self.add_appointment(self.cut, [self.bob], start, price=40.0)  # a firm price: as Bookings gives it
+        self.sync()
+        self.rows().mapped("product_id").filtered(lambda p: p.name == "On request").list_price = 30.25
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
+            "business_id": self.business.id, "date_until": fields.Date.to_string(last_day),
+            "date_invoice": fields.Date.to_string(last_day)})
+        previewed = wizard.amount_text
+        wizard.action_create_invoices()
+        invoices = self.rows().mapped("invoice_id")
+        self.assertEqual(sorted(invoices.mapped("invoice_line_ids.price_unit")), [40.0, 45.38, 45.38, 45.38])
+        self.assertEqual(previewed, formatLang(self.env, sum(invoices.mapped("amount_untaxed")), currency_obj=other))
+
     def test_a_free_appointment_has_nothing_to_invoice(self):
         free = self.add_service("Free check", price=0.0, price_type="free")
         self.add_appointment(free, [self.ann], hours_ago(5))

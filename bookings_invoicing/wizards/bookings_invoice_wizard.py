@@ -1,4 +1,5 @@
 import datetime
+from collections import OrderedDict
 
 import pytz
 
@@ -6,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_date, formatLang
 
+from .. import rules
 from ..rules import INVOICE_GROUPING_SELECTION
 
 
@@ -74,7 +76,7 @@ class BookingsInvoiceWizard(models.TransientModel):
     def _onchange_date_until(self):
         self.date_invoice = self.date_until
 
-    @api.depends("business_id", "date_until", "grouping")
+    @api.depends("business_id", "date_until", "date_invoice", "grouping")
     def _compute_preview(self):
         for wizard in self:
             preview = {"row_count": 0, "customer_count": 0, "to_confirm_count": 0, "invoice_count": 0,
@@ -91,7 +93,7 @@ class BookingsInvoiceWizard(models.TransientModel):
         row_count = Appointment.search_count(domain)
         group_fields = Appointment._invoice_group_fields(self.grouping)
         waiting = Appointment.read_group(self._waiting_domain(), ["invoice_status"], ["invoice_status"], lazy=False)
-        totals = Appointment.read_group(domain, ["amount", "currency_id"], ["currency_id"])
+        totals = self._totals(domain)
         largest = Appointment.read_group(domain, ["amount", "partner_id", "currency_id"], ["partner_id", "currency_id"],
                                          orderby="amount desc", limit=3, lazy=False)
         return {
@@ -100,12 +102,34 @@ class BookingsInvoiceWizard(models.TransientModel):
             "to_confirm_count": Appointment.search_count(domain + [("price_to_confirm", "=", True)]),
             "invoice_count": len(Appointment.read_group(domain, group_fields, group_fields, lazy=False))
             if group_fields else row_count,
-            "amount_text": " + ".join(self._money(group["amount"], group["currency_id"]) for group in totals),
+            "amount_text": " + ".join(self._money(amount, currency_id) for currency_id, amount in totals.items()),
             "largest_customers": "\n".join("%s: %s" % (group["partner_id"][1], self._money(
-                group["amount"], group["currency_id"])) for group in largest),
+                group["amount"], group["currency_id"][0])) for group in largest),
             "waiting_count": sum(group["__count"] for group in waiting),
             "waiting_text": self._waiting_text({group["invoice_status"]: group["__count"] for group in waiting}),
         }
+
+    def _totals(self, domain):
+        """``{currency id: amount}`` the drafts of the rows of ``domain`` will hold before taxes, summed by the
+        database: the rows' amounts, except that a product's price standing in for a missing Bookings price in
+        another currency than the company's is converted at the invoice date, as the lines are."""
+        Appointment = self.env["bookings.appointment"]
+        totals = OrderedDict((group["currency_id"][0], group["amount"]) for group in Appointment.read_group(
+            domain, ["amount", "currency_id"], ["currency_id"]))
+        date = self.date_invoice or self.date_until
+        stand_ins = Appointment.read_group(domain + Appointment._fallback_domain(),
+                                           ["amount", "product_id", "currency_id", "company_id"],
+                                           ["product_id", "currency_id", "company_id"], lazy=False)
+        for group in stand_ins:
+            currency = self.env["res.currency"].browse(group["currency_id"][0])
+            company = self.env["res.company"].browse(group["company_id"][0])
+            if currency == company.currency_id or not group["product_id"]:
+                continue  # no conversion: the rows' amounts are the lines'
+            price = Appointment._fallback_price(self.env["product.product"].browse(group["product_id"][0]), company,
+                                                currency, date)
+            line = rules.invoice_terms(None, 0, 0, price, currency_digits=currency.decimal_places)
+            totals[currency.id] += group["__count"] * float(line.amount) - group["amount"]
+        return totals
 
     @api.model
     def _waiting_text(self, counts):
@@ -126,9 +150,9 @@ class BookingsInvoiceWizard(models.TransientModel):
         action["name"] = _("Bookings waiting for a customer or a price")
         return action
 
-    def _money(self, amount, currency):
-        """``amount`` in the currency of a read_group's ``(id, name)``, as Odoo shows money."""
-        return formatLang(self.env, amount, currency_obj=self.env["res.currency"].browse(currency[0]))
+    def _money(self, amount, currency_id):
+        """``amount`` in the currency ``currency_id``, as Odoo shows money."""
+        return formatLang(self.env, amount, currency_obj=self.env["res.currency"].browse(currency_id))
 
     @api.multi
     def action_open_pivot(self):
