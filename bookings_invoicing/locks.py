@@ -44,7 +44,6 @@ def one_of(dbname, name, slots):
     waits for one chosen at random."""
     cr = sql_db.db_connect(dbname).cursor()
     try:
-        key = None
         for slot in random.sample(range(slots), slots):
             cr.execute("SELECT pg_try_advisory_lock(%s, %s)", lock_key(name, slot))
             if cr.fetchone()[0]:

@@ -27,11 +27,11 @@ class BookingsCertificateUpload(models.TransientModel):
         if not self.env.user.has_group("base.group_system"):
             raise AccessError(_("Only administrators can upload the certificate of a Bookings business."))
         try:
-            data = base64.b64decode(self.certificate_file or b"")
-            certificate = load_certificate(data, self.password or None)
-        except (binascii.Error, errors.CertificateUnreadable) as error:
-            detail = _(error.template) % error.params if isinstance(error, errors.GraphError) else str(error)
-            raise UserError(detail)
+            certificate = load_certificate(base64.b64decode(self.certificate_file or b""), self.password or None)
+        except binascii.Error as error:
+            raise UserError(str(error))
+        except errors.CertificateUnreadable as error:
+            raise UserError(self.business_id._graph_error_message(error))
         self.business_id._set_certificate(certificate)
         self.unlink()  # the file and its password: the key is kept on the business only
         return {"type": "ir.actions.act_window_close"}

@@ -116,7 +116,7 @@ class BookingsInvoiceWizard(models.TransientModel):
         Appointment = self.env["bookings.appointment"]
         totals = OrderedDict((group["currency_id"][0], group["amount"]) for group in Appointment.read_group(
             domain, ["amount", "currency_id"], ["currency_id"]))
-        date = self.date_invoice or self.date_until
+        date = self._invoice_date()
         stand_ins = Appointment.read_group(domain + Appointment._fallback_domain(),
                                            ["amount", "product_id", "currency_id", "company_id"],
                                            ["product_id", "currency_id", "company_id"], lazy=False)
@@ -130,6 +130,10 @@ class BookingsInvoiceWizard(models.TransientModel):
             line = rules.invoice_terms(None, 0, 0, price, currency_digits=currency.decimal_places)
             totals[currency.id] += group["__count"] * float(line.amount) - group["amount"]
         return totals
+
+    def _invoice_date(self):
+        """The date of the drafts: the one chosen, else the Up to day."""
+        return self.date_invoice or self.date_until
 
     @api.model
     def _waiting_text(self, counts):
@@ -175,7 +179,7 @@ class BookingsInvoiceWizard(models.TransientModel):
             raise UserError(_("No completed booking is ready to invoice up to %(date)s.")
                             % {"date": format_date(self.env, self.date_until)})
         Batch = self.env["bookings.invoice.batch"]
-        date_invoice = self.date_invoice or self.date_until
+        date_invoice = self._invoice_date()
         if Batch._is_large(rows):
             return Batch._invoice_in_background(rows, self.grouping, date_invoice)._open_action()
         invoices, skipped = rows._create_invoices(grouping=self.grouping, date_invoice=date_invoice)
