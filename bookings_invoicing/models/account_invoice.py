@@ -9,7 +9,8 @@ class AccountInvoiceLine(models.Model):
     @api.multi
     def write(self, values):
         result = super(AccountInvoiceLine, self).write(values)
-        if "price_unit" in values or "quantity" in values:
+        by_hand = not self.env["bookings.appointment"]._bookings_mirroring()  # not a settlement's rewrite
+        if by_hand and ("price_unit" in values or "quantity" in values):
             # the accountant set the price of a line whose Bookings price was to be confirmed
             # whoever may edit the invoice confirms its prices, Bookings user or not
             self.sudo().mapped("bookings_appointment_ids").filtered("price_to_confirm")._confirm_price()
@@ -37,6 +38,11 @@ class AccountInvoice(models.Model):
         help="Lines that bill a Bookings appointment cancelled in Bookings after it was invoiced.")
     bookings_cancelled_message = fields.Char(string="Bookings cancelled (message)",
                                              compute="_compute_bookings_appointment_count")
+    bookings_review_count = fields.Integer(
+        string="Bookings to review", compute="_compute_bookings_appointment_count",
+        help="Bookings of this invoice that Bookings changed or cancelled after they were invoiced, not settled yet.")
+    bookings_review_message = fields.Char(string="Bookings to review (message)",
+                                          compute="_compute_bookings_appointment_count")
 
     @api.multi
     def unlink(self):
@@ -44,25 +50,33 @@ class AccountInvoice(models.Model):
         self.mapped("bookings_appointment_ids")._free_from_invoice()
         return super(AccountInvoice, self).unlink()
 
-    @api.depends("bookings_appointment_ids.price_to_confirm", "bookings_appointment_ids.state")
+    @api.depends("bookings_appointment_ids.price_to_confirm", "bookings_appointment_ids.state",
+                 "bookings_appointment_ids.needs_review")
     def _compute_bookings_appointment_count(self):
         for invoice in self:
             rows = invoice.sudo().bookings_appointment_ids  # an accountant without the Bookings group reads them too
             to_confirm = len(rows.filtered("price_to_confirm"))
-            cancelled = len(rows.filtered(lambda row: row.state == "cancelled"))
+            review = len(rows.filtered("needs_review"))
+            cancelled = len(rows.filtered(lambda row: row.state == "cancelled" and row.needs_review))
             invoice.bookings_appointment_count = len(rows)
             invoice.bookings_to_confirm_count = to_confirm
             invoice.bookings_cancelled_count = cancelled
+            invoice.bookings_review_count = review
+            invoice.bookings_review_message = review and (
+                _("1 booking of this invoice was changed or cancelled in Bookings after it was invoiced: settle "
+                  "it.") if review == 1 else
+                _("%(count)s bookings of this invoice were changed or cancelled in Bookings after they were "
+                  "invoiced: settle them.") % {"count": review})
             invoice.bookings_to_confirm_message = to_confirm and (
                 _("1 line of this draft bills a booking whose price is to be confirmed (a minimum, or no firm "
                   "price in Bookings): check it, then confirm the prices.") if to_confirm == 1 else
                 _("%(count)s lines of this draft bill bookings whose price is to be confirmed (a minimum, or no "
                   "firm price in Bookings): check them, then confirm the prices.") % {"count": to_confirm})
             invoice.bookings_cancelled_message = cancelled and (
-                _("1 booking on this invoice was cancelled in Bookings after it was invoiced: remove its line "
-                  "before validating.") if cancelled == 1 else
-                _("%(count)s bookings on this invoice were cancelled in Bookings after they were invoiced: remove "
-                  "their lines before validating.") % {"count": cancelled})
+                _("1 booking on this invoice was cancelled in Bookings after it was invoiced: settle it before "
+                  "validating.") if cancelled == 1 else
+                _("%(count)s bookings on this invoice were cancelled in Bookings after they were invoiced: settle "
+                  "them before validating.") % {"count": cancelled})
 
     @api.multi
     def action_confirm_bookings_prices(self):
@@ -71,9 +85,8 @@ class AccountInvoice(models.Model):
         return True
 
     @api.multi
-    def action_open_bookings_cancelled(self):
-        return self.env["bookings.appointment"]._action_open(
-            [("invoice_id", "in", self.ids), ("state", "=", "cancelled")])
+    def action_open_bookings_review(self):
+        return self.env["bookings.appointment"]._action_open_review([("invoice_id", "in", self.ids)])
 
     @api.multi
     def action_open_bookings_appointments(self):

@@ -3,6 +3,7 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html_escape
+from odoo.tools.misc import formatLang
 
 from .. import rules
 
@@ -23,6 +24,10 @@ UNINVOICED_STATUSES = ("to_invoice", "no_customer", "no_price")
 #: Changes to these after invoicing are raised for review and posted on the invoice (labels translated at use).
 BILLING_FIELDS = {"partner_id": _("customer"), "service_id": _("service"), "price": _("price"),
                   "price_type": _("price type"), "start": _("start"), "end": _("end"), "duration": _("duration")}
+#: What an invoiced row billed, kept beside what Bookings now says when it is raised for review: field -> its copy.
+BILLED_FIELDS = (("partner_id", "billed_partner_id"), ("service_name", "billed_service_name"),
+                 ("start", "billed_start"), ("end", "billed_end"), ("price_type", "billed_price_type"),
+                 ("price", "billed_price"))
 
 
 def _utc_naive(moment):
@@ -48,7 +53,8 @@ class BookingsAppointment(models.Model):
         "customer_email", "customer_tz", "service_id", "service_name", "product_id", "start", "end", "duration",
         "price", "price_type", "currency_id", "staff", "notes", "bookings_updated", "state",
         "invoice_line_id", "invoice_id", "invoice_state", "invoice_status", "quantity", "unit_price", "amount",
-        "price_to_confirm", "price_confirmed")
+        "price_to_confirm", "price_confirmed", "credit_line_id") + tuple(billed for _field, billed in BILLED_FIELDS) + (
+        "billed_amount",)
 
     attendee_key = fields.Char(required=True, readonly=True,
                                help="Identifies the attendee within the appointment (customer id, e-mail or '-').")
@@ -76,6 +82,19 @@ class BookingsAppointment(models.Model):
                              required=True, readonly=True, index=True, track_visibility="onchange")
     needs_review = fields.Boolean(readonly=True, index=True, track_visibility="onchange")
     review_reason = fields.Text(readonly=True)
+    # what the invoice billed, kept while the row is raised for review (the review list shows before -> after)
+    billed_partner_id = fields.Many2one("res.partner", string="Billed customer", readonly=True, ondelete="set null")
+    billed_service_name = fields.Char(string="Billed service", readonly=True)
+    billed_start = fields.Datetime(string="Billed start", readonly=True)
+    billed_end = fields.Datetime(string="Billed end", readonly=True)
+    billed_price_type = fields.Selection(rules.PRICE_TYPE_SELECTION, string="Billed price type", readonly=True)
+    billed_price = fields.Monetary(string="Billed Bookings price", readonly=True)
+    billed_amount = fields.Monetary(string="Billed", readonly=True, help="What the invoice line bills, before taxes.")
+    review_changes = fields.Text(string="Changes", compute="_compute_review_changes",
+                                 help="What Bookings changed after invoicing: what was billed -> what it says now.")
+    credit_line_id = fields.Many2one("account.invoice.line", string="Credit note line", readonly=True, copy=False,
+                                     ondelete="set null", index=True)
+    credit_note_id = fields.Many2one(related="credit_line_id.invoice_id", string="Credit note", readonly=True)
     excluded = fields.Boolean(string="Excluded from invoicing", readonly=True, track_visibility="onchange")
     exclusion_reason = fields.Char(readonly=True, track_visibility="onchange")
     invoice_line_id = fields.Many2one("account.invoice.line", readonly=True, copy=False, ondelete="set null",
@@ -199,7 +218,38 @@ class BookingsAppointment(models.Model):
     def _compute_display_label(self):
         for row in self:
             row.display_label = " - ".join(filter(None, (
-                row.service_name, row.customer_name or _("<No customer>"), row._local_start_text())))
+                row.service_name, row.customer_name or _("<No customer>"), row._local_text(row.start))))
+
+    def _compute_review_changes(self):
+        for row in self:
+            row.review_changes = row._review_changes_text() if row.needs_review else False
+
+    def _review_changes_text(self):
+        """What was billed -> what Bookings says now, a line per value that differs, times in the zone of the
+        context or the user and amounts in the row's currency. A row raised before what was billed was kept gives
+        its reason."""
+        self.ensure_one()
+        lines = [_("Cancelled in Bookings")] if self.state == "cancelled" else []
+        if not self.billed_start:
+            return "\n".join(lines) or self.review_reason or False
+        types = dict(self._fields["price_type"]._description_selection(self.env))
+
+        def money(value):
+            return formatLang(self.env, value, currency_obj=self.currency_id or self.company_id.currency_id)
+
+        pairs = [
+            (_("Customer"), self.billed_partner_id.display_name, self.partner_id.display_name),
+            (_("Service"), self.billed_service_name, self.service_name),
+            (_("Start"), self._local_text(self.billed_start), self._local_text(self.start)),
+            (_("End"), self._local_text(self.billed_end), self._local_text(self.end)),
+            (_("Price type"), types.get(self.billed_price_type), types.get(self.price_type)),
+            (_("Bookings price"), money(self.billed_price), money(self.price)),
+        ]
+        if self.state != "cancelled":
+            pairs.append((_("Amount"), money(self.billed_amount), money(self.amount)))
+        lines += ["%s: %s \u2192 %s" % (label, before or "-", after or "-")
+                  for label, before, after in pairs if before != after]
+        return "\n".join(lines)
 
     def _display_tz(self):
         """The zone this row's times are given in where no user reads them on a screen (invoice lines, messages):
@@ -211,28 +261,35 @@ class BookingsAppointment(models.Model):
     def _display_label_for_message(self):
         return self.with_context(tz=self._display_tz()).display_label
 
-    def _local_start(self):
-        """The start in the time zone of the user (or of the context), as an aware datetime."""
-        if not self.start:
+    def _local(self, moment):
+        """The stored datetime ``moment`` in the time zone of the user (or of the context), as an aware datetime."""
+        if not moment:
             return None
         zone = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
-        return pytz.utc.localize(fields.Datetime.from_string(self.start)).astimezone(zone)
+        return pytz.utc.localize(fields.Datetime.from_string(moment)).astimezone(zone)
 
-    def _local_start_text(self):
-        """The start where the user is, in the date and time format of the user's language (to the minute)."""
-        start = self._local_start()
-        if not start:
+    def _local_text(self, moment):
+        """The stored datetime ``moment`` where the user is, in the formats of the user's language (to the minute)."""
+        local = self._local(moment)
+        if not local:
             return ""
         lang = self.env["res.lang"]._lang_get(self.env.context.get("lang") or "en_US")
         date_format = lang.date_format or "%m/%d/%Y"
         time_format = (lang.time_format or "%H:%M:%S").replace(":%S", "")
-        return start.strftime("%s %s" % (date_format, time_format))
+        return local.strftime("%s %s" % (date_format, time_format))
 
     @api.model
     def _action_open(self, domain):
         """The All Bookings action, restricted to ``domain``: what the smart buttons open."""
         action = self.env.ref("bookings_invoicing.bookings_appointment_action").read()[0]
         action.update({"domain": domain, "context": {}})
+        return action
+
+    @api.model
+    def _action_open_review(self, domain):
+        """The Bookings to Review action, restricted to ``domain``."""
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action_review").read()[0]
+        action.update({"domain": [("needs_review", "=", True)] + domain, "context": {}})
         return action
 
     @api.model
@@ -263,7 +320,8 @@ class BookingsAppointment(models.Model):
     @api.model
     def _bookings_update(self, old, changes):
         """Apply a synchronization's ``changes`` to the row whose stored values are ``old``. A change of what was
-        billed is applied, raised for review and posted on the invoice; returns whether the row was raised."""
+        billed is applied, raised for review with what was billed kept beside it, and posted on the invoice;
+        returns whether the row was raised."""
         row = self.browse(old["id"])
         billing = [_(label) for field, label in BILLING_FIELDS.items() if field in changes]
         raised = old["invoice_status"] == "invoiced" and bool(billing)
@@ -272,28 +330,42 @@ class BookingsAppointment(models.Model):
         if raised:
             changes = dict(changes, needs_review=True, review_reason=_(
                 "Changed in Bookings after invoicing: %(what)s.") % {"what": ", ".join(billing)})
+            if not old.get("needs_review"):  # changed again before it was settled: what was billed stays
+                changes.update(row._billed_values(old))
         row.write(changes)
         old.update(changes)
         if raised:
-            row.invoice_id.message_post(body=_("Bookings appointment %(row)s changed after it was invoiced "
-                                               "(%(what)s): check this invoice.")
-                                        % {"row": html_escape(row._display_label_for_message()),
-                                           "what": ", ".join(billing)})
+            row = row.with_context(tz=row._display_tz())
+            row.invoice_id.message_post(body="<br/>".join(html_escape(line) for line in [
+                _("Bookings appointment %(row)s changed after it was invoiced (%(what)s): check this invoice.")
+                % {"row": row.display_label, "what": ", ".join(billing)}] + row._review_changes_text().split("\n")))
         return raised
+
+    def _billed_values(self, stored=None):
+        """What this invoiced row bills, as the ``billed_*`` fields keep it: from ``stored`` (the row's stored
+        values before a change, as the binder reads them), else from the row; the amount from its invoice line."""
+        self.ensure_one()
+        if stored is None:
+            stored = {field: self._fields[field].convert_to_write(self[field], self)
+                      for field, _billed in BILLED_FIELDS}
+        line = self.invoice_line_id
+        amount = line.quantity * line.price_unit * (1 - (line.discount or 0.0) / 100.0)
+        return dict({billed: stored[field] for field, billed in BILLED_FIELDS},
+                    billed_amount=line.invoice_id.currency_id.round(amount))
 
     @api.multi
     def _bookings_cancel(self):
         """Bookings no longer returns these rows' appointments: they were cancelled there. Every row is recorded
         as cancelled, whatever the state of its invoice, so that a row freed later (its draft cancelled or
-        deleted) never comes back to invoicing; an invoiced row is also raised for review, with a message on its
-        invoice. Returns ``(cancelled, raised)`` counts."""
+        deleted) never comes back to invoicing; an invoiced row is also raised for review, with what it billed kept
+        and a message on its invoice. Returns ``(cancelled, raised)`` counts."""
         invoiced = self.filtered(lambda r: r.invoice_status == "invoiced")
         for row in invoiced:
             row.invoice_id.message_post(body=_("Bookings appointment %(row)s was cancelled in Bookings after it "
                                                "was invoiced: check this invoice.")
                                         % {"row": html_escape(row._display_label_for_message())})
-        if invoiced:
-            invoiced.write({"needs_review": True, "review_reason": _("Cancelled in Bookings after invoicing.")})
+            review = {"needs_review": True, "review_reason": _("Cancelled in Bookings after invoicing.")}
+            row.write(review if row.needs_review else dict(review, **row._billed_values()))
         if self:
             self.write({"state": "cancelled"})
         return len(self), len(invoiced)

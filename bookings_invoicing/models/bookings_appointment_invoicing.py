@@ -1,20 +1,31 @@
 """Invoicing of appointment rows, as Odoo's sale orders are invoiced: rows grouped by ``_invoice_group_fields``, one
-draft invoice per group (``_prepare_invoice``), one line per row (``_prepare_invoice_line``), linked back to it."""
+draft invoice per group (``_prepare_invoice``), one line per row (``_prepare_invoice_line``), linked back to it.
+
+Then the settlement of the rows raised for review (Bookings changed or cancelled them after they were invoiced): on
+a draft invoice the row's line is put right (removed, or rewritten by the rules of any line); on a validated invoice
+it is credited, on a draft credit note of that invoice (Odoo's own refund, with only the settled lines); or the
+accountant keeps the invoice as it is and says why. Each settlement clears the flag and is written in the chatter of
+the row and of the invoice."""
 from collections import OrderedDict
 
 import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_repr
+from odoo.tools import float_repr, html_escape
 from odoo.tools.misc import format_date, formatLang
 
 from .. import rules
+from .bookings_appointment import BILLED_FIELDS
 from .bookings_binding import mirror_context
+
+#: Invoice states whose lines a settlement changes (a draft) or credits (validated, paid or not).
+EDITABLE_STATES = ("draft",)
+CREDITED_STATES = ("open", "paid")
 
 
 class RowsLocked(UserError):
-    """Another transaction is invoicing some of the rows: nothing was done."""
+    """Another transaction is invoicing or settling some of the rows: nothing was done."""
 
 
 class BookingsAppointment(models.Model):
@@ -49,8 +60,9 @@ class BookingsAppointment(models.Model):
             return _("the Bookings service %(service)s has no product") % {"service": self.service_name or "?"}
         return False
 
-    def _lock_for_invoicing(self):
-        """Lock the rows against a concurrent invoicing; a row held by another user is named in the error."""
+    def _lock_rows(self, busy):
+        """Lock the rows against a concurrent invoicing or settlement; when another user holds some, nothing is
+        done and ``busy`` says so."""
         try:
             with self.env.cr.savepoint():
                 self.env.cr.execute(
@@ -58,8 +70,7 @@ class BookingsAppointment(models.Model):
         except psycopg2.OperationalError as error:
             if error.pgcode != "55P03":  # lock_not_available
                 raise
-            raise RowsLocked(_("Another user is invoicing some of these bookings right now. Try again in a moment: "
-                               "the bookings they invoice will then be listed as already invoiced."))
+            raise RowsLocked(busy)
         self.invalidate_cache()
 
     @api.model
@@ -134,7 +145,7 @@ class BookingsAppointment(models.Model):
         taxes = fiscal_position.map_tax(taxes, product, self.partner_id)
         if self.business_id.price_include_tax:
             taxes = self._price_included_taxes(taxes)
-        local_start = self.with_context(tz=self._display_tz())._local_start()
+        local_start = self.with_context(tz=self._display_tz())._local(self.start)
         terms = self._invoice_terms(date=date_invoice)
         currency = self.currency_id or self.company_id.currency_id
         rate = terms.hourly_rate and "%s %s" % (
@@ -195,7 +206,8 @@ class BookingsAppointment(models.Model):
         and return ``(invoices, skipped)`` where ``skipped`` maps each row left out to the reason."""
         self._check_invoice_date(date_invoice)
         if self:
-            self._lock_for_invoicing()
+            self._lock_rows(_("Another user is invoicing some of these bookings right now. Try again in a moment: "
+                              "the bookings they invoice will then be listed as already invoiced."))
         skipped = OrderedDict()
         for row in self.sorted(lambda r: (r.partner_id.id, r.start, r.id)):
             problem = row._invoicing_problem()
@@ -244,3 +256,121 @@ class BookingsAppointment(models.Model):
             raise UserError(_("No draft invoice was created: none of these bookings can be invoiced.\n%(rows)s")
                             % {"rows": self.browse(list(skipped))._describe(skipped)})
         return self.env["bookings.invoice.wizard"]._result_action(invoices, self.browse(list(skipped)), skipped)
+
+    # --- settlement of the review ------------------------------------------------------------------------------
+    @api.multi
+    def _to_settle(self):
+        """These rows, locked against another settlement or invoicing, that are still raised for review: what one
+        user settles is never settled again by another, whatever they click at once."""
+        if self:
+            self._lock_rows(_("Another user is settling or invoicing some of these bookings right now. Try again in a "
+                              "moment: those they settle will then be left out."))
+        rows = self.filtered("needs_review")
+        if not rows:
+            raise UserError(_("None of these bookings is to review: there is nothing to settle."))
+        return rows
+
+    @api.multi
+    def _settle(self, reason=None, date_invoice=None):
+        """Settle these raised rows on their invoices: on a draft, apply what Bookings now says; on a validated
+        invoice, credit the rows' lines on one draft credit note per invoice, dated ``date_invoice`` (a date string,
+        today by default). Returns the credit notes."""
+        rows = self._to_settle()
+        date_invoice = date_invoice or fields.Date.context_today(self)
+        on_invoice = rows.filtered(lambda row: row.invoice_status == "invoiced")
+        held = on_invoice.filtered(lambda row: row.invoice_state not in EDITABLE_STATES + CREDITED_STATES)
+        if held:
+            raise UserError(_("These bookings are on pro-forma invoices: set those back to draft first.\n%(rows)s")
+                            % {"rows": held._describe()})
+        credited = on_invoice.filtered(lambda row: row.invoice_state in CREDITED_STATES)
+        if credited:
+            credited._check_invoice_date(date_invoice)
+        for row in rows - on_invoice:
+            # freed from its invoice since it was raised (the draft deleted or cancelled): nothing left to put right
+            row._settled(_("it is no longer on an invoice: nothing to put right"), reason)
+        credit_notes = self.env["account.invoice"]
+        for invoice in on_invoice.mapped("invoice_id"):
+            group = on_invoice.filtered(lambda row, invoice=invoice: row.invoice_id == invoice)
+            if invoice.state in EDITABLE_STATES:
+                group._apply_to_draft(invoice, reason)
+            else:
+                credit_notes |= group._credit(invoice, reason, date_invoice)
+        return credit_notes
+
+    @api.multi
+    def _acknowledge(self, reason):
+        """The accountant keeps the invoices as they are (a courtesy, a price agreed at the desk): the rows are no
+        longer raised, and the reason is kept in the chatter."""
+        if not (reason or "").strip():
+            raise UserError(_("Say why the invoice is kept as it is."))
+        for row in self._to_settle():
+            row._settled(_("the invoice is kept as it is"), reason.strip(), row.invoice_id)
+
+    def _apply_to_draft(self, invoice, reason):
+        """Put these rows' lines of the draft ``invoice`` right: a cancelled booking's line is removed, a changed
+        one's rewritten to the new terms; a booking that this draft can no longer bill (another customer, no
+        product or no price now) leaves it and waits to be invoiced again."""
+        for row in self:
+            line = row.invoice_line_id
+            if row.state == "cancelled":
+                line.unlink()
+                what = _("its line was removed from the draft (cancelled in Bookings)")
+            elif row._billable_on(invoice):
+                values = row._prepare_invoice_line(invoice.fiscal_position_id, invoice.date_invoice)
+                del values["bookings_appointment_ids"]
+                line.with_context(**mirror_context()).write(values)
+                what = _("its line was rewritten to what Bookings now says")
+            else:
+                line.unlink()
+                what = _("its line was removed from the draft: the booking waits to be invoiced again")
+            row._settled(what, reason, invoice)
+        invoice.compute_taxes()
+
+    def _billable_on(self, invoice):
+        """Whether the draft ``invoice`` can bill this row at its present terms."""
+        self.ensure_one()
+        return (self.partner_id == invoice.partner_id and bool(self.product_id)
+                and (bool(self.amount) or self.price_type == rules.FREE))
+
+    def _credit(self, invoice, reason, date_invoice):
+        """Credit these rows' lines of the validated ``invoice`` on one draft credit note, made as Odoo's own
+        refund of it (same accounts, taxes, analytic), with a line per row linked back to it. A cancelled booking
+        stays cancelled; a changed one returns to invoicing at its new terms. Returns the credit note."""
+        Invoice = self.env["account.invoice"]
+        values = Invoice._prepare_refund(
+            invoice, date_invoice=date_invoice, journal_id=invoice.journal_id.id,
+            description=_("Bookings changed or cancelled after invoicing"))
+        values.update(invoice_line_ids=[], tax_line_ids=[])
+        credit_note = Invoice.create(values)
+        Line = self.env["account.invoice.line"].with_context(**mirror_context())
+        for row in self:
+            line_values = Invoice._refund_cleanup_lines(row.invoice_line_id)[0][2]
+            credit_line = Line.create(dict(line_values, invoice_id=credit_note.id))
+            row._bookings_as_mirror().write({"credit_line_id": credit_line.id, "invoice_line_id": False})
+            what = (_("its line was credited on the draft credit note of %(invoice)s") if row.state == "cancelled" else
+                    _("its line was credited on the draft credit note of %(invoice)s; the booking waits to be "
+                      "invoiced at its new terms"))
+            row._settled(what % {"invoice": invoice.number}, reason, invoice)
+        credit_note.compute_taxes()
+        credit_note.message_post(body=_("Credit note of %(invoice)s for bookings changed or cancelled in Bookings "
+                                        "after invoicing:<br/>%(rows)s") % {
+            "invoice": html_escape(invoice.number),
+            "rows": "<br/>".join(html_escape(row._display_label_for_message()) for row in self)})
+        return credit_note
+
+    def _settled(self, what, reason=None, invoice=None):
+        """This row's review is settled by ``what`` was done: no longer raised, what was billed forgotten (a later
+        change is raised from the present values), and the chatter of the row and of ``invoice`` say who did what
+        and why."""
+        self.ensure_one()
+        changes = self.with_context(tz=self._display_tz())._review_changes_text()
+        body = "<br/>".join(html_escape(line) for line in filter(None, [
+            _("Review settled: %(what)s.") % {"what": what}, changes,
+            reason and _("Why: %(reason)s") % {"reason": reason}]))
+        self.message_post(body=body)
+        if invoice:
+            invoice.message_post(body=_("Bookings appointment %(booking)s:<br/>%(settlement)s") % {
+                "booking": html_escape(self._display_label_for_message()), "settlement": body})
+        cleared = dict({billed: False for _field, billed in BILLED_FIELDS}, billed_amount=False,
+                       needs_review=False, review_reason=False)
+        self._bookings_as_mirror().write(cleared)

@@ -528,8 +528,7 @@ class BookingsBusiness(models.Model):
 
     @api.multi
     def action_open_review(self):
-        return self.env["bookings.appointment"]._action_open(
-            [("business_id", "=", self.id), ("needs_review", "=", True)])
+        return self.env["bookings.appointment"]._action_open_review([("business_id", "=", self.id)])
 
     @api.multi
     def action_open_draft_invoices(self):

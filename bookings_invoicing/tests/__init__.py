@@ -7,3 +7,4 @@ from . import test_binding
 from . import test_money
 from . import test_push
 from . import test_invoice_batch
+from . import test_review

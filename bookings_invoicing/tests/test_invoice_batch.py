@@ -91,7 +91,7 @@ class TestInvoiceBatch(BookingsCase):
     def test_a_part_whose_rows_another_user_invoices_runs_again_later(self):
         batch = self.invoice_all()
         part = batch.part_ids[0]
-        with patch.object(type(self.env["bookings.appointment"]), "_lock_for_invoicing", _held), \
+        with patch.object(type(self.env["bookings.appointment"]), "_lock_rows", _held), \
                 self.assertRaises(RetryableJobError) as caught:
             part._invoice_job()
         self.assertTrue(caught.exception.ignore_retry)
@@ -138,5 +138,5 @@ class TestInvoiceBatch(BookingsCase):
         self.assertFalse(self.env["bookings.invoice.batch"].search([]))
 
 
-def _held(rows):
-    raise bookings_invoice_batch.RowsLocked("Another user is invoicing some of these bookings right now.")
+def _held(rows, busy):
+    raise bookings_invoice_batch.RowsLocked(busy)

@@ -310,7 +310,7 @@ class TestSync(BookingsCase):
         self.assertEqual(len([m for m in invoices.message_ids if "was cancelled in Bookings" in m.body]), 1)
         # the draft says so, and its validation asks first
         self.assertEqual(invoices.bookings_cancelled_count, 1)
-        self.assertEqual(self.env["bookings.appointment"].search(invoices.action_open_bookings_cancelled()["domain"]),
+        self.assertEqual(self.env["bookings.appointment"].search(invoices.action_open_bookings_review()["domain"]),
                          row)
         # the accountant deletes the draft: the row is free, but cancelled, so it never comes back to invoicing
         invoices.unlink()

@@ -2,3 +2,4 @@ from . import bookings_invoice_wizard
 from . import bookings_exclude_wizard
 from . import bookings_message
 from . import bookings_certificate_upload
+from . import bookings_review_wizard
