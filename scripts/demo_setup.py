@@ -2,7 +2,7 @@
 demo business is synchronized with the local Bookings peer (at ``$BOOKINGS_PEER_URL`` when set) and last month's
 completed bookings are invoiced, as the accountant did at month-end. Then the salon's staff make their changes in
 Bookings (the peer's planned changes) and the business is synchronized again. The demo shows bookings to invoice,
-drafts, cancellations and bookings to review."""
+drafts, cancellations and bookings to review of each kind: changed on a draft, cancelled on a validated invoice."""
 import datetime
 import os
 from urllib.parse import quote
@@ -16,6 +16,7 @@ business = env.ref("bookings_invoicing.demo_business")
 if os.environ.get("BOOKINGS_PEER_URL"):
     business.write({"authority_url": os.environ["BOOKINGS_PEER_URL"], "graph_url": os.environ["BOOKINGS_PEER_URL"]})
 env.cr.commit()  # the synchronization works in a transaction of its own, which must see the peer's address
+changes_url = "%s/_peer/businesses/%s/planned-changes" % (business.graph_url, quote(business.mailbox))
 
 
 def synchronize():
@@ -34,11 +35,21 @@ if not business.last_sync_date:
         [("business_id", "=", business.id), ("invoice_status", "=", "to_invoice"),
          ("end", "<", fields.Datetime.to_string(month_start.astimezone(pytz.utc)))])
     invoices, skipped = rows._create_invoices()
+    # the accountant validated the invoice of a booking the staff will cancel, not that of the one they will change
+    planned = requests.get(changes_url, timeout=30)
+    planned.raise_for_status()
+    touched = {change["id"]: change["cancelled"] for change in planned.json()["value"]}
+    on_invoice = rows.filtered(lambda row: row.bookings_id in touched and row.invoice_id)
+    changed_invoices = on_invoice.filtered(lambda row: not touched[row.bookings_id]).mapped("invoice_id")
+    cancelled_invoices = on_invoice.filtered(lambda row: touched[row.bookings_id]).mapped("invoice_id")
+    # one of them, when another cancelled booking stays on a draft
+    validated = (cancelled_invoices - changed_invoices)[:1] if len(cancelled_invoices) > 1 else invoices.browse()
+    validated.action_invoice_open()
     env.cr.commit()
-    print("[demo] last month: %d bookings on %d draft invoices" % (len(rows) - len(skipped), len(invoices)))
+    print("[demo] last month: %d bookings on %d draft invoices, %d validated" % (
+        len(rows) - len(skipped), len(invoices), len(validated)))
 
-changed = requests.post("%s/_peer/businesses/%s/planned-changes" % (business.graph_url, quote(business.mailbox)),
-                        timeout=30)
+changed = requests.post(changes_url, timeout=30)
 changed.raise_for_status()
 print("[demo] %d bookings changed or cancelled in Bookings; %s" % (
     changed.json()["applied"], synchronize()))

@@ -22,6 +22,7 @@ MENUS = {
     "bookings_dashboard_menu": ("bookings.business", "kanban"),
     "bookings_appointment_menu_uninvoiced": ("bookings.appointment", "list"),
     "bookings_appointment_menu": ("bookings.appointment", "list"),
+    "bookings_appointment_menu_review": ("bookings.appointment", "list"),
     "bookings_invoice_wizard_menu": ("bookings.invoice.wizard", "dialog"),
     "bookings_invoice_draft_menu": ("account.invoice", "list"),
     "bookings_invoice_batch_menu": ("bookings.invoice.batch", "list"),
@@ -100,8 +101,6 @@ def test_every_menu_opens_its_screen(server, browser, rpc, role, lang):
                 screen.close_dialog()
             elif model == "bookings.appointment":
                 # the rows the server holds for this screen are on it
-                action = person("ir.model.data", "xmlid_to_res_id", "bookings_invoicing.bookings_appointment_action"
-                                + ("_uninvoiced" if xml_id.endswith("uninvoiced") else ""))
                 domain = person("ir.actions.act_window", "read", [action], ["domain"])[0]["domain"]
                 count = person("bookings.appointment", "search_count", ast.literal_eval(domain or "[]"))
                 assert len(screen.list_rows()) == min(count, LIST_LIMIT) > 0, (xml_id, count)
@@ -207,6 +206,46 @@ def test_a_draft_that_holds_a_cancelled_booking_says_so_and_asks_before_validati
     screen.click(".modal .modal-footer .btn-default")
     screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
     assert bea("account.invoice", "read", [invoice_id], ["state"])[0]["state"] == "draft"
+
+
+def test_an_accountant_credits_a_booking_cancelled_on_a_validated_invoice_from_the_dashboard(server, browser, rpc):
+    max_ = rpc(*USERS["manager"])
+    business = max_("bookings.business", "search_read", [], ["review_count"])[0]
+    raised = [("business_id", "=", business["id"]), ("needs_review", "=", True)]
+    target = max_("bookings.appointment", "search_read", raised + [
+        ("state", "=", "cancelled"), ("invoice_state", "=", "open")], ["invoice_id"], limit=1)
+    assert target, "the demo's month cancels a booking of a validated invoice"
+    target = target[0]
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["manager"], "America/Chicago")
+    screen.menu("bookings_menu_root", "bookings_dashboard_menu")
+    screen.shown("bookings.business", "kanban")
+    screen.click(".o_kanban_record a[data-name=action_open_review]")
+    screen.shown("bookings.appointment", "list")
+    listed = [row["id"] for row in max_("bookings.appointment", "search_read", raised, ["id"])]
+    assert len(screen.list_rows()) == len(listed) == business["review_count"] > 0
+    screen.all("tbody tr.o_data_row td.o_list_record_selector input")[listed.index(target["id"])].click()
+    screen.shot("bookings-to-review")
+    screen.click_containing(".o_cp_sidebar .o_dropdown_toggler_btn", "Action")  # shown once rows are selected
+    screen.wait(expected_conditions.element_to_be_clickable((By.LINK_TEXT, "Settle the review"))).click()
+    screen.shown("bookings.review.wizard", "dialog")
+    screen.shot("settle-the-review")
+    screen.press("Settle on the invoices", scope="//div[contains(@class, 'modal')]")
+    # the draft credit note opens
+    screen.wait(lambda driver: "model=account.invoice" in driver.current_url and "view_type=form" in driver.current_url)
+    row = max_("bookings.appointment", "read", [target["id"]], ["needs_review", "credit_note_id", "invoice_status"])[0]
+    assert (row["needs_review"], row["invoice_status"]) == (False, "cancelled") and row["credit_note_id"], row
+    credit_note = max_("account.invoice", "read", [row["credit_note_id"][0]], ["type", "state", "refund_invoice_id"])[0]
+    assert (credit_note["type"], credit_note["state"], credit_note["refund_invoice_id"][0]) == \
+        ("out_refund", "draft", target["invoice_id"][0])
+    assert "id=%d" % credit_note["id"] in browser.current_url
+    screen.healthy()
+    screen.shot("credit-note")
+    # the count goes down
+    screen.menu("bookings_menu_root", "bookings_dashboard_menu")
+    screen.shown("bookings.business", "kanban")
+    screen.wait(lambda driver: screen.text(".o_kanban_record a[data-name=action_open_review]")
+                == "%d to review" % (business["review_count"] - 1))
 
 
 def test_the_calendar_opens_a_booking_without_offering_what_is_refused(server, browser, rpc):

@@ -1,6 +1,7 @@
 """What the synchronization mirrors and what the invoicing links stay as they made them: over real XML-RPC, no user
 (Bookings user or manager, accountant, administrator, employee, portal) changes them by write, create, unlink or
-import. What users are meant to change (a row's partner, its exclusion, a binding's partner or product) they do."""
+import. What users are meant to change (a row's partner, its exclusion, a binding's partner or product, a review's
+settlement) they do."""
 import os
 import tempfile
 import uuid
@@ -43,6 +44,9 @@ SETUP = """
         invoiced = row("cust", bookings_customer_id=customer.id, partner_id=partner.id, customer_name=partner.name,
                        customer_email=partner.email)
         invoiced._create_invoices()
+        raised = row("raised", partner_id=partner.id, customer_name=partner.name)  # cancelled after invoicing
+        raised._create_invoices()
+        raised._bookings_cancel()
         alone = row("-")
         def user(role, groups):
             login = "integrity-%%s-%%s" %% (role, tag)
@@ -60,7 +64,8 @@ SETUP = """
         ])
         cr.commit()
         print(json.dumps({"users": {login.split("-")[1]: login for login in users}, "business": business.id,
-                          "invoiced": invoiced.id, "alone": alone.id, "line": invoiced.invoice_line_id.id,
+                          "invoiced": invoiced.id, "raised": raised.id, "alone": alone.id,
+                          "line": invoiced.invoice_line_id.id,
                           "customer": customer.id, "service": service.id, "partner": partner.id,
                           "walk_in": walk_in.id, "product": product.id}))
 """
@@ -156,3 +161,21 @@ def test_users_change_what_is_theirs(setup, server, database):
     manager("bookings.service", "write", [setup["service"]], {"product_id": setup["product"]})
     assert manager("bookings.customer", "read", [setup["customer"]], ["partner_id"])[0]["partner_id"][0] \
         == setup["walk_in"]
+
+
+def test_a_bookings_user_settles_a_booking_raised_for_review(setup, server, database):
+    """Over XML-RPC, as the screens do it: the review's wizard, then its button. An employee without the Bookings
+    group is refused and changes nothing."""
+    raised = setup["raised"]
+    employee = Rpc(server, database, setup["users"]["employee"])
+    with pytest.raises(xmlrpc.client.Fault):
+        wizard = employee("bookings.review.wizard", "create", {"appointment_ids": [(6, 0, [raised])]})
+        employee("bookings.review.wizard", "action_settle", [wizard])
+    assert setup["odoo"].sql("SELECT needs_review, invoice_line_id IS NOT NULL FROM bookings_appointment "
+                             "WHERE id = %s", [raised]) == [[True, True]]
+    user = Rpc(server, database, setup["users"]["user"])
+    wizard = user("bookings.review.wizard", "create", {"appointment_ids": [(6, 0, [raised])],
+                                                         "reason": "did not come"})
+    user("bookings.review.wizard", "action_settle", [wizard])
+    row = user("bookings.appointment", "read", [raised], ["needs_review", "invoice_status", "invoice_id"])[0]
+    assert (row["needs_review"], row["invoice_status"], row["invoice_id"]) == (False, "cancelled", False)

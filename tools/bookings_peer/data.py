@@ -117,6 +117,12 @@ class Store:
         with self.lock:
             self.businesses[business_id]["planned"] = list(changes)
 
+    def planned(self, business_id):
+        """The changes planned for a business: ``[{"id": appointment id, "cancelled": bool}]``."""
+        with self.lock:
+            return [{"id": item_id, "cancelled": changes is None}
+                    for item_id, changes in self.businesses[business_id]["planned"]]
+
     def apply_planned(self, business_id):
         """Make the appointment changes planned for a business, as its staff would in Bookings, now; returns how
         many were made. Applied once: the plan is emptied."""

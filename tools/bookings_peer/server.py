@@ -398,7 +398,8 @@ class Handler(BaseHTTPRequestHandler):
     def _control(self, method, path, query):
         """``/_peer/faults`` (POST a fault, DELETE all), ``/_peer/requests`` (GET, DELETE),
         ``/_peer/businesses/{id}/{collection}[/{item}]`` (GET the items, POST or PATCH JSON, DELETE: cancel/remove),
-        ``/_peer/businesses/{id}/planned-changes`` (POST: make the changes planned when it was seeded)."""
+        ``/_peer/businesses/{id}/planned-changes`` (GET the appointments they touch, POST: make the changes planned
+        when it was seeded)."""
         parts = self.segments[1:]
         peer = self.peer
         if parts == ["faults"]:
@@ -415,10 +416,12 @@ class Handler(BaseHTTPRequestHandler):
                 peer.clear_requests()
                 return self._send(204)
             return self._send(200, {"value": [list(r) for r in peer.requests]})
-        if parts[:1] == ["businesses"] and parts[2:] == ["planned-changes"] and method == "POST":
+        if parts[:1] == ["businesses"] and parts[2:] == ["planned-changes"]:
             if peer.store.business(parts[1]) is None:
                 return self._send(404, {"error": "no such business"})
-            return self._send(200, {"applied": peer.store.apply_planned(parts[1])})
+            if method == "POST":
+                return self._send(200, {"applied": peer.store.apply_planned(parts[1])})
+            return self._send(200, {"value": peer.store.planned(parts[1])})
         if len(parts) >= 3 and parts[0] == "businesses" and parts[2] in Store.COLLECTIONS:
             business_id, collection = parts[1], parts[2]
             if peer.store.business(business_id) is None:
