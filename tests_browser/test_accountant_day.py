@@ -43,7 +43,15 @@ class Screen:
     def press(self, label, scope="//div[contains(@class, 'o_form_view')]"):
         """Click the button that reads ``label``."""
         xpath = "%s//button[normalize-space() = '%s']" % (scope, label)
-        self.wait(expected_conditions.element_to_be_clickable((By.XPATH, xpath))).click()
+
+        def pressed(_driver):  # found again if the web client renders the button anew meanwhile
+            try:
+                self.wait(expected_conditions.element_to_be_clickable((By.XPATH, xpath))).click()
+            except StaleElementReferenceException:
+                return False
+            return True
+
+        self.wait(pressed)
 
     def all(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)
