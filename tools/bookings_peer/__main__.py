@@ -50,6 +50,9 @@ def main(argv=None):
     parser.add_argument("--permissions", nargs="+", metavar="PERMISSION",
                         default=["Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All"],
                         help="the application permissions granted to the client (the token's roles)")
+    parser.add_argument("--user", nargs=2, action="append", metavar=("LOGIN", "NAME"),
+                        help="a user of the tenant who can sign in with Microsoft (delegated permissions); "
+                             "default: manager@contoso.onmicrosoft.com, Max Manager")
     parser.add_argument("--business", default="demo-salon@contoso.onmicrosoft.com")
     parser.add_argument("--business-name", default="Contoso Salon & Spa")
     parser.add_argument("--currency", default="USD")
@@ -64,6 +67,8 @@ def main(argv=None):
     store = Store()
     store.add_client(args.tenant, args.client_id, args.secret or None, permissions=args.permissions,
                      certificates=[client_certificate(args.certificate_file)] if args.certificate_file else ())
+    for login, name in args.user or [("manager@contoso.onmicrosoft.com", "Max Manager")]:
+        store.add_user(args.tenant, login, name)
     seed_business(store, args.tenant, args.business, args.business_name, seed=args.seed, customers=args.customers,
                   services=args.services, appointments=args.appointments, currency=args.currency, kind=args.kind,
                   now=args.now)

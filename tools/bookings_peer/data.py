@@ -59,6 +59,7 @@ class Store:
     def __init__(self):
         self.lock = threading.RLock()
         self.tenants = {}  # tenant id -> {client id: {"secret": ..., "permissions": set()}}
+        self.users = {}  # (tenant id, user name) -> {"oid": ..., "name": ..., "scopes": set()}
         self.businesses = OrderedDict()  # business id -> {"tenant": ..., "business": {...}, collection: OrderedDict}
         self.version = 0  # grows with every change: a key for what is derived from the data
         self._windows = {}  # (business id, start, end, version) -> the appointments of that calendar view
@@ -74,6 +75,15 @@ class Store:
             self.tenants.setdefault(tenant_id, {})[client_id] = {
                 "secret": secret, "permissions": set(permissions), "calendar_view": calendar_view,
                 "token_refused_without": token_refused_without, "certificates": list(certificates)}
+
+    def add_user(self, tenant_id, username, name,
+                 scopes=("Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All")):
+        """A user of a tenant who can sign in (delegated sign-in), with the delegated permissions consented for
+        them: a token on their behalf carries those of the scopes asked for."""
+        with self.lock:
+            self.users[(tenant_id, username.lower())] = {
+                "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/%s" % (tenant_id, username.lower()))),
+                "username": username, "name": name, "scopes": set(scopes)}
 
     def add_business(self, tenant_id, business):
         with self.lock:

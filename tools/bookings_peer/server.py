@@ -5,6 +5,8 @@ injected on demand; ``/_peer/...`` is a small control interface.
 """
 import base64
 import datetime
+import hashlib
+import html
 import json
 import os
 import re
@@ -113,6 +115,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_html(self, status, page):
+        body = page.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def _graph_error(self, status, code, message, headers=None):
         """An error as Graph gives it (its reference page on errors): code, message, and the request's ids."""
         request_id = str(uuid.uuid4())
@@ -212,44 +222,100 @@ class Handler(BaseHTTPRequestHandler):
                 "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
                 "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
             })
+        if rest == "oauth2/v2.0/authorize":
+            return self._authorize(method, tenant, clients)
         if method == "POST" and rest == "oauth2/v2.0/token":
             form = {k: v[0] for k, v in parse_qs(self._body().decode("utf-8")).items()}
             client = clients.get(form.get("client_id", ""))
-            if form.get("grant_type") != "client_credentials":
+            grant = form.get("grant_type")
+            if grant not in ("client_credentials", "authorization_code", "refresh_token"):
                 return self._entra_error(400, "unsupported_grant_type",
                                          "AADSTS70003: The app requested an unsupported grant type.")
             if client is None:
                 return self._entra_error(400, "unauthorized_client",
                                          "AADSTS700016: Application with identifier '%s' was not found in the "
                                          "directory '%s'." % (form.get("client_id", ""), tenant))
-            if "client_assertion" in form:
-                refused = _assertion_refused(form, client, "%s/oauth2/v2.0/token" % base)
-                if refused:
-                    return self._entra_error(401, "invalid_client", refused)
-            elif not client["secret"]:
-                return self._entra_error(401, "invalid_client",
-                                         "AADSTS7000218: The request body must contain the following parameter: "
-                                         "'client_assertion' or 'client_secret'.")
-            elif not secrets.compare_digest(client["secret"], form.get("client_secret", "")):
-                return self._entra_error(401, "invalid_client",
-                                         "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
-                                         "sent in the request is the client secret value, not the client secret "
-                                         "ID, for a secret added to app '%s'." % form["client_id"])
+            refused = _client_refused(form, client, "%s/oauth2/v2.0/token" % base)
+            if refused:
+                return self._entra_error(401, "invalid_client", refused)
             self.peer.sign_ins.append((form["client_id"], "client_assertion" if "client_assertion" in form
                                        else "client_secret"))
+            if grant != "client_credentials":
+                return self._user_token(tenant, base, form)
             token = self.peer.issue_token(tenant, form["client_id"])
             return self._send(200, {"token_type": "Bearer", "expires_in": self.peer.token_lifetime,
                                     "ext_expires_in": self.peer.token_lifetime, "access_token": token})
         return self._send(404, {"error": "not_found"})
+
+    def _authorize(self, method, tenant, clients):
+        """The sign-in page of the authorization code flow: a user of the tenant is chosen (GET), then the browser
+        is sent back to the application's redirect URI with a code (POST). PKCE (S256) is required."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+        if method == "POST":
+            query.update({k: v[0] for k, v in parse_qs(self._body().decode("utf-8")).items()})
+        if query.get("client_id") not in clients or query.get("response_type") != "code" \
+                or not query.get("redirect_uri"):
+            return self._entra_error(400, "invalid_request", "AADSTS900144: The request body must contain the "
+                                     "following parameter: 'client_id', 'response_type' or 'redirect_uri'.")
+        if not query.get("code_challenge") or query.get("code_challenge_method") != "S256":
+            return self._entra_error(400, "invalid_request",
+                                     "AADSTS9002325: Proof Key for Code Exchange is required.")
+        users = sorted((user for (user_tenant, _name), user in self.peer.store.users.items() if user_tenant == tenant),
+                       key=lambda user: user["username"])
+        if method == "GET":
+            hidden = "".join('<input type="hidden" name="%s" value="%s"/>' % (html.escape(k), html.escape(v))
+                             for k, v in query.items())
+            buttons = "".join('<p><button type="submit" name="login" value="%s">Sign in as %s (%s)</button></p>'
+                              % (html.escape(user["username"]), html.escape(user["name"]),
+                                 html.escape(user["username"])) for user in users)
+            return self._send_html(200, "<!DOCTYPE html><html><head><title>Sign in to your account</title></head>"
+                                        "<body><h1>Pick an account</h1><form method=\"post\">%s%s</form></body>"
+                                        "</html>" % (hidden, buttons))
+        user = self.peer.store.users.get((tenant, query.get("login", "").lower()))
+        if user is None:
+            return self._send_html(400, "<p>AADSTS50034: The user account does not exist in the directory.</p>")
+        code = self.peer.issue_code(tenant, query, user)
+        target = "%s%s%s" % (query["redirect_uri"], "&" if "?" in query["redirect_uri"] else "?",
+                             urlencode({"code": code, "state": query.get("state", ""),
+                                        "session_state": str(uuid.uuid4())}))
+        self.send_response(302)
+        self.send_header("Location", target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _user_token(self, tenant, base, form):
+        """The tokens of a signed-in user (delegated), for an authorization code with its PKCE verifier or a refresh
+        token, as Microsoft Entra ID answers them."""
+        if form["grant_type"] == "authorization_code":
+            grant, refused = self.peer.redeem_code(form)
+        else:
+            grant, refused = self.peer.redeem_refresh_token(form)
+        if refused:
+            return self._entra_error(400, "invalid_grant", refused)
+        user = self.peer.store.users[(tenant, grant["username"].lower())]
+        now = int(time.time())
+        id_token = ".".join(_base64url(part) for part in (
+            json.dumps({"typ": "JWT", "alg": "RS256", "kid": "bookings-peer"}).encode(),
+            json.dumps(dict({"aud": form["client_id"], "iss": "%s/v2.0" % base, "iat": now, "nbf": now,
+                             "exp": now + 3600, "sub": user["oid"], "oid": user["oid"], "tid": tenant,
+                             "name": user["name"], "preferred_username": user["username"], "ver": "2.0"},
+                            **({"nonce": grant["nonce"]} if grant.get("nonce") else {}))).encode(),
+            secrets.token_bytes(64)))
+        access_token = self.peer.issue_token(tenant, form["client_id"], user=user, scopes=grant["scopes"])
+        return self._send(200, {
+            "token_type": "Bearer", "scope": " ".join(grant["requested"]), "expires_in": self.peer.token_lifetime,
+            "ext_expires_in": self.peer.token_lifetime, "access_token": access_token,
+            "refresh_token": self.peer.issue_refresh_token(tenant, form["client_id"], grant),
+            "id_token": id_token,
+            "client_info": _base64url(json.dumps({"uid": user["oid"], "utid": tenant}).encode())})
 
     # --- Microsoft Graph Bookings -----------------------------------------------------------------------------
     def _graph(self, method, path, query, repeat=False):
         grant = self.peer.check_token(self.headers.get("Authorization", ""))
         if grant is None:
             return self._graph_error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
-        tenant, client_id = grant
+        tenant, client_id, permissions = grant
         client = self.peer.store.tenants[tenant][client_id]
-        permissions = client["permissions"]
         parts = self.segments[len(GRAPH_PREFIX.strip("/").split("/")):]
         store = self.peer.store
         if not parts:
@@ -461,7 +527,9 @@ class BookingsPeer:
         self.most_in_flight = Counter()  # the highest each reached
         self.refused_concurrent = 0
         self.released = threading.Event()
-        self._tokens = {}
+        self._tokens = {}  # access token -> (tenant, client id, expiry, permissions, user name or None)
+        self._codes = {}  # authorization code -> its grant
+        self._refresh_tokens = {}  # refresh token -> its grant
         self._lock = threading.Lock()
         self._port = port
         self._cert_dir = cert_dir
@@ -508,28 +576,98 @@ class BookingsPeer:
         self.stop()
 
     # --- tokens -------------------------------------------------------------------------------------------
-    def issue_token(self, tenant, client_id):
+    def issue_token(self, tenant, client_id, user=None, scopes=None):
         """An access token shaped as Microsoft Entra ID's: a JWT whose ``roles`` claim lists the application
-        permissions granted (its signature is no real one: the peer knows its tokens by heart)."""
+        permissions granted, or, for a signed-in ``user``, whose ``scp`` claim lists the delegated ``scopes`` (its
+        signature is no real one: the peer knows its tokens by heart)."""
         now = int(time.time())
         claims = {"aud": self.url, "iss": "https://sts.windows.net/%s/" % tenant, "iat": now, "nbf": now,
-                  "exp": now + int(self.token_lifetime), "appid": client_id, "tid": tenant, "idtyp": "app",
-                  "roles": sorted(self.store.tenants[tenant][client_id]["permissions"])}
+                  "exp": now + int(self.token_lifetime), "appid": client_id, "tid": tenant}
+        if user is None:
+            permissions = None  # the application's, as granted when the token is used
+            claims.update(idtyp="app", roles=sorted(self.store.tenants[tenant][client_id]["permissions"]))
+        else:
+            permissions = set(scopes)
+            claims.update(idtyp="user", scp=" ".join(sorted(permissions)), oid=user["oid"], name=user["name"],
+                          upn=user["username"])
         token = secrets.token_urlsafe(48) if self.opaque_tokens else ".".join(_base64url(part) for part in (
             json.dumps({"typ": "JWT", "alg": "RS256", "kid": "bookings-peer"}).encode(),
             json.dumps(claims).encode(), secrets.token_bytes(64)))
         with self._lock:
-            self._tokens[token] = (tenant, client_id, time.time() + self.token_lifetime)
+            self._tokens[token] = (tenant, client_id, time.time() + self.token_lifetime, permissions,
+                                   user and user["username"].lower())
         return token
 
     def check_token(self, header):
+        """``(tenant, client id, permissions)`` of a valid bearer token, else None."""
         if not header.startswith("Bearer "):
             return None
         with self._lock:
             grant = self._tokens.get(header[7:])
         if grant is None or grant[2] < time.time():
             return None
-        return grant[:2]
+        tenant, client_id, _expiry, permissions, _user = grant
+        if permissions is None:
+            permissions = self.store.tenants[tenant][client_id]["permissions"]
+        return tenant, client_id, permissions
+
+    # --- delegated sign-in ------------------------------------------------------------------------------------
+    def issue_code(self, tenant, query, user):
+        """An authorization code for ``user``, bound to the client, redirect URI and PKCE challenge of ``query``."""
+        requested = query.get("scope", "").split()
+        code = secrets.token_urlsafe(32)
+        with self._lock:
+            self._codes[code] = {
+                "tenant": tenant, "client_id": query["client_id"], "redirect_uri": query["redirect_uri"],
+                "challenge": query["code_challenge"], "nonce": query.get("nonce"), "username": user["username"],
+                "requested": requested, "scopes": _granted_scopes(requested, user), "expires": time.time() + 600}
+        return code
+
+    def redeem_code(self, form):
+        """``(grant, None)`` for a valid code and verifier of ``form`` (used once), else ``(None, why)``."""
+        with self._lock:
+            grant = self._codes.pop(form.get("code", ""), None)
+        if grant is None or grant["expires"] < time.time() or grant["client_id"] != form.get("client_id"):
+            return None, ("AADSTS70008: The provided authorization code or refresh token has expired due to "
+                          "inactivity. Send a new interactive authorization request for this user and resource.")
+        if grant["redirect_uri"] != form.get("redirect_uri"):
+            return None, ("AADSTS50011: The redirect URI specified in the request does not match the redirect URI "
+                          "the authorization code was issued for.")
+        verifier = form.get("code_verifier", "").encode("ascii")
+        if _base64url(hashlib.sha256(verifier).digest()) != grant["challenge"]:
+            return None, ("AADSTS50148: The code_verifier does not match the code_challenge supplied in the "
+                          "authorization request for PKCE.")
+        return grant, None
+
+    def issue_refresh_token(self, tenant, client_id, grant):
+        token = secrets.token_urlsafe(48)
+        with self._lock:
+            self._refresh_tokens[token] = dict(grant, tenant=tenant, client_id=client_id, nonce=None, state="valid")
+        return token
+
+    def redeem_refresh_token(self, form):
+        """``(grant, None)`` for a valid refresh token of ``form`` (it stays valid, as Entra's do), else
+        ``(None, why)``: revoked, or expired."""
+        with self._lock:
+            grant = self._refresh_tokens.get(form.get("refresh_token", ""))
+        if grant is None or grant["client_id"] != form.get("client_id") or grant["state"] == "revoked":
+            return None, ("AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token "
+                          "is needed. The user might have changed or reset their password.")
+        if grant["state"] == "expired":
+            return None, "AADSTS700082: The refresh token has expired due to inactivity."
+        requested = form.get("scope", "").split() or grant["requested"]
+        user = self.store.users[(grant["tenant"], grant["username"].lower())]
+        return dict(grant, requested=requested, scopes=_granted_scopes(requested, user) & grant["scopes"]), None
+
+    def end_sign_ins(self, username, state="revoked"):
+        """The sign-ins of ``username`` end: their refresh tokens are ``revoked`` (or ``expired``) and their access
+        tokens no longer accepted."""
+        with self._lock:
+            for grant in self._refresh_tokens.values():
+                if grant["username"].lower() == username.lower():
+                    grant["state"] = state
+            self._tokens = {token: grant for token, grant in self._tokens.items()
+                            if grant[4] != username.lower()}
 
     def take_slot(self, header, segments):
         """Count a Graph request of a business in flight: its key, None when it is not counted (no valid token or
@@ -589,6 +727,26 @@ class BookingsPeer:
     def requests_to(self, fragment):
         with self._lock:
             return [r for r in self.requests if fragment in r[1]]
+
+
+def _client_refused(form, client, token_url):
+    """Why Microsoft Entra ID would refuse the client's own sign-in in ``form`` (its secret or its signed
+    assertion), or None."""
+    if "client_assertion" in form:
+        return _assertion_refused(form, client, token_url)
+    if not client["secret"]:
+        return "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or " \
+               "'client_secret'."
+    if not secrets.compare_digest(client["secret"], form.get("client_secret", "")):
+        return ("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the "
+                "client secret value, not the client secret ID, for a secret added to app '%s'." % form["client_id"])
+    return None
+
+
+def _granted_scopes(requested, user):
+    """The delegated permissions of ``requested`` scopes (``https://graph.../Bookings.Read.All``) that ``user``
+    has."""
+    return {scope.rsplit("/", 1)[-1] for scope in requested} & user["scopes"]
 
 
 def _assertion_refused(form, client, token_url):
