@@ -6,7 +6,8 @@ Three layers, none of which knows the ORM:
   asks, out of a time budget per client; 5xx and connection resets back off exponentially) and a timeout on every
   call;
 * authentication: one msal ``ConfidentialClientApplication`` per configuration per process, so the token is
-  reused until it nears expiry;
+  reused until it nears expiry; or, for a signed-in user (delegated), msal's authorization code flow with PKCE
+  (``start_sign_in``, ``finish_sign_in``) and the user's token cache, whose refresh token the caller keeps;
 * the Bookings endpoints, paging with ``@odata.nextLink`` (never ``$top``) and guarding against paging loops,
   foreign hosts in a next link and results larger than a bound; items are parsed into typed records, and an item
   that cannot be read is reported beside its page instead of sinking it. Customers and services are created and
@@ -47,6 +48,8 @@ APPOINTMENT_PERMISSION = "BookingsAppointment.ReadWrite.All"
 #: The application permissions that allow writing customers (the first one is the least) and services.
 CUSTOMER_WRITE_PERMISSIONS = ("BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All")
 SERVICE_WRITE_PERMISSIONS = ("Bookings.ReadWrite.All", "Bookings.Manage.All")
+#: The delegated permissions a signed-in user is asked for: reading, and the pushes of customers and services.
+DELEGATED_PERMISSIONS = ("Bookings.ReadWrite.All", "BookingsAppointment.ReadWrite.All")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ class GraphSettings:
     client_id: str
     client_secret: Optional[str] = field(default=None, repr=False)
     client_certificate: Optional[Certificate] = None  # signs the sign-in instead of the secret
+    account: Optional[str] = None  # the msal account (home account id) of a signed-in user: delegated access
+    account_name: Optional[str] = None  # who that user is, for messages
+    token_cache: Optional[str] = field(default=None, repr=False)  # that user's msal token cache, serialized
     authority_url: str = GLOBAL_AUTHORITY_URL
     graph_url: str = GLOBAL_GRAPH_URL
     timeout: Tuple[float, float] = (10.0, 60.0)  # connect, read (seconds)
@@ -72,6 +78,20 @@ class GraphSettings:
     @property
     def scope(self):
         return "%s/.default" % self.graph_url.rstrip("/")
+
+    @property
+    def delegated_scopes(self):
+        return ["%s/%s" % (self.graph_url.rstrip("/"), permission) for permission in DELEGATED_PERMISSIONS]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A user signed in through the authorization code flow: their msal account, and the token cache to keep."""
+
+    account: str
+    username: str
+    name: str
+    token_cache: str = field(repr=False)
 
 
 @dataclass
@@ -172,14 +192,22 @@ def _application(settings):
         cached = _applications.get(key)
         if cached and cached[0] == fingerprint:
             return cached[1]
+    application = _new_application(settings)
+    with _applications_lock:
+        _applications[key] = (fingerprint, application)
+    return application
+
+
+def _new_application(settings, token_cache=None):
     try:
-        application = msal.ConfidentialClientApplication(
+        return msal.ConfidentialClientApplication(
             settings.client_id,
             client_credential=(settings.client_certificate.credential() if settings.client_certificate
                                else settings.client_secret),
             authority=settings.authority,
             http_client=_session(settings),
             timeout=settings.timeout,
+            token_cache=token_cache,
             # The authority is the configured one (global or national cloud); do not ask a Microsoft host to
             # vouch for it first.
             instance_discovery=False,
@@ -189,9 +217,55 @@ def _application(settings):
         raise errors.UnknownTenant(tenant=settings.tenant_id, authority=settings.authority_url)
     except requests.RequestException as error:
         raise _connection_error(settings.authority, error)
-    with _applications_lock:
-        _applications[key] = (fingerprint, application)
-    return application
+
+
+def _acquire(settings, call):
+    """The answer of msal's ``call`` that asks Microsoft Entra ID for tokens, its failures as ``GraphError``s."""
+    try:
+        return call()
+    except requests.RequestException as error:
+        raise _connection_error(settings.authority, error)
+    except msal.exceptions.MsalServiceError as error:  # the token endpoint kept failing (5xx)
+        raise errors.SignInFailure(status=_http_status(error), url=settings.authority, detail=_first_line(error))
+
+
+def _refused(settings, result):
+    """The ``GraphError`` of an answer of Microsoft Entra ID without token."""
+    code = str(result.get("error") or "unknown_error")
+    description = _first_line(result.get("error_description"))
+    if code in ("invalid_client", "unauthorized_client"):
+        return errors.InvalidCredentials(error=code, description=description)
+    if code in ("invalid_tenant",) or "AADSTS90002" in description:
+        return errors.UnknownTenant(tenant=settings.tenant_id, authority=settings.authority_url)
+    if code == "invalid_grant" and settings.account:
+        return errors.SignInExpired(user=settings.account_name or settings.account, description=description)
+    return errors.AuthenticationError(error=code, description=description)
+
+
+def start_sign_in(settings, redirect_uri):
+    """Begin a user's sign-in (authorization code flow with PKCE): msal's flow, to keep until the browser comes back
+    to ``redirect_uri``; the browser goes to its ``auth_uri``."""
+    return _new_application(settings).initiate_auth_code_flow(
+        settings.delegated_scopes, redirect_uri=redirect_uri, prompt="select_account")
+
+
+def finish_sign_in(settings, flow, auth_response):
+    """End the sign-in begun by ``flow`` with the parameters the browser brought back: the ``SignedIn`` user."""
+    cache = msal.SerializableTokenCache()
+    application = _new_application(settings, cache)
+    try:
+        result = _acquire(settings, lambda: application.acquire_token_by_auth_code_flow(flow, auth_response))
+    except ValueError as error:  # a state that does not match, a flow used twice, a nonce that does not match
+        raise errors.AuthenticationError(error="invalid_state", description=_first_line(error))
+    if "access_token" not in result:
+        raise _refused(settings, result)
+    claims = result.get("id_token_claims") or {}
+    username = str(claims.get("preferred_username") or "")
+    accounts = application.get_accounts(username=username or None)
+    if not accounts:
+        raise errors.AuthenticationError(error="no_account", description="the answer names no user")
+    return SignedIn(account=accounts[0]["home_account_id"], username=username,
+                    name=str(claims.get("name") or username), token_cache=cache.serialize())
 
 
 def _connection_error(url, error):
@@ -238,9 +312,11 @@ def _graph_error(response):
 class BookingsClient:
     """Reads one tenant's Bookings businesses through Microsoft Graph v1.0."""
 
-    def __init__(self, settings: GraphSettings, gate: Callable[[], ContextManager] = nullcontext):
+    def __init__(self, settings: GraphSettings, gate: Callable[[], ContextManager] = nullcontext,
+                 on_token_cache: Optional[Callable[[str], None]] = None):
         """``gate``: what each request to Graph is sent within (its retries included), e.g. one of the four
-        requests Bookings serves at once per application and mailbox, shared with other processes."""
+        requests Bookings serves at once per application and mailbox, shared with other processes.
+        ``on_token_cache``: called with a signed-in user's token cache, serialized, when a refresh changed it."""
         for name in ("authority_url", "graph_url"):
             if urlsplit(getattr(settings, name)).scheme != "https":
                 raise ValueError("%s must be an https URL" % name)
@@ -251,39 +327,63 @@ class BookingsClient:
         self.notices = []  # GraphErrors that did not stop a read, but that the reader should be told
         self._session = _session(settings, self.throttle)  # the client's own: its retries spend its budget
         self._gate = gate
+        self._on_token_cache = on_token_cache
+        self._user_application = None
 
     # --- authentication and transport ---------------------------------------------------------------------
-    def _token(self, application):
+    def _token(self, force_refresh=False):
+        """An access token: the application's, or the signed-in user's (delegated); ``force_refresh`` after Graph
+        refused the last one."""
+        if self.settings.account:
+            return self._user_token(force_refresh)
         certificate = self.settings.client_certificate
         if certificate and certificate.expired(datetime.datetime.utcnow()):
             raise errors.CertificateExpired(thumbprint=certificate.thumbprint,
                                             date=certificate.not_after.strftime("%Y-%m-%d %H:%M UTC"))
+        application = _application(self.settings)
+        if force_refresh:
+            application.remove_tokens_for_client()
         try:
-            result = application.acquire_token_for_client(scopes=[self.settings.scope])
-        except requests.RequestException as error:
-            raise _connection_error(self.settings.authority, error)
-        except msal.exceptions.MsalServiceError as error:  # the token endpoint kept failing (5xx)
-            raise errors.SignInFailure(status=_http_status(error), url=self.settings.authority,
-                                       detail=_first_line(error))
+            result = _acquire(self.settings,
+                              lambda: application.acquire_token_for_client(scopes=[self.settings.scope]))
         except ValueError as error:  # no readable answer from the token endpoint
             raise errors.AuthenticationError(error="invalid_response", description=_first_line(error))
         if "access_token" in result:
             return result["access_token"]
-        code = str(result.get("error") or "unknown_error")
-        description = _first_line(result.get("error_description"))
-        if code in ("invalid_client", "unauthorized_client"):
-            raise errors.InvalidCredentials(error=code, description=description)
-        if code in ("invalid_tenant",) or "AADSTS90002" in description:
-            raise errors.UnknownTenant(tenant=self.settings.tenant_id, authority=self.settings.authority_url)
-        raise errors.AuthenticationError(error=code, description=description)
+        raise _refused(self.settings, result)
+
+    def _user_token(self, force_refresh):
+        """The signed-in user's access token, refreshed with their refresh token when needed; the cache, changed by
+        a refresh, goes to ``on_token_cache``. A sign-in revoked or expired raises ``SignInExpired``."""
+        if self._user_application is None:
+            cache = msal.SerializableTokenCache()
+            cache.deserialize(self.settings.token_cache or "{}")
+            self._user_application = (_new_application(self.settings, cache), cache)
+        application, cache = self._user_application
+        accounts = [account for account in application.get_accounts()
+                    if account.get("home_account_id") == self.settings.account]
+        if not accounts:
+            raise errors.SignInExpired(user=self.settings.account_name or self.settings.account,
+                                       description="no sign-in is kept")
+        try:
+            result = _acquire(self.settings, lambda: application.acquire_token_silent_with_error(
+                self.settings.delegated_scopes, account=accounts[0], force_refresh=force_refresh))
+        except ValueError as error:
+            raise errors.AuthenticationError(error="invalid_response", description=_first_line(error))
+        if result and "access_token" in result:
+            if cache.has_state_changed and self._on_token_cache:
+                self._on_token_cache(cache.serialize())
+                cache.has_state_changed = False
+            return result["access_token"]
+        raise _refused(self.settings, result or {"error": "invalid_grant", "error_description": "no token is kept"})
 
     def _request(self, method, url, params=None, payload=None):
         """Send one request signed in (again once, when the token is refused) and return its response."""
         if _origin(url) != self._origin:
             raise errors.ProtocolError(url=self._origin, detail="a link points to another host: %s" % _origin(url))
-        application = _application(self.settings)
         for attempt in (1, 2):
-            headers = {"Authorization": "Bearer %s" % self._token(application), "Accept": "application/json"}
+            headers = {"Authorization": "Bearer %s" % self._token(force_refresh=attempt == 2),
+                       "Accept": "application/json"}
             try:
                 with self._gate():
                     response = self._session.request(method, url, params=params, json=payload, headers=headers,
@@ -291,9 +391,7 @@ class BookingsClient:
             except requests.RequestException as error:
                 raise _connection_error(url, error)
             if response.status_code == 401 and attempt == 1:
-                # The token was refused (revoked, or expired early): drop it and sign in again once.
-                application.remove_tokens_for_client()
-                continue
+                continue  # The token was refused (revoked, or expired early): sign in again once.
             return response
 
     def _error(self, response, url, permission, what, business_id=None):
@@ -333,15 +431,17 @@ class BookingsClient:
         return permission if APPOINTMENT_PERMISSION in (self.granted_permissions() or ()) else APPOINTMENT_PERMISSION
 
     def granted_permissions(self):
-        """The application permissions granted to the client: the ``roles`` claim of its access token, or None when
-        the token cannot be read (Microsoft does not promise that its tokens stay readable JWTs)."""
-        token = self._token(_application(self.settings))
+        """The permissions granted to the client: the ``roles`` claim of an application's access token, the ``scp``
+        claim of a signed-in user's, or None when the token cannot be read (Microsoft does not promise that its
+        tokens stay readable JWTs)."""
+        token = self._token()
         try:
             claims = token.split(".")[1]
-            roles = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)).decode("utf-8"))["roles"]
-        except (IndexError, KeyError, TypeError, ValueError):  # binascii.Error and UnicodeError are ValueErrors
+            claims = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)).decode("utf-8"))
+            granted = claims["scp"].split() if self.settings.account else claims["roles"]
+        except (IndexError, KeyError, TypeError, ValueError, AttributeError):  # binascii.Error is a ValueError
             return None
-        return frozenset(role for role in roles if isinstance(role, str)) if isinstance(roles, list) else None
+        return frozenset(item for item in granted if isinstance(item, str)) if isinstance(granted, list) else None
 
     # --- collections ----------------------------------------------------------------------------------------
     def pages(self, url, parse: Callable, params=None, business_id=None, what="Bookings") -> Iterator[Page]:

@@ -61,6 +61,15 @@ class CertificateExpired(AuthenticationError):
     )
 
 
+class SignInExpired(AuthenticationError):
+    """The signed-in user's refresh token was revoked or expired: the synchronization cannot act as them."""
+
+    template = _(
+        "The sign-in of %(user)s to Microsoft has expired or was revoked: %(user)s, or another user allowed in "
+        "Bookings, must sign in again with Microsoft on the business (Microsoft Entra ID said: %(description)s)"
+    )
+
+
 class UnknownTenant(AuthenticationError):
     template = _(
         "The tenant %(tenant)s is unknown to %(authority)s. Check the tenant id and the authority URL "
