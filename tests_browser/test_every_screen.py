@@ -327,6 +327,38 @@ def test_invoice_all_of_a_month_runs_as_a_batch_whose_form_follows_it(server, br
     screen.shot("invoicing-batch-ended")
 
 
+def test_a_manager_signs_in_with_microsoft_and_the_business_acts_as_them(server, browser, rpc):
+    max_ = rpc(*USERS["manager"])
+    business = max_("bookings.business", "search_read", [], ["name"])[0]
+    rpc()("ir.config_parameter", "set_param", "web.base.url", server)  # where Microsoft sends the browser back
+    max_("bookings.business", "write", [business["id"]], {"graph_access": "delegated"})
+    try:
+        screen = Walk(browser, server)
+        screen.open_business_as_manager(business["name"])
+        screen.find(".o_form_view .o_bookings_not_signed_in")  # it says what is missing
+        screen.click_containing(".o_form_view .o_notebook .nav-tabs a", "Connection")
+        screen.press("Sign in with Microsoft")
+        # Microsoft's sign-in page (the peer's), where the manager picks their account
+        screen.wait(lambda driver: "/oauth2/v2.0/authorize" in driver.current_url)
+        screen.shot("sign-in-with-microsoft")
+        screen.click("button[name=login][value='manager@contoso.onmicrosoft.com']")
+        # back to the business, which now acts as them
+        screen.wait(lambda driver: driver.current_url.startswith(server) and "model=bookings.business" in
+                    driver.current_url and "id=%d" % business["id"] in driver.current_url)
+        screen.wait_view("bookings.business", "form")
+        screen.healthy()
+        values = max_("bookings.business", "read", [business["id"]], ["graph_access", "delegated_user"])[0]
+        assert (values["graph_access"], values["delegated_user"]) == \
+            ("delegated", "Max Manager (manager@contoso.onmicrosoft.com)")
+        assert not [banner for banner in screen.all(".o_form_view .o_bookings_not_signed_in") if banner.is_displayed()]
+        screen.press("Test connection")
+        assert "Acting as Max Manager" in screen.text(".modal .modal-body")
+        screen.shot("signed-in-with-microsoft")
+        screen.close_dialog()
+    finally:
+        max_("bookings.business", "action_sign_out_microsoft", [business["id"]])
+
+
 def test_a_flow_calling_the_notification_address_has_the_business_synchronized(server, browser, rpc):
     """After the batch: a Power Automate flow's call over HTTP queues a synchronization, which the job runner runs;
     a wrong address is not found and queues nothing."""

@@ -1,9 +1,12 @@
+import werkzeug.utils
 from werkzeug.exceptions import NotFound
 
-from odoo import http
+from odoo import _, http
+from odoo.exceptions import UserError
 from odoo.http import request
+from odoo.tools import html_escape
 
-from ..models.bookings_business import NOTIFICATION_PATH
+from ..models.bookings_business import NOTIFICATION_PATH, SIGN_IN_PATH
 
 
 class BookingsNotification(http.Controller):
@@ -16,3 +19,18 @@ class BookingsNotification(http.Controller):
         if not request.env["bookings.business"]._notified(token):
             raise NotFound()
         return http.Response('{"queued": true}', status=202, content_type="application/json")
+
+
+class BookingsSignIn(http.Controller):
+
+    @http.route(SIGN_IN_PATH, type="http", auth="user", methods=["GET"])
+    def signed_in(self, **params):
+        """Where Microsoft sends the browser back after a sign-in begun on a business: the sign-in ends, and the
+        business's form opens again; a refusal is shown with the way back."""
+        try:
+            business = request.env["bookings.business"]._finish_sign_in(params)
+        except UserError as error:
+            body = "<h1>%s</h1><p>%s</p><p><a href=\"/web\">%s</a></p>" % (
+                html_escape(_("Sign-in with Microsoft failed")), html_escape(error.name), html_escape(_("Back")))
+            return request.make_response(body, headers=[("Content-Type", "text/html; charset=utf-8")])
+        return werkzeug.utils.redirect("/web#id=%d&model=bookings.business&view_type=form" % business.id)

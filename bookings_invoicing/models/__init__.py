@@ -10,3 +10,4 @@ from . import account_invoice
 from . import res_partner
 from . import product_template
 from . import queue_job
+from . import bookings_sign_in

@@ -1,3 +1,4 @@
+import json
 import logging
 import secrets
 from collections import Counter
@@ -14,7 +15,14 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact, job
 
 from ..graph import EMAIL_RE, BookingsClient, GraphSettings, errors
-from ..graph.client import CUSTOMER_WRITE_PERMISSIONS, GLOBAL_AUTHORITY_URL, GLOBAL_GRAPH_URL, SERVICE_WRITE_PERMISSIONS
+from ..graph.client import (
+    CUSTOMER_WRITE_PERMISSIONS,
+    GLOBAL_AUTHORITY_URL,
+    GLOBAL_GRAPH_URL,
+    SERVICE_WRITE_PERMISSIONS,
+    finish_sign_in,
+    start_sign_in,
+)
 from ..graph.credentials import Certificate
 from ..locks import GRAPH_CONCURRENCY, one_of
 from ..rules import INVOICE_GROUPING_SELECTION
@@ -25,6 +33,8 @@ _logger = logging.getLogger(__name__)
 
 #: Where a Power Automate flow calls to have a business synchronized at once.
 NOTIFICATION_PATH = "/bookings_invoicing/notify"
+#: Where the browser comes back from signing in with Microsoft (the redirect URI to register on the application).
+SIGN_IN_PATH = "/bookings_invoicing/signed_in"
 
 #: Synchronize now runs at once for a business with at most this many appointment rows, as a job above.
 SYNC_FOREGROUND_LIMIT = 2000
@@ -70,6 +80,18 @@ class BookingsBusiness(models.Model):
         required=True,
         help="How the application signs in to Microsoft Entra ID: with a client secret, or with a certificate (for "
              "tenants whose policy forbids secrets).")
+    graph_access = fields.Selection(
+        [("application", "The application's permissions"), ("delegated", "A signed-in user's permissions")],
+        string="Act with", default="application", required=True,
+        groups="bookings_invoicing.group_bookings_invoicing_manager",
+        help="Whose permissions the add-on has in Bookings: the application's (application permissions an "
+             "administrator granted over the tenant's businesses), or those of a user who signs in with Microsoft "
+             "(delegated permissions, for tenants whose administrators grant no application permission). The "
+             "application signs in with its secret or certificate either way.")
+    delegated_user = fields.Char(string="Signed in as", compute="_compute_delegated",
+                                 groups="bookings_invoicing.group_bookings_invoicing_manager")
+    delegated_date = fields.Datetime(string="Signed in on", compute="_compute_delegated",
+                                     groups="bookings_invoicing.group_bookings_invoicing_manager")
     certificate_key = fields.Char(string="Private key", copy=False, groups="base.group_system")  # PEM: never shown
     certificate_pem = fields.Text(string="Certificate", copy=False, readonly=True)
     certificate_thumbprint = fields.Char(string="Certificate thumbprint", copy=False, readonly=True,
@@ -289,8 +311,9 @@ class BookingsBusiness(models.Model):
             self.mailbox = self.mailbox.strip().lower()
 
     # --- Graph ------------------------------------------------------------------------------------------------
-    def _graph_settings(self):
-        """The client settings of this business; reads the secret, which only administrators may see."""
+    def _graph_settings(self, signing_in=False):
+        """The client settings of this business; reads the secret, which only administrators may see, and, when it
+        acts as a signed-in user, that user's sign-in (``signing_in``: not yet)."""
         self.ensure_one()
         business = self.sudo()
         certificate = None
@@ -302,7 +325,7 @@ class BookingsBusiness(models.Model):
         elif not business.client_secret:
             raise UserError(_("Enter the client secret of %(name)s first (an administrator can).")
                             % {"name": self.name})
-        return GraphSettings(
+        settings = GraphSettings(
             tenant_id=business.tenant_id.strip(),
             client_id=business.client_id.strip(),
             client_secret=None if certificate else business.client_secret,
@@ -311,12 +334,78 @@ class BookingsBusiness(models.Model):
             graph_url=business.graph_url.strip().rstrip("/"),
             throttle_budget=business.sync_throttle_budget,
         )
+        if signing_in or business.graph_access != "delegated":
+            return settings
+        sign_in = self.env["bookings.sign.in"].sudo().search([("business_id", "=", self.id)], limit=1)
+        if not sign_in.account:
+            raise UserError(_("%(name)s acts as a signed-in user: a manager must sign in with Microsoft on the "
+                              "business first.") % {"name": self.name})
+        return replace(settings, account=sign_in.account, account_name=sign_in.user_name,
+                       token_cache=sign_in.token_cache)
 
     def _graph_client(self):
         """A client of this business whose requests, with those of every process of the database, stay within the
-        requests Bookings serves at once per application and mailbox."""
-        return BookingsClient(self._graph_settings(),
-                              gate=partial(one_of, self.env.cr.dbname, self._graph_gate_name(), GRAPH_CONCURRENCY))
+        requests Bookings serves at once per application and mailbox; acting as a signed-in user, it keeps their
+        renewed tokens."""
+        settings = self._graph_settings()
+        keep = None
+        if settings.account:
+            keep = self.env["bookings.sign.in"].sudo().search([("business_id", "=", self.id)], limit=1)
+        return BookingsClient(settings,
+                              gate=partial(one_of, self.env.cr.dbname, self._graph_gate_name(), GRAPH_CONCURRENCY),
+                              on_token_cache=keep._keep_token_cache if keep else None)
+
+    def _compute_delegated(self):
+        sign_ins = {sign_in.business_id.id: sign_in for sign_in in self.env["bookings.sign.in"].sudo().search(
+            [("business_id", "in", self.ids), ("account", "!=", False)])}
+        for business in self:
+            sign_in = sign_ins.get(business.id)
+            business.delegated_user = sign_in and sign_in.user_name
+            business.delegated_date = sign_in and sign_in.signed_in
+
+    @api.multi
+    def action_sign_in_microsoft(self):
+        """Sign in with Microsoft, for a business that acts as a signed-in user: the browser goes to Microsoft's
+        sign-in page (authorization code flow with PKCE) and comes back to this Odoo (``_finish_sign_in``)."""
+        self.ensure_one()
+        self._check_may_connect()
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        try:
+            flow = start_sign_in(self._graph_settings(signing_in=True), base_url + SIGN_IN_PATH)
+        except errors.GraphError as error:
+            raise UserError(self._graph_error_message(error))
+        self.env["bookings.sign.in"].sudo()._of(self).write(
+            {"flow": json.dumps(dict(flow, odoo_uid=self.env.uid)), "flow_state": flow["state"]})
+        return {"type": "ir.actions.act_url", "url": flow["auth_uri"], "target": "self"}
+
+    @api.model
+    def _finish_sign_in(self, params):
+        """End the sign-in with Microsoft that this user began, with the parameters the browser brought back
+        (``state``, and ``code`` or ``error``): the business then acts as the signed-in user. Returns the business."""
+        sign_in = self.env["bookings.sign.in"].sudo().search(
+            [("flow_state", "=", params.get("state") or "-")], limit=1)
+        flow = sign_in._flow()
+        if not flow or flow.pop("odoo_uid") != self.env.uid:
+            raise UserError(_("This sign-in with Microsoft was not begun here by you, or it has ended: begin it "
+                              "again with Sign in with Microsoft on the business."))
+        business = sign_in.business_id.sudo(self.env.uid)
+        business._check_may_connect()
+        sign_in.write({"flow": False, "flow_state": False})
+        try:
+            user = finish_sign_in(business._graph_settings(signing_in=True), flow, params)
+        except errors.GraphError as error:
+            raise UserError(business._graph_error_message(error))
+        sign_in.write({"account": user.account, "user_name": "%s (%s)" % (user.name, user.username),
+                       "signed_in": fields.Datetime.now(), "token_cache": user.token_cache})
+        business.graph_access = "delegated"
+        return business
+
+    @api.multi
+    def action_sign_out_microsoft(self):
+        """Forget the signed-in user: the business acts with the application's permissions again."""
+        self._check_may_connect()
+        self.env["bookings.sign.in"].sudo().search([("business_id", "in", self.ids)]).unlink()
+        return self.write({"graph_access": "application"})
 
     def _graph_gate_name(self):
         """The requests of one application at one mailbox share a gate, whichever business record sends them."""
@@ -360,10 +449,13 @@ class BookingsBusiness(models.Model):
                      % {"thumbprint": self.certificate_thumbprint,
                         "date": format_date(self.env, self.certificate_expiry)}
                      if self.auth_method == "certificate" else _("Signed in with the client secret."))
+        acting = self.graph_access == "delegated" and _(
+            "Acting as %(user)s, who signed in with Microsoft on %(date)s (delegated permissions).") % {
+            "user": self.delegated_user, "date": format_date(self.env, self.delegated_date)}
         report = "\n".join(
             [_("Connection works. Bookings business: %(name)s, currency: %(currency)s.")
-             % {"name": info.display_name, "currency": info.currency or currency.name}, signed_in]
-            + self._push_permission_report(granted))
+             % {"name": info.display_name, "currency": info.currency or currency.name}]
+            + list(filter(None, [signed_in, acting])) + self._push_permission_report(granted))
         return self.env["bookings.message"]._open(_("Test connection"), report)
 
     def _push_permission_report(self, granted):
@@ -372,7 +464,8 @@ class BookingsBusiness(models.Model):
             return [_("The permissions granted to the application cannot be read from its token: the push of "
                       "customers needs %(customers)s, the push of services %(services)s.")
                     % {"customers": CUSTOMER_WRITE_PERMISSIONS[0], "services": SERVICE_WRITE_PERMISSIONS[0]}]
-        lines = [_("Permissions granted to the application: %(permissions)s.")
+        lines = [(_("Permissions of the signed-in user: %(permissions)s.") if self.graph_access == "delegated" else
+                  _("Permissions granted to the application: %(permissions)s."))
                  % {"permissions": ", ".join(sorted(granted)) or _("none")}]
         for label, needed, on in ((_("Pushing customers"), CUSTOMER_WRITE_PERMISSIONS, self.push_customers),
                                   (_("Pushing services"), SERVICE_WRITE_PERMISSIONS, self.push_services)):

@@ -1,7 +1,10 @@
 import base64
 import datetime
-from urllib.parse import urlsplit
+import re
+from html import unescape
+from urllib.parse import parse_qsl, urlsplit
 
+import requests
 from cryptography.hazmat.primitives import hashes
 from psycopg2 import IntegrityError
 
@@ -196,6 +199,70 @@ class TestBusiness(BookingsCase):
         run = self.sync()
         self.assertEqual(run.state, "failed")
         self.assertIn("AADSTS700027", run.message)
+
+    # --- delegated sign-in --------------------------------------------------------------------------------------
+    def _sign_in(self, user, login="max@contoso.onmicrosoft.com"):
+        """``user`` signs in with Microsoft on the business, as the browser does it: the action's address (the
+        peer's sign-in page), the account picked, and the parameters brought back to Odoo's address."""
+        action = self.business.sudo(user).action_sign_in_microsoft()
+        page = requests.get(action["url"], timeout=10)
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"/>', page.text))
+        answer = requests.post(page.url, data=dict({k: unescape(v) for k, v in fields.items()}, login=login),
+                               allow_redirects=False, timeout=10)
+        location = urlsplit(answer.headers["Location"])
+        self.assertEqual(location.path, "/bookings_invoicing/signed_in")
+        return dict(parse_qsl(location.query))
+
+    def _tenant_grants_no_application_permission(self):
+        self.store.tenants[TENANT][CLIENT_ID]["permissions"] = set()
+        self.store.add_user(TENANT, "max@contoso.onmicrosoft.com", "Max Manager")
+        self.peer.revoke_tokens()
+
+    def test_a_manager_signs_in_with_microsoft_and_the_business_acts_as_them(self):
+        self._tenant_grants_no_application_permission()
+        self.assertEqual(self.sync().state, "failed", "the application alone may read nothing")
+        business = self.business.sudo(self.manager)
+        business._finish_sign_in(self._sign_in(self.manager))
+        self.assertEqual((business.graph_access, business.delegated_user),
+                         ("delegated", "Max Manager (max@contoso.onmicrosoft.com)"))
+        self.assertTrue(business.delegated_date)
+        with self.assertRaises(AccessError), mute_logger("odoo.models"):  # the refresh token is administrators'
+            self.env["bookings.sign.in"].sudo(self.manager).search([]).read(["token_cache"])
+        report = self.env["bookings.message"].browse(business.action_test_connection()["res_id"]).message
+        self.assertIn("Max Manager (max@contoso.onmicrosoft.com)", report)
+        self.assertIn("Bookings.ReadWrite.All, BookingsAppointment.ReadWrite.All", report)
+        self.assertEqual(self.sync().state, "done")
+        # the user's access tokens expire: the refresh token renews them, and the renewed cache is kept
+        sign_in = self.env["bookings.sign.in"].search([("business_id", "=", self.business.id)])
+        kept = sign_in.token_cache
+        self.peer.revoke_tokens()
+        self.assertEqual(self.sync().state, "done")
+        sign_in.invalidate_cache()
+        self.assertNotEqual(sign_in.token_cache, kept)
+
+    def test_a_revoked_sign_in_stops_the_next_run_and_says_who_must_sign_in_again(self):
+        self._tenant_grants_no_application_permission()
+        self.business.sudo(self.manager)._finish_sign_in(self._sign_in(self.manager))
+        self.peer.end_sign_ins("max@contoso.onmicrosoft.com", "revoked")
+        run = self.sync()
+        self.assertEqual((run.state, self.business.last_sync_state), ("failed", "failed"))
+        self.assertIn("Max Manager", run.message)
+        self.assertIn("AADSTS50173", run.message)
+        # signing in again mends it
+        self.business.sudo(self.manager)._finish_sign_in(self._sign_in(self.manager))
+        self.assertEqual(self.sync().state, "done")
+
+    def test_a_sign_in_is_ended_only_by_whoever_began_it(self):
+        self._tenant_grants_no_application_permission()
+        params = self._sign_in(self.manager)
+        other = self.manager.copy({"login": "another-manager-test"})
+        with self.assertRaises(UserError):
+            self.env["bookings.business"].sudo(other)._finish_sign_in(params)
+        with self.assertRaises(UserError):
+            self.env["bookings.business"].sudo(self.manager)._finish_sign_in(dict(params, state="forged"))
+        with self.assertRaises(AccessError):  # a Bookings user may not sign the business in
+            self.business.sudo(self.user).action_sign_in_microsoft()
+        self.assertEqual(self.business.graph_access, "application")
 
     def test_the_menus(self):
         menu = self.env.ref("bookings_invoicing.bookings_menu_root")
