@@ -76,26 +76,34 @@ class BookingsAppointment(models.Model):
     @api.model
     def _invoice_group_fields(self, grouping):
         """The fields whose values rows share to share one draft invoice; none: one invoice per row. Rows of two
-        businesses never share one: each invoice has its business's journal and origin."""
+        businesses never share one: each invoice has its business's journal and origin. The partner stands for the
+        party that pays for them (``res.partner._bookings_bill_to``): people of one company share its invoice."""
         if grouping == "appointment":
             return []
         return ["business_id", "partner_id", "currency_id"]
 
-    def _invoice_group_key(self, grouping):
-        """Rows with the same key share one draft invoice (see ``_invoice_group_fields``)."""
-        names = self._invoice_group_fields(grouping)
-        if not names:
-            return (self.id,)
-        return tuple(self._fields[name].convert_to_write(self[name], self) for name in names)
+    @api.model
+    def _invoice_key(self, values, bill_to):
+        """The draft invoice of rows with ``values``, pairs ``(field, id)`` of ``_invoice_group_fields``: rows with
+        one key share one, the partner replaced by the party that pays (``bill_to``: partner id -> its id)."""
+        return tuple(bill_to.get(value, value) if name == "partner_id" else value for name, value in values)
 
     def _invoice_groups(self, grouping):
         """These rows by invoice, in the order of ``_create_invoices``: a list of recordsets. ``grouping``: as
-        ``_invoice_group_key``; when empty, each business's own."""
+        ``_invoice_group_fields``; when empty, each business's own."""
+        bill_to = self.mapped("partner_id")._bookings_bill_to()
         groups = OrderedDict()
-        for row in self.sorted(lambda r: (r.partner_id.id, r.start, r.id)):
-            key = row._invoice_group_key(grouping or row.business_id.invoice_grouping)
+        for row in self.sorted(lambda r: (bill_to.get(r.partner_id.id, 0), r.start, r.id)):
+            names = self._invoice_group_fields(grouping or row.business_id.invoice_grouping)
+            values = [(name, self._fields[name].convert_to_write(row[name], row)) for name in names]
+            key = self._invoice_key(values, bill_to) if names else (row.id,)
             groups.setdefault(key, []).append(row.id)
         return [self.browse(ids) for ids in groups.values()]
+
+    def _invoice_partner(self):
+        """The party that pays for this row: the invoice address of its customer's company, or the customer."""
+        self.ensure_one()
+        return self.partner_id.browse(self.partner_id._bookings_bill_to()[self.partner_id.id])
 
     def _invoice_journal(self):
         journal = self.business_id.journal_id
@@ -108,12 +116,13 @@ class BookingsAppointment(models.Model):
         return journal
 
     def _prepare_invoice(self, date_invoice=None):
-        """Values of the draft invoice of this row's group (the row is its first): partner accounts, payment
+        """Values of the draft invoice of this row's group (the row is its first), to the party that pays for it
+        (``_invoice_partner``): partner accounts, payment
         terms and fiscal position as Odoo's own invoicing sets them, the business's currency and journal, and
         the invoice date ``date_invoice`` (a date string; None leaves it to the validation)."""
         self.ensure_one()
         company = self.company_id
-        partner = self.partner_id.with_context(force_company=company.id)
+        partner = self._invoice_partner().with_context(force_company=company.id)
         fiscal_position_id = self.env["account.fiscal.position"].with_context(
             force_company=company.id).get_fiscal_position(partner.id)
         return {
@@ -135,14 +144,15 @@ class BookingsAppointment(models.Model):
         product, partner and fiscal position; quantity and price by the Bookings price type, a product's price
         standing in for a missing one converted at ``date_invoice``."""
         self.ensure_one()
-        product = self.product_id.with_context(force_company=self.company_id.id, lang=self.partner_id.lang)
+        payer = self._invoice_partner()
+        product = self.product_id.with_context(force_company=self.company_id.id, lang=payer.lang)
         account = self.env["account.invoice.line"].get_invoice_line_account(
             "out_invoice", product, fiscal_position, self.company_id)
         if not account:
             raise UserError(_("No income account for %(product)s: set one on the product or its category.")
                             % {"product": product.display_name})
         taxes = product.taxes_id.filtered(lambda tax: tax.company_id == self.company_id)
-        taxes = fiscal_position.map_tax(taxes, product, self.partner_id)
+        taxes = fiscal_position.map_tax(taxes, product, payer)
         if self.business_id.price_include_tax:
             taxes = self._price_included_taxes(taxes)
         local_start = self.with_context(tz=self._display_tz())._local(self.start)
@@ -150,10 +160,13 @@ class BookingsAppointment(models.Model):
         currency = self.currency_id or self.company_id.currency_id
         rate = terms.hourly_rate and "%s %s" % (
             float_repr(float(terms.hourly_rate), currency.decimal_places), currency.name)
+        name = rules.line_description(self.service_name or product.name, local_start, self.duration * 60, self.staff,
+                                      hourly_rate=rate)
+        if payer != self.partner_id:
+            name = "%s - %s" % (name, self.partner_id.name)  # who came, on the invoice of the company that pays
         return {
             "product_id": product.id,
-            "name": rules.line_description(self.service_name or product.name, local_start, self.duration * 60,
-                                           self.staff, hourly_rate=rate),
+            "name": name,
             "origin": _("Bookings appointment %(id)s") % {"id": self.bookings_id},
             "account_id": account.id,
             "quantity": float(terms.quantity),
@@ -329,7 +342,7 @@ class BookingsAppointment(models.Model):
     def _billable_on(self, invoice):
         """Whether the draft ``invoice`` can bill this row at its present terms."""
         self.ensure_one()
-        return (self.partner_id == invoice.partner_id and bool(self.product_id)
+        return (self._invoice_partner() == invoice.partner_id and bool(self.product_id)
                 and (bool(self.amount) or self.price_type == rules.FREE))
 
     def _credit(self, invoice, reason, date_invoice):

@@ -16,5 +16,14 @@ class ResPartner(models.Model):
             partner.bookings_appointment_count = counts.get(partner.id, 0)
 
     @api.multi
+    def _bookings_bill_to(self):
+        """``{partner id: id of the party that pays for them}``: the invoice address of their company (Odoo's
+        ``address_get`` on the commercial partner), or their own, or themselves."""
+        companies = {}
+        for company in self.mapped("commercial_partner_id"):
+            companies[company.id] = company.address_get(["invoice"])["invoice"]
+        return {partner.id: companies[partner.commercial_partner_id.id] for partner in self}
+
+    @api.multi
     def action_open_bookings_appointments(self):
         return self.env["bookings.appointment"]._action_open([("partner_id", "in", self.ids)])

@@ -218,6 +218,32 @@ class TestInvoicing(BookingsCase):
         self.assertEqual(len(invoices), 2)
         self.assertEqual(invoices.mapped(lambda i: len(i.invoice_line_ids)), [1, 1])
 
+    def test_a_company_pays_for_its_people_at_its_invoice_address(self):
+        Partner = self.env["res.partner"]
+        fabrikam = Partner.create({"name": "Fabrikam", "is_company": True})
+        accounts = Partner.create({"name": "Fabrikam Accounts", "parent_id": fabrikam.id, "type": "invoice"})
+        tailspin = Partner.create({"name": "Tailspin", "is_company": True})  # no invoice address: the company
+        people = {}
+        for name, company in (("Eve Evans", fabrikam), ("Finn Ford", fabrikam), ("Gus Gray", tailspin)):
+            email = "%s@example.com" % name.split()[0].lower()
+            people[name] = Partner.create({"name": name, "email": email, "parent_id": company.id})
+            self.add_appointment(self.cut, [self.add_customer(name, email)], hours_ago(5 + len(people)))
+        self.add_appointment(self.cut, [self.ann], hours_ago(30))
+        self.sync()
+        self.assertEqual(self.rows().mapped("partner_id") - Partner.search([("email", "=", "ann@example.com")]),
+                         Partner.browse([person.id for person in people.values()]), "each booking is its person's")
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
+            "business_id": self.business.id, "date_until": fields.Date.to_string(NOW.date())})
+        self.assertEqual(wizard.invoice_count, 3, "the preview counts the drafts the invoicing makes")
+        invoices, _skipped = self.invoice(self.rows())
+        by_partner = {invoice.partner_id: invoice for invoice in invoices}
+        self.assertEqual(set(by_partner), {accounts, tailspin, Partner.search([("email", "=", "ann@example.com")])})
+        lines = by_partner[accounts].invoice_line_ids
+        self.assertEqual(sorted(line.name.rsplit(" - ", 1)[1] for line in lines), ["Eve Evans", "Finn Ford"])
+        self.assertTrue(by_partner[tailspin].invoice_line_ids.name.endswith(" - Gus Gray"))
+        self.assertNotIn("Ann Archer", by_partner[Partner.search([("email", "=", "ann@example.com")])]
+                         .invoice_line_ids.name, "a person who pays for themselves is not named twice")
+
     def test_a_group_booking_is_billed_per_attendee(self):
         yoga = self.add_service("Group yoga", price=12.0, maximumAttendeesCount=6)
         self.add_appointment(yoga, [self.ann, self.bob], hours_ago(5))

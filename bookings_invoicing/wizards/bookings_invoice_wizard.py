@@ -100,14 +100,23 @@ class BookingsInvoiceWizard(models.TransientModel):
             "row_count": row_count,
             "customer_count": len(Appointment.read_group(domain, ["partner_id"], ["partner_id"])),
             "to_confirm_count": Appointment.search_count(domain + [("price_to_confirm", "=", True)]),
-            "invoice_count": len(Appointment.read_group(domain, group_fields, group_fields, lazy=False))
-            if group_fields else row_count,
+            "invoice_count": self._invoice_count(domain, group_fields) if group_fields else row_count,
             "amount_text": " + ".join(self._money(amount, currency_id) for currency_id, amount in totals.items()),
             "largest_customers": "\n".join("%s: %s" % (group["partner_id"][1], self._money(
                 group["amount"], group["currency_id"][0])) for group in largest),
             "waiting_count": sum(group["__count"] for group in waiting),
             "waiting_text": self._waiting_text({group["invoice_status"]: group["__count"] for group in waiting}),
         }
+
+    def _invoice_count(self, domain, group_fields):
+        """How many drafts the rows of ``domain`` make, grouped by ``group_fields`` as the invoicing groups them."""
+        Appointment = self.env["bookings.appointment"]
+        groups = Appointment.read_group(domain, group_fields, group_fields, lazy=False)
+        partners = self.env["res.partner"].browse({group["partner_id"][0] for group in groups if group["partner_id"]})
+        bill_to = partners._bookings_bill_to()
+        return len({Appointment._invoice_key(
+            [(name, group[name][0] if isinstance(group[name], tuple) else group[name]) for name in group_fields],
+            bill_to) for group in groups})
 
     def _totals(self, domain):
         """``{currency id: amount}`` the drafts of the rows of ``domain`` will hold before taxes, summed by the
