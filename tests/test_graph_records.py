@@ -258,3 +258,18 @@ def test_a_customer_with_a_malformed_optional_value_is_kept(changes, warning):
     customer = parse_customer(dict({"id": "c1", "displayName": "Ann", "emailAddress": "ann@example.com"}, **changes))
     assert customer.email == "ann@example.com"
     assert [w for w in customer.warnings if warning in w], customer.warnings
+
+
+def test_the_answers_to_custom_questions_are_kept_and_odd_ones_are_warnings():
+    customer = {"customerId": "a", "name": "Bob Kelly", "emailAddress": "bobk@tailspintoys.com",
+                "customQuestionAnswers": [
+                    {"questionId": "1", "question": " Purchase\torder ", "answer": " PO-7 ", "selectedOptions": []},
+                    {"questionId": "2", "question": "How did you hear of us?", "answer": "",
+                     "selectedOptions": ["Friend", "Web"]},
+                    {"questionId": "3", "question": "Allergies", "answer": "", "selectedOptions": []},
+                    {"questionId": "4", "answer": "no question"}, "not an object"]}
+    record = parse_appointment(appointment(customers=[customer]))
+    assert record.attendees[0].answers == (("Purchase order", "PO-7"), ("How did you hear of us?", "Friend, Web"))
+    assert len(record.warnings) == 2, "an entry without question is a warning, an unanswered question is not"
+    record = parse_appointment(appointment(customers=[dict(customer, customQuestionAnswers="PO-7")]))
+    assert (record.attendees[0].answers, len(record.warnings)) == ((), 1)

@@ -211,6 +211,7 @@ class Attendee:
     email: Optional[str]
     phone: Optional[str]
     time_zone: Optional[str]  # the IANA name of the zone the customer booked in; None when absent or unknown
+    answers: Tuple[Tuple[str, str], ...] = ()  # (question, answer) of the business's custom questions answered
 
     def as_customer(self):
         """The Bookings customer this attendee stands for (its ``id`` is None when Bookings gives none)."""
@@ -347,7 +348,32 @@ def _attendee(info, warnings):
         email=normalize_email(email),
         phone=_optional(warnings, _text, info, "phone"),
         time_zone=_optional(warnings, _customer_time_zone, info),
+        answers=_answers(info, warnings),
     )
+
+
+def _answers(info, warnings):
+    """``(question, answer)`` of each custom question answered (``customQuestionAnswers``: ``question`` and
+    ``answer``, or the ``selectedOptions`` of a question with options); what cannot be read is a warning."""
+    entries = info.get("customQuestionAnswers")
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        warnings.append("customQuestionAnswers is not a list")
+        return ()
+    answers = []
+    for entry in entries:
+        question = entry.get("question") if isinstance(entry, dict) else None
+        if not isinstance(question, str) or not question.strip():
+            warnings.append("customQuestionAnswers holds an entry without question")
+            continue
+        answer = entry.get("answer")
+        options = entry.get("selectedOptions")
+        if not (isinstance(answer, str) and answer.strip()) and isinstance(options, list):
+            answer = ", ".join(option.strip() for option in options if isinstance(option, str) and option.strip())
+        if isinstance(answer, str) and answer.strip():
+            answers.append((" ".join(question.split()), answer.strip()))
+    return tuple(answers)
 
 
 def _customer_time_zone(info):

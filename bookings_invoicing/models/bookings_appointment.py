@@ -53,7 +53,8 @@ class BookingsAppointment(models.Model):
         "customer_email", "customer_tz", "service_id", "service_name", "product_id", "start", "end", "duration",
         "price", "price_type", "currency_id", "staff", "notes", "bookings_updated", "state",
         "invoice_line_id", "invoice_id", "invoice_state", "invoice_status", "quantity", "unit_price", "amount",
-        "price_to_confirm", "price_confirmed", "credit_line_id") + tuple(billed for _field, billed in BILLED_FIELDS) + (
+        "price_to_confirm", "price_confirmed", "credit_line_id", "custom_answers", "customer_reference",
+        "booking_note") + tuple(billed for _field, billed in BILLED_FIELDS) + (
         "billed_amount",)
 
     attendee_key = fields.Char(required=True, readonly=True,
@@ -77,6 +78,14 @@ class BookingsAppointment(models.Model):
     currency_id = fields.Many2one("res.currency", readonly=True)
     staff = fields.Char(readonly=True)
     notes = fields.Text(readonly=True)
+    custom_answers = fields.Text(string="Answers in Bookings", readonly=True,
+                                 help="The customer's answers to the business's custom questions.")
+    customer_reference = fields.Char(
+        readonly=True, index=True,
+        help="The answer to the business's purchase-order question: the reference of the invoice. Bookings with "
+             "different references never share an invoice.")
+    booking_note = fields.Char(string="Note for the invoice", readonly=True,
+                               help="The answer to the business's question noted on the invoice line.")
     bookings_updated = fields.Datetime(string="Last modified in Bookings", readonly=True)
     state = fields.Selection([("active", "Active"), ("cancelled", "Cancelled in Bookings")], default="active",
                              required=True, readonly=True, index=True, track_visibility="onchange")
@@ -313,6 +322,8 @@ class BookingsAppointment(models.Model):
             "price": float(record.price),
             "price_type": rules.price_type_value(record.price_type),
             "notes": record.notes or False,
+            "custom_answers": "\n".join("%s: %s" % answer for answer in attendee.answers) or False
+            if attendee else False,
             "bookings_updated": _utc_naive(record.last_updated),
             "state": "active",
         }

@@ -76,11 +76,12 @@ class BookingsAppointment(models.Model):
     @api.model
     def _invoice_group_fields(self, grouping):
         """The fields whose values rows share to share one draft invoice; none: one invoice per row. Rows of two
-        businesses never share one: each invoice has its business's journal and origin. The partner stands for the
+        businesses never share one: each invoice has its business's journal and origin, nor two customer references
+        (purchase orders). The partner stands for the
         party that pays for them (``res.partner._bookings_bill_to``): people of one company share its invoice."""
         if grouping == "appointment":
             return []
-        return ["business_id", "partner_id", "currency_id"]
+        return ["business_id", "partner_id", "currency_id", "customer_reference"]
 
     @api.model
     def _invoice_key(self, values, bill_to):
@@ -137,6 +138,7 @@ class BookingsAppointment(models.Model):
             "user_id": self.env.uid,
             "origin": _("Microsoft Bookings: %(business)s") % {"business": self.business_id.name},
             "date_invoice": date_invoice or False,
+            "name": self.customer_reference or False,  # the customer's reference, as sale orders give it
         }
 
     def _prepare_invoice_line(self, fiscal_position, date_invoice=None):
@@ -164,6 +166,8 @@ class BookingsAppointment(models.Model):
                                       hourly_rate=rate)
         if payer != self.partner_id:
             name = "%s - %s" % (name, self.partner_id.name)  # who came, on the invoice of the company that pays
+        if self.booking_note:
+            name = "%s\n%s" % (name, self.booking_note)
         return {
             "product_id": product.id,
             "name": name,

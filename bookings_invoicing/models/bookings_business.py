@@ -126,6 +126,14 @@ class BookingsBusiness(models.Model):
         help="Currency of the Bookings prices. Set from the business's default currency at each "
              "synchronization; the company's currency when Bookings names none.",
     )
+    reference_question = fields.Char(
+        string="Purchase-order question",
+        help="The custom question of the Bookings business (its text, as Bookings has it) whose answer is the "
+             "customer's reference on the invoice, e.g. a purchase-order number. Bookings with different answers "
+             "never share an invoice.")
+    note_question = fields.Char(
+        string="Question noted on the line",
+        help="The custom question of the Bookings business whose answer is added to the booking's invoice line.")
     partner_template_id = fields.Many2one(
         "res.partner",
         help="New customers copy this partner's payment terms, fiscal position, tags, language and salesperson.",
@@ -414,6 +422,17 @@ class BookingsBusiness(models.Model):
     def _graph_error_message(self, error):
         """The message of a Graph client error in the user's language (its template is in the .pot)."""
         return _(error.template) % error.params
+
+    def _invoice_answers(self, answers):
+        """The row values that the answers ``(question, answer)`` of a customer give by the questions this business
+        maps: the invoice's customer reference and the line's note (questions compared without case)."""
+        self.ensure_one()
+        by_question = {question.lower(): answer for question, answer in answers}
+
+        def answer(question):
+            return by_question.get(" ".join(question.split()).lower(), False) if question else False
+
+        return {"customer_reference": answer(self.reference_question), "booking_note": answer(self.note_question)}
 
     def _currency_from_iso(self, iso_code):
         """The Odoo currency of a Bookings ``defaultCurrencyIso``, activated if needed; else the company's."""

@@ -356,6 +356,7 @@ class BusinessImporter(object):
             "currency_id": self.currency.id,
             "staff": ", ".join(staff[i] for i in record.staff_member_ids if staff.get(i)) or False,
         })
+        values.update(self.business._invoice_answers(attendee.answers if attendee else ()))
         return values
 
     def _import_page(self, records, staff):

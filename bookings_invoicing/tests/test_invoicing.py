@@ -244,6 +244,27 @@ class TestInvoicing(BookingsCase):
         self.assertNotIn("Ann Archer", by_partner[Partner.search([("email", "=", "ann@example.com")])]
                          .invoice_line_ids.name, "a person who pays for themselves is not named twice")
 
+    def test_purchase_orders_from_a_custom_question_never_share_an_invoice(self):
+        self.business.write({"reference_question": "purchase ORDER", "note_question": "Room"})
+        for hours, answers in ((5, [("Purchase order", "PO-1"), ("Room", "Blue room")]),
+                               (30, [("Purchase order", "PO-2")]), (55, [("Allergies", "none")])):
+            booked = self.add_appointment(self.cut, [self.ann], hours_ago(hours))
+            self.store.update(MAILBOX, "appointments", booked["id"], customers=[dict(
+                booked["customers"][0], customQuestionAnswers=[
+                    {"questionId": question, "question": question, "answer": answer, "selectedOptions": []}
+                    for question, answer in answers])])
+        self.sync()
+        rows = self.rows()
+        self.assertEqual(sorted(filter(None, rows.mapped("customer_reference"))), ["PO-1", "PO-2"])
+        self.assertIn("Allergies: none", rows.mapped("custom_answers"), "every answer is shown on its booking")
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
+            "business_id": self.business.id, "date_until": fields.Date.to_string(NOW.date())})
+        self.assertEqual(wizard.invoice_count, 3)
+        invoices, _skipped = self.invoice(rows)
+        self.assertEqual(sorted(invoice.name or "" for invoice in invoices), ["", "PO-1", "PO-2"])
+        first = invoices.filtered(lambda invoice: invoice.name == "PO-1").invoice_line_ids
+        self.assertTrue(first.name.endswith("\nBlue room"), "the noted answer is on the line")
+
     def test_a_group_booking_is_billed_per_attendee(self):
         yoga = self.add_service("Group yoga", price=12.0, maximumAttendeesCount=6)
         self.add_appointment(yoga, [self.ann, self.bob], hours_ago(5))

@@ -329,6 +329,14 @@ def _variation(index, appointment):
         # (v1.0 and beta pages): customers[] is the answer
         appointment.update(customerName="Jordan Miller", customerEmailAddress="jordanm@contoso.com",
                            customerPhone="213-555-0199")
+    if index % 13 == 6 and customers:
+        # the answers to the business's custom questions (v1.0 bookingQuestionAnswer): a purchase-order number, and
+        # a question with options answered by its selectedOptions
+        customers[0]["customQuestionAnswers"] = [
+            {"questionId": "q-po", "question": "Purchase order", "answerInputType": "text", "answerOptions": [],
+             "isRequired": False, "answer": "PO-%04d" % (index % 3 + 1), "selectedOptions": []},
+            {"questionId": "q-how", "question": "How did you hear of us?", "answerInputType": "radioButton",
+             "answerOptions": ["Friend", "Web"], "isRequired": False, "answer": "", "selectedOptions": ["Web"]}]
     if index % 19 == 2 and isinstance(appointment["price"], float) and appointment["price"].is_integer():
         appointment["price"] = int(appointment["price"])  # "price": 10 in the beta List appointments example
     if index % 23 == 4:  # TABs and odd whitespace, as in the published examples' JSON
