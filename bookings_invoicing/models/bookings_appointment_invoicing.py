@@ -77,8 +77,8 @@ class BookingsAppointment(models.Model):
     def _invoice_group_fields(self, grouping):
         """The fields whose values rows share to share one draft invoice; none: one invoice per row. Rows of two
         businesses never share one: each invoice has its business's journal and origin, nor two customer references
-        (purchase orders). The partner stands for the
-        party that pays for them (``res.partner._bookings_bill_to``): people of one company share its invoice."""
+        (purchase orders). The partner stands for the party that pays for them (``res.partner._bookings_bill_to``):
+        people of one company share its invoice."""
         if grouping == "appointment":
             return []
         return ["business_id", "partner_id", "currency_id", "customer_reference"]
@@ -141,12 +141,13 @@ class BookingsAppointment(models.Model):
             "name": self.customer_reference or False,  # the customer's reference, as sale orders give it
         }
 
-    def _prepare_invoice_line(self, fiscal_position, date_invoice=None):
+    def _prepare_invoice_line(self, fiscal_position, date_invoice=None, payer=None):
         """Values of this row's invoice line: account and taxes as Odoo's own invoicing sets them for the
         product, partner and fiscal position; quantity and price by the Bookings price type, a product's price
-        standing in for a missing one converted at ``date_invoice``."""
+        standing in for a missing one converted at ``date_invoice``. ``payer``: the invoice's partner, the party that
+        pays for the row (``_invoice_partner``, found when not given)."""
         self.ensure_one()
-        payer = self._invoice_partner()
+        payer = payer or self._invoice_partner()
         product = self.product_id.with_context(force_company=self.company_id.id, lang=payer.lang)
         account = self.env["account.invoice.line"].get_invoice_line_account(
             "out_invoice", product, fiscal_position, self.company_id)
@@ -242,7 +243,8 @@ class BookingsAppointment(models.Model):
                 invoice._onchange_payment_term_date_invoice()  # the due date, as the invoice form sets it
             with self.env.norecompute():
                 for row in group:
-                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id, date_invoice)
+                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id, date_invoice,
+                                                            invoice.partner_id)
                     lines.create(dict(line_values, invoice_id=invoice.id))
                 invoice.compute_taxes()
             self.recompute()
@@ -333,7 +335,8 @@ class BookingsAppointment(models.Model):
                 line.unlink()
                 what = _("its line was removed from the draft (cancelled in Bookings)")
             elif row._billable_on(invoice):
-                values = row._prepare_invoice_line(invoice.fiscal_position_id, invoice.date_invoice)
+                values = row._prepare_invoice_line(invoice.fiscal_position_id, invoice.date_invoice,
+                                                   invoice.partner_id)
                 del values["bookings_appointment_ids"]
                 line.with_context(**mirror_context()).write(values)
                 what = _("its line was rewritten to what Bookings now says")
