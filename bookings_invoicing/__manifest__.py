@@ -23,6 +23,7 @@
         "views/bookings_customer_views.xml",
         "views/bookings_service_views.xml",
         "views/bookings_appointment_views.xml",
+        "views/bookings_appointment_event_views.xml",
         "views/bookings_sync_run_views.xml",
         "views/bookings_invoice_batch_views.xml",
         "views/account_invoice_views.xml",

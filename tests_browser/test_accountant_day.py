@@ -232,17 +232,17 @@ def test_a_bookings_user_reads_the_bookings_in_a_calendar_and_a_pivot_table(serv
     user = bea("res.users", "read", [bea.uid], ["tz"])[0]
     screen = Screen(browser, server)
     screen.log_in("bookings", "bookings", user["tz"])
-    screen.open_action("bookings_appointment_action")
-    screen.wait_view("bookings.appointment", "list")
-
-    screen.click(".o_cp_switch_buttons .o_cp_switch_calendar")
-    screen.wait_view("bookings.appointment", "calendar")
-    rows = bea("bookings.appointment", "search_read", [], ["service_name", "customer_name"])
-    names = {row[field] for row in rows for field in ("service_name", "customer_name") if row[field]}
+    screen.menu("bookings_menu_root", "bookings_appointment_event_menu")
+    screen.wait_view("bookings.appointment.event", "calendar")
+    names = {row["service_name"] for row in bea("bookings.appointment", "search_read", [], ["service_name"])}
     events = screen.wait(lambda driver: screen.texts(".o_calendar_view .fc-event", shown=False))  # this week's
-    assert all(any(name in event for name in names) for event in events), events  # the customer, the service
+    assert all(any(name in event for name in names) for event in events), events  # the service of each
+    shown = bea("bookings.appointment.event", "search_count", [])  # one event per appointment, not per attendee
+    assert shown < bea("bookings.appointment", "search_count", []), shown
     screen.shot("calendar")
 
+    screen.open_action("bookings_appointment_action")
+    screen.wait_view("bookings.appointment", "list")
     screen.click(".o_cp_switch_buttons .o_cp_switch_pivot")
     screen.wait_view("bookings.appointment", "pivot")
     total = bea("bookings.appointment", "read_group", [], ["amount"], [])[0]["amount"]

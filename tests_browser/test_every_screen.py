@@ -22,6 +22,7 @@ MENUS = {
     "bookings_dashboard_menu": ("bookings.business", "kanban"),
     "bookings_appointment_menu_uninvoiced": ("bookings.appointment", "list"),
     "bookings_appointment_menu": ("bookings.appointment", "list"),
+    "bookings_appointment_event_menu": ("bookings.appointment.event", "calendar"),
     "bookings_appointment_menu_review": ("bookings.appointment", "list"),
     "bookings_invoice_wizard_menu": ("bookings.invoice.wizard", "dialog"),
     "bookings_invoice_draft_menu": ("account.invoice", "list"),
@@ -60,7 +61,7 @@ class Walk(Screen):
             self.find(".modal .o_form_view")
         else:
             css = {"list": ".o_content .o_list_view, .o_content .oe_view_nocontent",
-                   "kanban": ".o_content .o_kanban_view"}[view_type]
+                   "kanban": ".o_content .o_kanban_view", "calendar": ".o_content .o_calendar_view .fc-view"}[view_type]
             parts = ["model=%s" % model, "view_type=%s" % view_type] + (["action=%d" % action] if action else [])
             self.wait(lambda driver: all(part in driver.current_url for part in parts) and self.all(css))
         self.healthy()
@@ -251,14 +252,19 @@ def test_an_accountant_credits_a_booking_cancelled_on_a_validated_invoice_from_t
 def test_the_calendar_opens_a_booking_without_offering_what_is_refused(server, browser, rpc):
     screen = Walk(browser, server)
     screen.log_in(*USERS["user"], "America/Chicago")
-    screen.open_action("bookings_appointment_action")
-    screen.shown("bookings.appointment", "list")
-    screen.click(".o_cp_switch_buttons .o_cp_switch_calendar")
-    screen.wait_view("bookings.appointment", "calendar")
+    screen.open_action("bookings_appointment_event_action")
+    screen.wait_view("bookings.appointment.event", "calendar")
     screen.click(".o_calendar_view .fc-event")
-    screen.wait_view("bookings.appointment", "form")  # the booking's form, not a dialog with Edit and Delete
+    screen.wait_view("bookings.appointment.event", "form")  # the appointment's form, not a dialog with Edit and Delete
     screen.healthy()
     assert not screen.all(".modal")
+    assert not screen.all(".o_form_buttons_view .o_form_button_edit:not(.o_hidden)")  # read-only
+    attendees = screen.list_rows()
+    assert attendees, "the appointment lists its attendees"
+    attendees[0].click()  # an attendee's booking, read in a dialog
+    screen.wait(lambda driver: screen.find(".modal .o_form_view"))
+    screen.healthy()
+    screen.close_dialog()
 
 
 def test_the_business_form_each_tab_and_button(server, browser, rpc):

@@ -4,6 +4,7 @@ from . import bookings_customer
 from . import bookings_service
 from . import bookings_appointment
 from . import bookings_appointment_invoicing
+from . import bookings_appointment_event
 from . import bookings_invoice_batch
 from . import bookings_sync_run
 from . import account_invoice

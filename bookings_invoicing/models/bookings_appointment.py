@@ -129,7 +129,6 @@ class BookingsAppointment(models.Model):
     status = fields.Selection(
         [("upcoming", "Upcoming")] + INVOICE_STATUS, compute="_compute_status",
         help="The invoice status, or Upcoming for a booking that has not ended and waits for nothing else.")
-    calendar_note = fields.Char(compute="_compute_status")  # what the calendar says beside the names
     display_label = fields.Char(compute="_compute_display_label")
 
     @api.model_cr_context
@@ -209,13 +208,11 @@ class BookingsAppointment(models.Model):
         for row in self:
             row.is_completed = bool(row.end) and row.end < now
 
-    @api.depends("invoice_status", "state", "end")
+    @api.depends("invoice_status", "end")
     def _compute_status(self):
-        labels = dict(self._fields["status"]._description_selection(self.env))
         for row in self:
             waiting = row.invoice_status in UNINVOICED_STATUSES and not row.is_completed
             row.status = "upcoming" if waiting else row.invoice_status
-            row.calendar_note = labels["cancelled"] if row.state == "cancelled" else False
 
     def _search_is_completed(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):

@@ -301,10 +301,17 @@ class TestInvoicing(BookingsCase):
         self.sync()
         Appointment = self.env["bookings.appointment"].sudo(self.user)
         action = self.env.ref("bookings_invoicing.bookings_appointment_action").sudo(self.user).read()[0]
-        self.assertEqual(action["view_mode"], "tree,calendar,pivot,graph,form")
-        calendar = Appointment.fields_view_get(view_type="calendar")
-        self.assertIn('date_start="start"', calendar["arch"])
-        self.assertTrue(Appointment.fields_get(["start"])["start"]["readonly"], "the calendar cannot move a row")
+        self.assertEqual(action["view_mode"], "tree,pivot,graph,form")
+        # the calendar: an event per appointment, the class with its two attendees; nothing to move or create
+        Event = self.env["bookings.appointment.event"].sudo(self.user)
+        calendar = self.env.ref("bookings_invoicing.bookings_appointment_event_action").sudo(self.user).read()[0]
+        self.assertEqual(calendar["view_mode"], "calendar,tree,form")
+        self.assertIn('date_start="start"', Event.fields_view_get(view_type="calendar")["arch"])
+        self.assertTrue(Event.fields_get(["start"])["start"]["readonly"], "the calendar cannot move an event")
+        self.assertFalse(Event.check_access_rights("create", raise_exception=False))
+        events = Event.search([("business_id", "=", self.business.id)])
+        self.assertEqual(sorted(events.mapped("attendee_count")), [1, 2])
+        self.assertEqual(events.mapped("appointment_ids"), Appointment.search([("business_id", "=", self.business.id)]))
         pivot = Appointment.fields_view_get(view_type="pivot")["arch"]
         self.assertIn('name="amount" type="measure"', pivot)
         by_service = {group["service_id"][1]: (group["amount"], group["service_id_count"])

@@ -195,11 +195,26 @@ class TestSync(BookingsCase):
         self.assertEqual(sorted(rows.mapped("partner_id.email")),
                          ["ann@example.com", "bob@example.com", "cid@example.com"])
         self.assertEqual(set(rows.mapped("amount")), {12.0})
-        # one attendee leaves the class: only that row is cancelled
+        # the calendar shows the class once, with its attendees, as a Bookings user reads it
+        Event = self.env["bookings.appointment.event"].sudo(self.user)
+        event = Event.search([("business_id", "=", self.business.id), ("bookings_id", "=", group["id"])])
+        self.assertEqual((len(event), event.attendee_count, event.appointment_ids), (1, 3, rows))
+        self.assertEqual((event.start, event.end, event.service_id),
+                         (rows[0].start, rows[0].end, rows.mapped("service_id")))
+        # one attendee leaves the class: only that row is cancelled, and the event shows those still booked
         self.store.update(MAILBOX, "appointments", group["id"], customers=group["customers"][:2])
         run = self.sync()
         self.assertEqual(run.appointments_cancelled, 1)
         self.assertEqual(rows.filtered(lambda r: r.state == "cancelled").customer_name, "Cid Cole")
+        event = Event.browse(event.id)
+        self.assertEqual((event.attendee_count, event.attendee_names, event.cancelled),
+                         (2, "Ann Archer, Bob Baker", False))
+        self.assertEqual(len(event.appointment_ids), 3, "the one who left is listed, cancelled")
+        # the class is cancelled: the event is, with the attendees it had
+        self.store.remove(MAILBOX, "appointments", group["id"])
+        self.sync()
+        event = Event.browse(event.id)
+        self.assertEqual((event.cancelled, event.attendee_count), (True, 3))
 
     def test_an_appointment_without_customer(self):
         empty = self.add_appointment(self.cut, [], hours_ago(5))
@@ -302,7 +317,8 @@ class TestSync(BookingsCase):
         run = self.sync()
         row = self.rows(booked)
         self.assertEqual((row.state, row.invoice_status), ("cancelled", "invoiced"))  # the draft still holds it
-        self.assertTrue(row.calendar_note, "the calendar says it was cancelled")
+        event = self.env["bookings.appointment.event"].search([("bookings_id", "=", booked["id"])])
+        self.assertTrue(event.cancelled, "the calendar says it was cancelled")
         self.assertEqual((run.appointments_cancelled, run.rows_flagged), (1, 1))
         self.assertIn("Cancelled in Bookings after invoicing", row.review_reason)
         self.assertTrue(any("was cancelled in Bookings" in m.body for m in invoices.message_ids))
