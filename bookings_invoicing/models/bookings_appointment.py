@@ -255,7 +255,7 @@ class BookingsAppointment(models.Model):
             pairs.append((_("Amount"), money(self.billed_amount), money(self.amount)))
         lines += ["%s: %s \u2192 %s" % (label, before or "-", after or "-")
                   for label, before, after in pairs if before != after]
-        return "\n".join(lines)
+        return "\n".join(lines) or self.review_reason
 
     def _display_tz(self):
         """The zone this row's times are given in where no user reads them on a screen (invoice lines, messages):
