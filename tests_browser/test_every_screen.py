@@ -209,6 +209,40 @@ def test_a_draft_that_holds_a_cancelled_booking_says_so_and_asks_before_validati
     assert bea("account.invoice", "read", [invoice_id], ["state"])[0]["state"] == "draft"
 
 
+def test_a_bookings_user_keeps_a_draft_as_it_is_from_its_banner_and_the_booking_form(server, browser, rpc):
+    bea = rpc(*USERS["user"])
+    target = bea("bookings.appointment", "search_read", [("needs_review", "=", True), ("state", "=", "cancelled"),
+                                                         ("invoice_state", "=", "draft")], ["invoice_id"], limit=1)
+    assert target, "the demo's month cancels bookings already on a draft"
+    target, invoice_id = target[0]["id"], target[0]["invoice_id"][0]
+    raised = [row["id"] for row in bea("bookings.appointment", "search_read",
+                                       [("invoice_id", "=", invoice_id), ("needs_review", "=", True)], ["id"])]
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["user"], "America/Chicago")
+    drafts = bea("ir.model.data", "xmlid_to_res_id", "bookings_invoicing.account_invoice_action_bookings_drafts")
+    screen.driver.get("%s/web#id=%d&model=account.invoice&view_type=form&action=%d" % (server, invoice_id, drafts))
+    screen.press("Review them", scope="//div[contains(@class, 'o_bookings_cancelled')]")
+    screen.shown("bookings.appointment", "list")
+    assert len(screen.list_rows()) == len(raised), "the draft's bookings to review"
+    screen.list_rows()[raised.index(target)].click()
+    screen.wait_view("bookings.appointment", "form")
+    screen.press("Settle the review")
+    screen.shown("bookings.review.wizard", "dialog")
+    screen.find(".modal .o_field_widget[name=reason]").send_keys("Charged at the desk")
+    screen.press("Keep the invoices as they are", scope="//div[contains(@class, 'modal')]")
+    screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
+    screen.healthy()
+    row = bea("bookings.appointment", "read", [target], ["needs_review", "invoice_id", "invoice_line_id"])[0]
+    assert not row["needs_review"] and row["invoice_id"][0] == invoice_id and row["invoice_line_id"], row
+    # back on the draft, the red banner counts only the cancelled bookings still to review
+    still = bea("bookings.appointment", "search_count", [("invoice_id", "=", invoice_id), ("needs_review", "=", True),
+                                                         ("state", "=", "cancelled")])
+    screen.click(".o_control_panel .breadcrumb li:nth-last-child(3) a")
+    screen.wait_view("account.invoice", "form")
+    screen.healthy()
+    assert bool(still) == any(banner.is_displayed() for banner in screen.all(".o_form_view .o_bookings_cancelled"))
+
+
 def test_an_accountant_credits_a_booking_cancelled_on_a_validated_invoice_from_the_dashboard(server, browser, rpc):
     max_ = rpc(*USERS["manager"])
     business = max_("bookings.business", "search_read", [], ["review_count"])[0]
@@ -361,6 +395,12 @@ def test_a_manager_signs_in_with_microsoft_and_the_business_acts_as_them(server,
         assert "Acting as Max Manager" in screen.text(".modal .modal-body")
         screen.shot("signed-in-with-microsoft")
         screen.close_dialog()
+        screen.press("Forget the signed-in user")  # the business acts with the application's permissions again
+        screen.wait(lambda driver: not [button for button in screen.all(".o_form_view button.o_bookings_sign_in")
+                                        if button.is_displayed()])
+        screen.healthy()
+        values = max_("bookings.business", "read", [business["id"]], ["graph_access", "delegated_user"])[0]
+        assert (values["graph_access"], values["delegated_user"]) == ("application", False), values
     finally:
         max_("bookings.business", "action_sign_out_microsoft", [business["id"]])
 
