@@ -344,7 +344,7 @@ class BookingsBusiness(models.Model):
         )
         if signing_in or business.graph_access != "delegated":
             return settings
-        sign_in = self.env["bookings.sign.in"].sudo().search([("business_id", "=", self.id)], limit=1)
+        sign_in = self._sign_in()
         if not sign_in.account:
             raise UserError(_("%(name)s acts as a signed-in user: a manager must sign in with Microsoft on the "
                               "business first.") % {"name": self.name})
@@ -356,16 +356,20 @@ class BookingsBusiness(models.Model):
         requests Bookings serves at once per application and mailbox; acting as a signed-in user, it keeps their
         renewed tokens."""
         settings = self._graph_settings()
-        keep = None
-        if settings.account:
-            keep = self.env["bookings.sign.in"].sudo().search([("business_id", "=", self.id)], limit=1)
         return BookingsClient(settings,
                               gate=partial(one_of, self.env.cr.dbname, self._graph_gate_name(), GRAPH_CONCURRENCY),
-                              on_token_cache=keep._keep_token_cache if keep else None)
+                              on_token_cache=self._keep_token_cache if settings.account else None)
+
+    def _keep_token_cache(self, serialized):
+        self._sign_in()._keep_token_cache(serialized)
+
+    def _sign_in(self):
+        """The record of the user signed in with Microsoft for these businesses (empty when none): read for
+        whoever may synchronize, though only administrators may read it."""
+        return self.env["bookings.sign.in"].sudo().search([("business_id", "in", self.ids)])
 
     def _compute_delegated(self):
-        sign_ins = {sign_in.business_id.id: sign_in for sign_in in self.env["bookings.sign.in"].sudo().search(
-            [("business_id", "in", self.ids), ("account", "!=", False)])}
+        sign_ins = {sign_in.business_id.id: sign_in for sign_in in self._sign_in() if sign_in.account}
         for business in self:
             sign_in = sign_ins.get(business.id)
             business.delegated_user = sign_in and sign_in.user_name
@@ -382,8 +386,8 @@ class BookingsBusiness(models.Model):
             flow = start_sign_in(self._graph_settings(signing_in=True), base_url + SIGN_IN_PATH)
         except errors.GraphError as error:
             raise UserError(self._graph_error_message(error))
-        self.env["bookings.sign.in"].sudo()._of(self).write(
-            {"flow": json.dumps(dict(flow, odoo_uid=self.env.uid)), "flow_state": flow["state"]})
+        sign_in = self._sign_in() or self.env["bookings.sign.in"].sudo().create({"business_id": self.id})
+        sign_in.write({"flow": json.dumps(dict(flow, odoo_uid=self.env.uid)), "flow_state": flow["state"]})
         return {"type": "ir.actions.act_url", "url": flow["auth_uri"], "target": "self"}
 
     @api.model
@@ -412,7 +416,7 @@ class BookingsBusiness(models.Model):
     def action_sign_out_microsoft(self):
         """Forget the signed-in user: the business acts with the application's permissions again."""
         self._check_may_connect()
-        self.env["bookings.sign.in"].sudo().search([("business_id", "in", self.ids)]).unlink()
+        self._sign_in().unlink()
         return self.write({"graph_access": "application"})
 
     def _graph_gate_name(self):

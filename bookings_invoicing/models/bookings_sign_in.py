@@ -29,12 +29,6 @@ class BookingsSignIn(models.Model):
 
     _sql_constraints = [("business_uniq", "unique(business_id)", "A business keeps one signed-in user.")]
 
-    @api.model
-    def _of(self, business):
-        """The sign-in record of ``business``, made when missing."""
-        record = self.search([("business_id", "=", business.id)], limit=1)
-        return record or self.create({"business_id": business.id})
-
     def _flow(self):
         return json.loads(self.flow) if self.flow else None
 
