@@ -115,6 +115,15 @@ class BookingsCase(SavepointCase):
             self.cr.execute("ROLLBACK TO SAVEPOINT bookings_block")
             self.env.clear()
 
+    def add_salon(self, price, minutes):
+        """Ann and Bob, a hair cut at ``price`` for ``minutes``, and a 20% sales tax on the services' product."""
+        self.ann = self.add_customer("Ann Archer", "ann@example.com")
+        self.bob = self.add_customer("Bob Baker", "bob@example.com")
+        self.cut = self.add_service("Hair cut", price=price, minutes=minutes)
+        self.tax = self.env["account.tax"].create({
+            "name": "VAT 20%", "amount": 20.0, "amount_type": "percent", "type_tax_use": "sale"})
+        self.product_template.taxes_id = self.tax
+
     # --- Graph items --------------------------------------------------------------------------------------------
     def add_business(self, mailbox, currency="USD"):
         self.store.add_business(TENANT, {"id": mailbox, "displayName": "Contoso Salon", "email": mailbox,

@@ -13,12 +13,7 @@ class TestInvoicing(BookingsCase):
 
     def setUp(self):
         super(TestInvoicing, self).setUp()
-        self.ann = self.add_customer("Ann Archer", "ann@example.com")
-        self.bob = self.add_customer("Bob Baker", "bob@example.com")
-        self.cut = self.add_service("Hair cut", price=35.0, minutes=45)
-        self.tax = self.env["account.tax"].create({
-            "name": "VAT 20%", "amount": 20.0, "amount_type": "percent", "type_tax_use": "sale"})
-        self.product_template.taxes_id = self.tax
+        self.add_salon(price=35.0, minutes=45)
 
     def invoice(self, rows, user=None, grouping=None):
         invoices, skipped = rows.sudo(user or self.user)._create_invoices(grouping=grouping)

@@ -17,12 +17,7 @@ class TestReview(BookingsCase):
 
     def setUp(self):
         super(TestReview, self).setUp()
-        self.ann = self.add_customer("Ann Archer", "ann@example.com")
-        self.bob = self.add_customer("Bob Baker", "bob@example.com")
-        self.cut = self.add_service("Hair cut", price=40.0, minutes=60)
-        self.tax = self.env["account.tax"].create({
-            "name": "VAT 20%", "amount": 20.0, "amount_type": "percent", "type_tax_use": "sale"})
-        self.product_template.taxes_id = self.tax
+        self.add_salon(price=40.0, minutes=60)
         self.analytic = self.env["account.analytic.account"].create({"name": "Salon"})
 
     def invoiced(self, *starts, **values):
