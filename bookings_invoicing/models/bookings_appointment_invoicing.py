@@ -154,7 +154,8 @@ class BookingsAppointment(models.Model):
         if not account:
             raise UserError(_("No income account for %(product)s: set one on the product or its category.")
                             % {"product": product.display_name})
-        taxes = product.taxes_id.filtered(lambda tax: tax.company_id == self.company_id)
+        # the product's taxes, else the income account's default ones (as account.invoice.line._set_taxes)
+        taxes = (product.taxes_id or account.tax_ids).filtered(lambda tax: tax.company_id == self.company_id)
         taxes = fiscal_position.map_tax(taxes, product, payer)
         if self.business_id.price_include_tax:
             taxes = self._price_included_taxes(taxes)

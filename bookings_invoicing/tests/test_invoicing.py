@@ -379,6 +379,18 @@ class TestInvoicing(BookingsCase):
         self.assertEqual((bob_invoice.amount_untaxed, bob_invoice.amount_tax, bob_invoice.amount_total),
                          (35.0, 7.0, 42.0))
 
+    def test_a_product_without_taxes_takes_its_income_account_default_taxes(self):
+        income = self.env["account.account"].create({
+            "name": "Salon sales", "code": "BK401", "tax_ids": [(6, 0, self.tax.ids)],
+            "user_type_id": self.env.ref("account.data_account_type_revenue").id})
+        self.product_template.taxes_id = False
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        self.rows().product_id.property_account_income_id = income
+        invoices, _skipped = self.invoice(self.rows())
+        self.assertEqual(invoices.invoice_line_ids.invoice_line_tax_ids, self.tax)
+        self.assertEqual((invoices.amount_untaxed, invoices.amount_tax), (35.0, 7.0))
+
     def _income_account(self):
         product = self.env["product.product"].search([("name", "=", "Hair cut")], limit=1) or self.product_template
         return product.property_account_income_id or product.categ_id.property_account_income_categ_id
