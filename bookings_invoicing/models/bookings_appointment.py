@@ -42,6 +42,10 @@ class BookingsAppointment(models.Model):
     _name = "bookings.appointment"
     _description = "Bookings Appointment"
     _inherit = ["bookings.binding", "mail.thread"]
+    _sql_constraints = [
+        ("bookings_key_uniq", "unique(business_id, bookings_id, attendee_key)",
+         "An attendee of a Bookings appointment is bound once per business."),
+    ]
     _order = "start desc, id desc"
     _rec_name = "display_label"
 

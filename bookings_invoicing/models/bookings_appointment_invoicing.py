@@ -9,6 +9,7 @@ the row and of the invoice."""
 from collections import OrderedDict
 
 import psycopg2
+from psycopg2 import errorcodes
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -68,7 +69,7 @@ class BookingsAppointment(models.Model):
                 self.env.cr.execute(
                     "SELECT id FROM bookings_appointment WHERE id IN %s FOR UPDATE NOWAIT", (tuple(self.ids),))
         except psycopg2.OperationalError as error:
-            if error.pgcode != "55P03":  # lock_not_available
+            if error.pgcode != errorcodes.LOCK_NOT_AVAILABLE:
                 raise
             raise RowsLocked(busy)
         self.invalidate_cache()

@@ -14,7 +14,7 @@ environment made by ``mirror_context``; whoever else creates or deletes a bindin
 """
 from psycopg2 import sql
 
-from odoo import _, api, fields, models, tools
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 #: The context key of the environments that may change mirrored values. Its value is an object that no remote call
@@ -29,11 +29,6 @@ def mirror_context():
     return {_MIRROR_KEY: _MIRROR}
 
 
-def literal_pattern(text):
-    """``text`` as a pattern of ``=ilike`` that matches it literally (its ``%`` and ``_`` are no wildcards)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def same_value(old, new):
     """Whether a stored value and a synchronized one are equal, as the database keeps them."""
     if isinstance(old, float) or isinstance(new, float):
@@ -45,7 +40,8 @@ class BookingsBinding(models.AbstractModel):
     _name = "bookings.binding"
     _description = "Bookings Binding"
 
-    #: The fields that identify a binding within its business, beside ``business_id``.
+    #: The fields that identify a binding within its business, beside ``business_id``: each binding model declares
+    #: them unique with ``business_id`` in its ``_sql_constraints`` (``bookings_key_uniq``).
     _bookings_key_fields = ("bookings_id",)
     #: The fields only the synchronization changes: extend it with a field added to ``_bookings_to_odoo_values``.
     _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id")
@@ -59,17 +55,6 @@ class BookingsBinding(models.AbstractModel):
     bookings_id = fields.Char(string="Bookings Id", required=True, readonly=True, index=True)
     needs_review = fields.Boolean(readonly=True, index=True)
     review_reason = fields.Char(readonly=True)
-
-    @api.model_cr_context
-    def init(self):
-        """One binding per business and Bookings key, guaranteed by a unique index on the key's columns."""
-        super(BookingsBinding, self).init()
-        if self._abstract:
-            return
-        name = "%s_bookings_key_uniq" % self._table
-        self.pool._sql_error[name] = _("A Bookings record is bound once per business.")
-        tools.create_unique_index(self.env.cr, name, self._table,
-                                  ['"%s"' % column for column in ("business_id",) + self._bookings_key_fields])
 
     # --- mirrored values are the synchronization's ----------------------------------------------------------------
     @api.model

@@ -1,10 +1,10 @@
 from collections import defaultdict
 
 from odoo import _, api, fields, models
+from odoo.tools.sql import escape_psql
 
 from ..graph.payloads import customer_payload
 from ..graph.records import Address
-from .bookings_binding import literal_pattern
 
 
 class BookingsCustomer(models.Model):
@@ -12,6 +12,9 @@ class BookingsCustomer(models.Model):
 
     _name = "bookings.customer"
     _inherit = "bookings.binding"
+    _sql_constraints = [
+        ("bookings_key_uniq", "unique(business_id, bookings_id)", "A Bookings customer is bound once per business."),
+    ]
     _description = "Bookings Customer"
     _order = "name"
     _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "email", "phone", "pushed",
@@ -163,7 +166,7 @@ class BookingsCustomer(models.Model):
         if not text:
             return self.env[model]
         for field in ("code", "name"):
-            found = self.env[model].search(list(domain) + [(field, "=ilike", literal_pattern(text.strip()))], limit=2)
+            found = self.env[model].search(list(domain) + [(field, "=ilike", escape_psql(text.strip()))], limit=2)
             if len(found) == 1:
                 return found
         return self.env[model]

@@ -4,10 +4,10 @@ from decimal import Decimal
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_repr
+from odoo.tools.sql import escape_psql
 
 from ..graph.payloads import DEFAULT_DURATION, service_payload
 from ..rules import PRICE_TYPE_SELECTION, price_type_value
-from .bookings_binding import literal_pattern
 
 
 class BookingsService(models.Model):
@@ -15,6 +15,9 @@ class BookingsService(models.Model):
 
     _name = "bookings.service"
     _inherit = "bookings.binding"
+    _sql_constraints = [
+        ("bookings_key_uniq", "unique(business_id, bookings_id)", "A Bookings service is bound once per business."),
+    ]
     _description = "Bookings Service"
     _order = "name"
     _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "default_price", "price_type",
@@ -76,7 +79,7 @@ class BookingsService(models.Model):
         """``(product, review reason or False)``: the service product named ``name`` (case-insensitive)."""
         products = self.env["product.product"].search([
             ("type", "=", "service"),
-            ("name", "=ilike", literal_pattern(name)),
+            ("name", "=ilike", escape_psql(name)),
             ("company_id", "in", [business.company_id.id, False]),
         ])
         if len(products) > 1:

@@ -27,6 +27,7 @@ import pytz
 
 from odoo import SUPERUSER_ID, _, api, fields
 from odoo.exceptions import UserError
+from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools.misc import format_date
 
 from .. import rules
@@ -40,8 +41,6 @@ _logger = logging.getLogger(__name__)
 #: How many problems a run keeps in words (the counts cover them all).
 MAX_PROBLEMS = 20
 #: PostgreSQL's serialization failure and deadlock: a concurrent transaction (an invoicing) changed the same rows.
-CONFLICTS = ("40001", "40P01")
-MAX_ATTEMPTS = 5
 
 
 class _Progress(object):
@@ -171,7 +170,7 @@ class BusinessImporter(object):
     def _in_transaction(self, work):
         """Run ``work()`` and commit it. When it fails, roll back and forget what it changed in memory; when a
         concurrent transaction (an invoicing) changed the same rows, run it again on fresh data."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for attempt in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
             saved = self.progress.snapshot()
             try:
                 result = work()
@@ -181,10 +180,11 @@ class BusinessImporter(object):
                 self.env.cr.rollback()
                 self.env.clear()  # nothing of the rolled back work may stay in the cache or be recomputed
                 self.progress = saved
-                if not (isinstance(error, psycopg2.OperationalError) and error.pgcode in CONFLICTS):
+                if not isinstance(error, psycopg2.OperationalError) or \
+                        error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
                     raise
                 _logger.info("Bookings synchronization of %s met a concurrent change (%s), attempt %d of %d",
-                             self.business.mailbox, error.pgcode, attempt, MAX_ATTEMPTS)
+                             self.business.mailbox, error.pgcode, attempt, MAX_TRIES_ON_CONCURRENCY_FAILURE)
                 time.sleep(random.uniform(0.1, 0.5) * attempt)
         raise UserError(_("Other users kept changing these bookings during the synchronization; run it again."))
 

@@ -8,6 +8,7 @@ class BookingsFakeBinding(models.Model):
     _inherit = "bookings.binding"
     _description = "Bookings Fake Binding"
     _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "label")
+    _sql_constraints = [("bookings_key_uniq", "unique(business_id, bookings_id)", "Bound once per business.")]
 
     label = fields.Char()
     note = fields.Char()  # the user's
