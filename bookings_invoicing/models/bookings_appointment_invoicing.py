@@ -17,8 +17,8 @@ from odoo.tools import float_repr, html_escape
 from odoo.tools.misc import format_date, formatLang
 
 from .. import rules
+from ..mirror import mirror_context
 from .bookings_appointment import BILLED_FIELDS
-from .bookings_binding import mirror_context
 
 #: Invoice states whose lines a settlement changes (a draft) or credits (validated, paid or not).
 EDITABLE_STATES = ("draft",)

@@ -17,16 +17,7 @@ from psycopg2 import sql
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-#: The context key of the environments that may change mirrored values. Its value is an object that no remote call
-#: can send: a client cannot claim it through the context of an XML-RPC or JSON-RPC call.
-_MIRROR_KEY = "bookings_mirror"
-_MIRROR = object()
-
-
-def mirror_context():
-    """The context entry that gives the right to change mirrored values: for the synchronization and the invoicing
-    only (``with_context(**mirror_context())``)."""
-    return {_MIRROR_KEY: _MIRROR}
+from ..mirror import is_mirroring, mirror_context
 
 
 def same_value(old, new):
@@ -60,7 +51,7 @@ class BookingsBinding(models.AbstractModel):
     @api.model
     def _bookings_mirroring(self):
         """Whether this environment may change mirrored values (see ``mirror_context``)."""
-        return self.env.context.get(_MIRROR_KEY) is _MIRROR
+        return is_mirroring(self.env.context)
 
     @api.multi
     def _bookings_as_mirror(self):

@@ -33,7 +33,7 @@ from odoo.tools.misc import format_date
 from .. import rules
 from ..graph import errors, read_all
 from ..locks import advisory_lock, lock_key
-from ..models.bookings_binding import mirror_context
+from ..mirror import mirror_context
 from .exporter import DirectoryExporter
 
 _logger = logging.getLogger(__name__)
