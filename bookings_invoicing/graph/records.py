@@ -171,7 +171,6 @@ class Service:
     default_price: Decimal
     default_price_type: str
     default_duration: Optional[datetime.timedelta]
-    maximum_attendees: int
     warnings: Tuple[str, ...] = ()
 
 
@@ -225,7 +224,6 @@ class Appointment:
     service_name: Optional[str]
     start: datetime.datetime
     end: datetime.datetime
-    duration: datetime.timedelta
     price: Decimal
     price_type: str
     attendees: Tuple[Attendee, ...]
@@ -269,13 +267,6 @@ def parse_business(item):
     )
 
 
-def _count(item, key):
-    value = item.get(key)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise _Invalid("%s is not an integer" % key)
-    return value
-
-
 @_parser(_("Service"))
 def parse_service(item):
     warnings = []
@@ -286,7 +277,6 @@ def parse_service(item):
         default_price=_money(item, "defaultPrice"),
         default_price_type=_price_type(item, "defaultPriceType"),
         default_duration=_optional(warnings, parse_duration, item.get("defaultDuration"), "defaultDuration"),
-        maximum_attendees=_optional(warnings, _count, item, "maximumAttendeesCount") or 1,
         warnings=tuple(warnings),
     )
 
@@ -440,7 +430,6 @@ def parse_appointment(item):
         service_name=_optional(warnings, _text, item, "serviceName"),
         start=start,
         end=end,
-        duration=_optional(warnings, parse_duration, item.get("duration")) or (end - start),
         price=_money(item, "price"),
         price_type=_price_type(item, "priceType"),
         attendees=_attendees(item, warnings),
