@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite, after the set-up: the lint gates (ruff, pylint-odoo), the plain-Python suite (Graph client,
-# peer, rules) with pytest, the add-on's Odoo tests on a freshly created database, then the integration suite (real
-# Odoo processes killed mid-work) on that database, then the browser suite (headless Chromium against an Odoo
-# server and the local Bookings peer it starts itself). Exits non-zero when any test fails or errors; the last line
+# peer, rules) with pytest, the add-on's Odoo tests on two freshly created databases (bare, and with Odoo's demo
+# data, sale and crm), then the integration suite (real Odoo processes killed mid-work) on the bare one, then the
+# browser suite (headless Chromium against an Odoo server and the local Bookings peer it starts itself). Exits non-zero when any test fails or errors; the last line
 # is "N passed, N failed" over all.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
@@ -38,32 +38,50 @@ read -r p f < <(junit_counts "$ARTIFACTS/pytest.xml") || { p=0; f=1; }
 passed=$((passed + p)); failed=$((failed + f))
 
 # --- Odoo -------------------------------------------------------------------------------------------------------
-echo "== Odoo tests (bookings_invoicing on a new database)"
+# The add-on's tests on two new databases at once: one as bare as an add-on's own (the integration suite then runs on
+# it), and one with Odoo's demo data, sale and crm installed, as OCA's CI and an integrator's staging database have.
+echo "== Odoo tests (bookings_invoicing on a bare database, and on one with demo data, sale and crm)"
 DB="bookings_test_$$"
-LOG="$ARTIFACTS/odoo-tests.log"
+DEMO_DB="bookings_test_demo_$$"
 export PGPASSWORD=$DB_PASSWORD
-cleanup() { dropdb -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" --if-exists "$DB" 2>/dev/null; }
+cleanup() {
+    for db in "$DB" "$DEMO_DB"; do dropdb -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" --if-exists "$db" 2>/dev/null; done
+}
 trap cleanup EXIT
-ODOO_TEST=("$ODOO" -c "$ODOO_CONF" -d "$DB" --without-demo=all --http-port="${TEST_HTTP_PORT:-8169}"
-           --longpolling-port="${TEST_LONGPOLLING_PORT:-8172}" --stop-after-init --log-level=test)
-"${ODOO_TEST[@]}" -i l10n_generic_coa,account_invoicing >"$ARTIFACTS/odoo-setup.log" 2>&1 \
-    || { echo "the test database could not be created: see $ARTIFACTS/odoo-setup.log"; tail -20 "$ARTIFACTS/odoo-setup.log"; }
-"${ODOO_TEST[@]}" -i bookings_invoicing --test-enable >"$LOG" 2>&1
-grep -E "^(\S+ \S+) [0-9]+ (ERROR|CRITICAL) .*(bookings_invoicing|odoo.modules)|FAIL:|ERROR:" "$LOG" \
-    | grep -v "Unmet dependencies" | head -40
-read -r p f < <("$VENV/bin/python" "$ROOT/scripts/odoo_test_summary.py" "$LOG" bookings_invoicing)
-state=$(psql -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" -d "$DB" -tAc \
-        "SELECT state FROM ir_module_module WHERE name = 'bookings_invoicing'" 2>/dev/null)
-if [ "$state" != "installed" ]; then
-    echo "bookings_invoicing did not install (state: ${state:-none}): see $LOG"
-    f=$((f + 1))
-fi
-if [ "$((p + f))" -eq 0 ]; then
-    echo "no Odoo test ran: see $LOG"
-    f=1
-fi
-echo "Odoo: $p passed, $f failed (log: $LOG)"
-passed=$((passed + p)); failed=$((failed + f))
+odoo_tests() {  # database, log name, HTTP port, modules to set up, options...: set up, then the add-on and its tests
+    local db=$1 name=$2 port=$3 modules=$4
+    shift 4
+    local odoo=("$ODOO" -c "$ODOO_CONF" -d "$db" --http-port="$port" --longpolling-port="$((port + 3))"
+                --stop-after-init --log-level=test "$@")
+    "${odoo[@]}" -i "$modules" >"$ARTIFACTS/$name-setup.log" 2>&1 \
+        || { echo "the database $db could not be set up: see $ARTIFACTS/$name-setup.log"; tail -20 "$ARTIFACTS/$name-setup.log"; }
+    "${odoo[@]}" -i bookings_invoicing --test-enable >"$ARTIFACTS/$name.log" 2>&1
+}
+odoo_tests "$DB" odoo-tests "${TEST_HTTP_PORT:-8169}" l10n_generic_coa,account_invoicing --without-demo=all &
+bare=$!
+odoo_tests "$DEMO_DB" odoo-tests-demo "${TEST_DEMO_HTTP_PORT:-8179}" l10n_generic_coa,account_invoicing,sale,crm &
+demo=$!
+wait "$bare" "$demo"
+for run in "odoo-tests:$DB" "odoo-tests-demo:$DEMO_DB"; do
+    name=${run%%:*}
+    db=${run#*:}
+    LOG="$ARTIFACTS/$name.log"
+    grep -E "^(\S+ \S+) [0-9]+ (ERROR|CRITICAL) .*(bookings_invoicing|odoo.modules)|FAIL:|ERROR:" "$LOG" \
+        | grep -v "Unmet dependencies" | head -40
+    read -r p f < <("$VENV/bin/python" "$ROOT/scripts/odoo_test_summary.py" "$LOG" bookings_invoicing)
+    state=$(psql -h 127.0.0.1 -p "$PGPORT" -U "$DB_USER" -d "$db" -tAc \
+            "SELECT state FROM ir_module_module WHERE name = 'bookings_invoicing'" 2>/dev/null)
+    if [ "$state" != "installed" ]; then
+        echo "bookings_invoicing did not install on $db (state: ${state:-none}): see $LOG"
+        f=$((f + 1))
+    fi
+    if [ "$((p + f))" -eq 0 ]; then
+        echo "no Odoo test ran on $db: see $LOG"
+        f=1
+    fi
+    echo "Odoo on $db: $p passed, $f failed (log: $LOG)"
+    passed=$((passed + p)); failed=$((failed + f))
+done
 
 # --- integration: real Odoo processes on the same database (crashes) ----------------------------------------------
 echo "== integration tests (pytest, Odoo processes on $DB)"

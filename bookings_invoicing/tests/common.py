@@ -7,7 +7,7 @@ import uuid
 from contextlib import contextmanager
 
 import odoo
-from odoo import sql_db
+from odoo import fields, sql_db
 from odoo.tests.common import SavepointCase, at_install, get_db_name, post_install
 
 from odoo.addons.queue_job.job import Job
@@ -22,6 +22,15 @@ NOW = datetime.datetime.utcnow().replace(microsecond=0)
 
 def hours_ago(hours):
     return NOW - datetime.timedelta(hours=hours)
+
+
+def set_rate(env, company, currency, rate, day):
+    """``rate`` units of ``currency`` for one of ``company``'s currency on ``day``. Odoo converts by the ratio of the
+    two currencies' rates: the company's currency is given the rate 1 that day, whatever rates the database holds
+    (Odoo's demo data gives it others)."""
+    for rated, value in ((company.currency_id, 1.0), (currency, rate)):
+        env["res.currency.rate"].create({"currency_id": rated.id, "rate": value, "company_id": company.id,
+                                         "name": fields.Date.to_string(day)})
 
 
 def database_cursor(dbname):

@@ -6,7 +6,7 @@ from odoo.tools import mute_logger
 from odoo.tools.misc import format_date, formatLang
 from odoo.tools.safe_eval import safe_eval
 
-from .common import MAILBOX, NOW, BookingsCase, database_cursor, hours_ago
+from .common import MAILBOX, NOW, BookingsCase, database_cursor, hours_ago, set_rate
 
 
 class TestInvoicing(BookingsCase):
@@ -116,8 +116,7 @@ class TestInvoicing(BookingsCase):
         company_currency = self.company.currency_id
         other = self.env.ref("base.EUR") if company_currency != self.env.ref("base.EUR") else self.env.ref("base.USD")
         other.active = True
-        self.env["res.currency.rate"].create({"currency_id": other.id, "rate": 1.25, "company_id": self.company.id,
-                                              "name": datetime.date.today().strftime("%Y-%m-%d")})
+        set_rate(self.env, self.company, other, 1.25, datetime.date.today())
         self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = other.name
         on_request = self.add_service("On request", price=0.0, price_type="callUs")
         self.add_appointment(on_request, [self.ann], hours_ago(5))
@@ -136,8 +135,7 @@ class TestInvoicing(BookingsCase):
         other.active = True
         last_day = (NOW.replace(day=1) - datetime.timedelta(days=1)).date()
         for day, rate in ((last_day, 1.5), (NOW.date(), 1.25)):
-            self.env["res.currency.rate"].create({"currency_id": other.id, "rate": rate, "company_id": self.company.id,
-                                                  "name": fields.Date.to_string(day)})
+            set_rate(self.env, self.company, other, rate, day)
         self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = other.name
         on_request = self.add_service("On request", price=0.0, price_type="callUs")
         self.business.sync_days_back = 70
@@ -568,7 +566,7 @@ class TestInvoicing(BookingsCase):
         self.add_appointment(self.cut, [self.ann], hours_ago(30))
         self.sync()
         locked = (NOW - datetime.timedelta(days=1)).date()
-        self.company.fiscalyear_lock_date = fields.Date.to_string(locked)
+        self.company.period_lock_date = fields.Date.to_string(locked)  # locked for all but advisers
         wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
             "business_id": self.business.id, "date_until": fields.Date.to_string(NOW.date()),
             "date_invoice": fields.Date.to_string(locked)})

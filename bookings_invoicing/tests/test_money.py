@@ -5,7 +5,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .common import BookingsCase, hours_ago
+from .common import BookingsCase, hours_ago, set_rate
 
 PRICE_TYPES = ["fixedPrice", "startingAt", "hourly", "free", "priceVaries", "callUs", "notSet", "undefined",
                "unknownFutureValue"]
@@ -46,9 +46,7 @@ class TestMoney(BookingsCase):
         company_currency = cls.company.currency_id
         cls.other = env.ref("base.EUR") if company_currency != env.ref("base.EUR") else env.ref("base.USD")
         cls.other.active = True
-        env["res.currency.rate"].create({"currency_id": cls.other.id, "rate": float(cls.RATE),
-                                         "company_id": cls.company.id,
-                                         "name": datetime.date.today().strftime("%Y-%m-%d")})
+        set_rate(env, cls.company, cls.other, float(cls.RATE), datetime.date.today())
 
     def expected(self, minutes, cents, price_type, rate):
         """The amount of the row's line; None: no line (free, or nothing to bill, when the row waits for a

@@ -183,7 +183,7 @@ class TestReview(BookingsCase):
         self.store.remove(MAILBOX, "appointments", booked["id"])
         self.sync()
         locked = fields.Date.to_string(NOW.date() - datetime.timedelta(days=1))
-        self.company.fiscalyear_lock_date = locked
+        self.company.period_lock_date = locked  # locked for all but advisers
         with self.assertRaisesRegexp(UserError, format_date(self.env, locked)):
             self.settle(self.rows(booked), date_invoice=locked)
         self.assertEqual((self.rows(booked).needs_review, self.rows(booked).credit_line_id.id), (True, False))
