@@ -91,14 +91,33 @@ class TestAccess(BookingsCase):
         self.assertEqual(row.sudo(self.user).action_create_invoices()["res_model"], "account.invoice")
 
     def test_the_menus(self):
+        """The Bookings menus each kind of user sees (by their XML ids): users what they invoice with, managers also
+        the dashboard and the synchronizations; people outside the Bookings groups nothing."""
         root = self.env.ref("bookings_invoicing.bookings_menu_root")
-        for user, visible in ((self.portal, False), (self.internal, False), (self.user, True),
-                              (self.manager, True), (self.admin, True)):
+        data = self.env["ir.model.data"].search([("model", "=", "ir.ui.menu"), ("module", "=", "bookings_invoicing")])
+        names = {item.res_id: item.name for item in data}
+        shared = {"bookings_menu_root", "bookings_appointment_menu_uninvoiced", "bookings_appointment_menu",
+                  "bookings_appointment_event_menu", "bookings_invoice_wizard_menu", "bookings_appointment_menu_review",
+                  "bookings_invoice_draft_menu", "bookings_invoice_batch_menu", "bookings_menu_configuration",
+                  "bookings_business_menu", "bookings_customer_menu", "bookings_service_menu"}
+        managed = shared | {"bookings_dashboard_menu", "bookings_sync_run_menu"}
+        for user, expected in ((self.portal, set()), (self.internal, set()), (self.user, shared),
+                               (self.manager, managed), (self.admin, managed)):
             try:
-                menus = self.env["ir.ui.menu"].sudo(user).search([("id", "=", root.id)])
+                menus = self.env["ir.ui.menu"].sudo(user).search([("id", "child_of", root.id)])
             except AccessError:  # a portal user reads no menu at all
                 menus = self.env["ir.ui.menu"]
-            self.assertEqual(bool(menus), visible, user.name)
+            shown = {names[menu.id] for menu in menus.sudo() if self._under_visible_parents(menu, menus, root)}
+            self.assertEqual(shown, expected, user.name)
+
+    @staticmethod
+    def _under_visible_parents(menu, visible, root):
+        """Whether the web client shows ``menu``: it and each of its parents up to ``root`` are visible."""
+        while menu != root:
+            if menu not in visible:
+                return False
+            menu = menu.parent_id
+        return root in visible
 
     def test_the_secret_reaches_administrators_only(self):
         manager_view = self.business.sudo(self.manager)

@@ -263,13 +263,3 @@ class TestBusiness(BookingsCase):
         with self.assertRaises(AccessError):  # a Bookings user may not sign the business in
             self.business.sudo(self.user).action_sign_in_microsoft()
         self.assertEqual(self.business.graph_access, "application")
-
-    def test_the_menus(self):
-        menu = self.env.ref("bookings_invoicing.bookings_menu_root")
-        names = self.env["ir.ui.menu"].sudo(self.user).search([("id", "child_of", menu.id)]).mapped("name")
-        self.assertIn("Uninvoiced Bookings", names)
-        self.assertIn("All Bookings", names)
-        self.assertNotIn("Synchronizations", names)
-        names = self.env["ir.ui.menu"].sudo(self.manager).search([("id", "child_of", menu.id)]).mapped("name")
-        self.assertIn("Bookings Businesses", names)
-        self.assertIn("Synchronizations", names)
