@@ -137,7 +137,7 @@ def pg_connect(odoo):
 def kill_a_running_part(pg, batch_id, job_lock):
     """Once a part of the batch has ended, SIGKILL the Odoo worker running another part's job, as a time limit or
     the out-of-memory killer does; returns that job's uuid. The worker is the process whose connection to
-    PostgreSQL holds the job's lock (``hold_job_lock``)."""
+    PostgreSQL holds the job's lock (``@recoverable_job``)."""
     pg.autocommit = True
     deadline = time.time() + 600
     while True:

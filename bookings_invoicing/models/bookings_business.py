@@ -27,7 +27,7 @@ from ..graph.credentials import Certificate
 from ..locks import GRAPH_CONCURRENCY, one_of
 from ..rules import INVOICE_GROUPING_SELECTION
 from ..sync import BusinessImporter, SynchronizationRunning
-from .queue_job import hold_job_lock
+from .queue_job import recoverable_job
 
 _logger = logging.getLogger(__name__)
 
@@ -587,12 +587,12 @@ class BookingsBusiness(models.Model):
             "last_sync_state": "queued", "last_sync_message": _("Queued: the synchronization runs in the background.")})
 
     @job(default_channel="root.bookings_sync")
+    @recoverable_job
     @api.multi
     def _synchronize_job(self):
         """The background synchronization (a job: it may run again after a crash; a synchronization is safe to
         repeat). While another synchronization of the business runs, it waits and is retried."""
         self.ensure_one()
-        hold_job_lock(self.env)
         importer = BusinessImporter(self)
         try:
             importer.run()

@@ -18,7 +18,7 @@ from odoo.addons.queue_job.job import job
 
 from ..rules import INVOICE_GROUPING_SELECTION
 from .bookings_appointment_invoicing import RowsLocked
-from .queue_job import hold_job_lock
+from .queue_job import recoverable_job
 
 _logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class BookingsInvoiceBatch(models.Model):
             batch.with_delay()._close_job()
 
     @job(default_channel="root.bookings_invoicing")
+    @recoverable_job
     @api.multi
     def _close_job(self):
         """Close the batch once all its parts have ended, and tell its followers how it ended.
@@ -119,7 +120,6 @@ class BookingsInvoiceBatch(models.Model):
         again finds the batch closed. (Closing in the parts' own transactions would make a part fail to serialize,
         and invoice again, whenever another part ended while it ran.)"""
         self.ensure_one()
-        hold_job_lock(self.env)
         self.env.cr.execute("SELECT state FROM bookings_invoice_batch WHERE id = %s FOR UPDATE", (self.id,))
         running = self.env.cr.fetchone()[0] == "running"
         parts = self.part_ids
@@ -177,11 +177,11 @@ class BookingsInvoiceBatchPart(models.Model):
     error_message = fields.Text(string="Error", readonly=True)
 
     @job(default_channel="root.bookings_invoicing")
+    @recoverable_job
     @api.multi
     def _invoice_job(self):
         """Invoice this part's rows; safe to run again (a part that has ended does nothing)."""
         self.ensure_one()
-        hold_job_lock(self.env)
         if self.state != "queued":
             return _("Already ended: %(state)s.") % {"state": self.state}
         rows = self.row_ids
@@ -214,10 +214,10 @@ class BookingsInvoiceBatchPart(models.Model):
         """Record as failed the waiting parts whose job queue_job failed, and queue the closing of their batches."""
         self.env.cr.execute("""
             SELECT p.id, j.exc_info FROM bookings_invoice_batch_part p
-            JOIN queue_job j ON j.model_name = %s AND j.method_name = '_invoice_job'
+            JOIN queue_job j ON j.model_name = %s AND j.method_name = %s
                             AND j.record_ids::jsonb = jsonb_build_array(p.id)
             WHERE p.state = 'queued' AND j.state = 'failed'
-        """, (self._name,))
+        """, (self._name, self._invoice_job.__name__))
         parts = self.browse()
         for part_id, exc_info in self.env.cr.fetchall():
             part = self.browse(part_id)

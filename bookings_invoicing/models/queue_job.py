@@ -1,36 +1,41 @@
 """The add-on's background jobs run again when their worker dies.
 
 queue_job cannot tell a job whose worker was killed (a time limit, the out-of-memory killer, a machine lost) from a
-job still running, so it leaves it *Started* for ever and its channel one slot short. Each job of the add-on holds,
-for its whole transaction, a PostgreSQL advisory lock on its queue_job id (``hold_job_lock``); PostgreSQL drops the
-lock with the dead worker's connection. A cron queues again the add-on's started jobs whose lock is free: they are
-all safe to run again. The same cron ends the parts of invoicing batches whose job queue_job failed (out of retries
-after concurrent updates, or failed by hand), so that their batch still ends.
+job still running, so it leaves it *Started* for ever and its channel one slot short. Each job of the add-on is
+declared ``@recoverable_job``: it holds, for its whole transaction, a PostgreSQL advisory lock on its queue_job id;
+PostgreSQL drops the lock with the dead worker's connection. A cron queues again the started jobs so declared whose
+lock is free: they are all safe to run again. The same cron ends the parts of invoicing batches whose job queue_job
+failed (out of retries after concurrent updates, or failed by hand), so that their batch still ends.
 """
+import functools
 import logging
 
-from odoo import api, models
+from odoo import api, models, tools
 
 from ..locks import lock_key
 
 _logger = logging.getLogger(__name__)
 
-#: The add-on's jobs, as queue_job stores them (model, method); each calls ``hold_job_lock`` first.
-RECOVERABLE_JOBS = (("bookings.business", "_synchronize_job"), ("bookings.invoice.batch.part", "_invoice_job"),
-                    ("bookings.invoice.batch", "_close_job"))
 #: A job marked started takes its lock a moment later: until then it is left alone.
 STARTED_GRACE_SECONDS = 60
 #: The class of the jobs' advisory locks; each is keyed by its job's queue_job id.
 JOB_LOCK = lock_key("job", 0)[0]
 
 
-def hold_job_lock(env):
-    """Called by a job as it starts: hold its lock until the job's transaction ends (by its commit or its
-    worker's death). Does nothing outside a job."""
-    uuid = env.context.get("job_uuid")
-    if uuid:
-        env.cr.execute("SELECT pg_advisory_xact_lock(%s, id) FROM queue_job WHERE uuid = %s",
-                       (JOB_LOCK, uuid))
+def recoverable_job(method):
+    """Declare a job method (under queue_job's ``@job``) safe to run again: as it starts, it holds its lock until
+    its transaction ends (by its commit or its worker's death), and the recovery cron queues it again when its
+    worker died. Outside a job, the method just runs."""
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        uuid = self.env.context.get("job_uuid")
+        if uuid:
+            self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, id) FROM queue_job WHERE uuid = %s",
+                                (JOB_LOCK, uuid))
+        return method(self, *args, **kwargs)
+
+    run.bookings_recoverable = True
+    return run
 
 
 class QueueJob(models.Model):
@@ -43,13 +48,21 @@ class QueueJob(models.Model):
         self.env["bookings.invoice.batch.part"]._end_parts_of_failed_jobs()
 
     @api.model
+    @tools.ormcache()
+    def _bookings_recoverable_jobs(self):
+        """The jobs declared ``@recoverable_job``, as queue_job stores them: (model, method)."""
+        return tuple(sorted(
+            (name, attribute) for name, model in self.env.registry.items() for attribute in dir(model)
+            if getattr(getattr(model, attribute, None), "bookings_recoverable", False)))
+
+    @api.model
     def _bookings_requeue_interrupted(self):
         """The cron: queue again the add-on's started jobs that no worker runs any more; returns them."""
         self.env.cr.execute("""
             SELECT id FROM queue_job
             WHERE state = 'started' AND (model_name, method_name) IN %s
               AND date_started < (now() AT TIME ZONE 'UTC') - interval '1 second' * %s
-        """, (RECOVERABLE_JOBS, STARTED_GRACE_SECONDS))
+        """, (self._bookings_recoverable_jobs(), STARTED_GRACE_SECONDS))
         interrupted = self.browse()
         for job_id in [row[0] for row in self.env.cr.fetchall()]:
             # free only when no transaction holds it; obtained here, it is released at this transaction's end
