@@ -266,17 +266,23 @@ class BookingsAppointment(models.Model):
 
     @api.multi
     def action_create_invoices(self):
-        """Create draft invoices for the selected rows and open them; rows left out are listed. A large
-        selection is invoiced in the background, by a batch, which opens instead."""
+        """Create draft invoices for the selected rows, dated today, and open them."""
+        return self._invoice_action(date_invoice=fields.Date.context_today(self))
+
+    @api.multi
+    def _invoice_action(self, grouping=None, date_invoice=None, wizard=None):
+        """Invoice these rows and return the screen of the outcome: a large selection is invoiced in the background
+        by a batch, whose form opens; else the drafts open, after the rows left out and why (in ``wizard`` when
+        given). The one entry point of the selection's action and of Invoice All."""
         Batch = self.env["bookings.invoice.batch"]
-        today = fields.Date.context_today(self)
         if Batch._is_large(self):
-            return Batch._invoice_in_background(self, False, today)._open_action()
-        invoices, skipped = self._create_invoices(date_invoice=today)
+            return Batch._invoice_in_background(self, grouping, date_invoice)._open_action()
+        invoices, skipped = self._create_invoices(grouping=grouping, date_invoice=date_invoice)
         if not invoices:
             raise UserError(_("No draft invoice was created: none of these bookings can be invoiced.\n%(rows)s")
                             % {"rows": self.browse(list(skipped))._describe(skipped)})
-        return self.env["bookings.invoice.wizard"]._result_action(invoices, self.browse(list(skipped)), skipped)
+        return self.env["bookings.invoice.wizard"]._result_action(invoices, self.browse(list(skipped)), skipped,
+                                                                  wizard=wizard)
 
     # --- settlement of the review ------------------------------------------------------------------------------
     @api.multi

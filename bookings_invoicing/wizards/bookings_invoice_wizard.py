@@ -187,12 +187,7 @@ class BookingsInvoiceWizard(models.TransientModel):
         if not rows:
             raise UserError(_("No completed booking is ready to invoice up to %(date)s.")
                             % {"date": format_date(self.env, self.date_until)})
-        Batch = self.env["bookings.invoice.batch"]
-        date_invoice = self._invoice_date()
-        if Batch._is_large(rows):
-            return Batch._invoice_in_background(rows, self.grouping, date_invoice)._open_action()
-        invoices, skipped = rows._create_invoices(grouping=self.grouping, date_invoice=date_invoice)
-        return self._result_action(invoices, rows.browse(list(skipped)), skipped, wizard=self)
+        return rows._invoice_action(self.grouping, self._invoice_date(), wizard=self)
 
     @api.model
     def _result_action(self, invoices, skipped_rows, reasons, wizard=None):
