@@ -4,6 +4,7 @@
     "version": "11.0.1.4.0",
     "category": "Accounting",
     "license": "LGPL-3",
+    "development_status": "Beta",
     "author": "bookings_invoicing contributors",
     "maintainers": ["bookings-invoicing"],
     "website": "https://github.com/bookings-invoicing/bookings_invoicing",

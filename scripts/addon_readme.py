@@ -1,5 +1,9 @@
 """Write the add-on's README.rst from its manifest and its readme/ fragments, as OCA add-ons have it; the
-packaged distribution shows it as its description. ``--check`` fails when the committed file is out of date."""
+packaged distribution shows it as its description. ``--check`` fails when the committed file is out of date.
+
+OCA generates these files with ``oca-gen-addon-readme`` of its maintainer-tools, which no package registry
+publishes (``pip install oca-maintainers-tools``: no matching distribution) and which this machine cannot fetch from
+GitHub; this script writes the same sections from the same fragments, without OCA's badges and links."""
 import ast
 import os
 import sys

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The project's lint gates: ruff over every Python file, and pylint with pylint-odoo (OCA's checks for 11.0) over the
-# add-on and the local Bookings peer. Run from a Python 3.11 environment (.venv-lint); exits non-zero on any finding.
-# Configuration: ruff.toml and .pylintrc. Prints "N passed, N failed" over the two linters last.
+# The project's lint gates: ruff over every Python file, pylint with pylint-odoo (OCA's checks for 11.0) over the
+# add-on and the local Bookings peer, OCA's pre-commit checks of the add-on's XML, CSV, manifest and translations,
+# and manifestoo over its manifest. Run from a Python 3.11 environment (.venv-lint); exits non-zero on any finding.
+# Configuration: ruff.toml and .pylintrc. Prints "N passed, N failed" over the four gates last.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ROOT/scripts/setup.sh" --lint >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
@@ -15,6 +16,29 @@ if "$LINT_VENV/bin/pylint" --rcfile=.pylintrc bookings_invoicing tools/bookings_
     echo "pylint: no finding"
     passed=$((passed + 1))
 else
+    failed=$((failed + 1))
+fi
+echo "== OCA's checks of the add-on (XML, CSV, manifest) and of its translations (oca-odoo-pre-commit-hooks)"
+# Left out for PO files: po-duplicate-model-definition (Odoo 11 exports each paragraph of an action's help under the
+# action's one reference) and po-pretty-format (the files are written by msgmerge and msgattrib --no-wrap).
+if "$LINT_VENV/bin/oca-checks-odoo-module" bookings_invoicing/__manifest__.py \
+        && "$LINT_VENV/bin/oca-checks-po" --disable=po-duplicate-model-definition,po-pretty-format \
+            bookings_invoicing/i18n/*.po bookings_invoicing/i18n/*.pot; then
+    echo "OCA checks: no finding"
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
+echo "== manifestoo: every dependency of the manifest found beside Odoo 11, licenses compatible, status set"
+odoo_addons=$("$VENV/bin/python" -c 'import odoo.addons, os; print(os.path.dirname(odoo.addons.__file__))')
+manifestoo=("$LINT_VENV/bin/manifestoo" --addons-path "$odoo_addons,$ROOT" --no-addons-path-from-import-odoo
+            --odoo-series 11.0 --select bookings_invoicing)
+missing=$("${manifestoo[@]}" list-missing)
+if [ -z "$missing" ] && "${manifestoo[@]}" check-licenses && "${manifestoo[@]}" check-dev-status; then
+    echo "manifestoo: no finding"
+    passed=$((passed + 1))
+else
+    echo "missing dependencies: ${missing:-none}"
     failed=$((failed + 1))
 fi
 echo "$passed passed, $failed failed"
