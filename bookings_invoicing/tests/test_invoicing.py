@@ -154,6 +154,12 @@ class TestInvoicing(BookingsCase):
         self.assertEqual(sorted(invoices.mapped("invoice_line_ids.price_unit")), [40.0, 45.38, 45.38, 45.38])
         self.assertEqual(previewed, formatLang(self.env, sum(invoices.mapped("amount_untaxed")), currency_obj=other))
 
+    def test_the_uninvoiced_list_holds_what_the_model_counts_as_uninvoiced(self):
+        """The menu's list, the dashboard's counts and Invoice All share one definition of what waits."""
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action_uninvoiced")
+        Appointment = self.env["bookings.appointment"]
+        self.assertEqual(safe_eval(action.domain), Appointment._uninvoiced_domain())
+
     def test_a_free_appointment_has_nothing_to_invoice(self):
         free = self.add_service("Free check", price=0.0, price_type="free")
         self.add_appointment(free, [self.ann], hours_ago(5))

@@ -5,11 +5,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ..graph import PRICE_TYPES
 from .common import BookingsCase, hours_ago, set_rate
 
-PRICE_TYPES = ["fixedPrice", "startingAt", "hourly", "free", "priceVaries", "callUs", "notSet", "undefined",
-               "unknownFutureValue"]
-#: a row: minutes (1 to 600), Bookings price in cents, price type
+#: a row: minutes (1 to 600), Bookings price in cents, price type (each of Graph's)
 ROWS = st.lists(st.tuples(st.integers(1, 600), st.integers(0, 500000), st.sampled_from(PRICE_TYPES)),
                 min_size=1, max_size=3)
 
