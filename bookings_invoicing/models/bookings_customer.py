@@ -108,20 +108,15 @@ class BookingsCustomer(models.Model):
 
     @api.model
     def _find_or_create_partner(self, business, record, partner_index, taken):
-        """``(partner id or False, review reason or False)`` of a Bookings customer (or attendee) ``record`` by the
-        matching rules, creating a partner when the business synchronizes customers and nothing matches.
-        ``partner_index`` and ``taken`` are kept up to date with the partner found or created."""
-        name, email = record.display_name, record.email
-        partner_id, reason = self._match_partner(business, name, email, partner_index, taken)
+        """``(partner id or False, review reason or False)`` of a Bookings customer (or attendee) ``record`` not
+        linked yet, by the matching rules (``_match_partner``), created when the business synchronizes customers
+        and nothing matches."""
+        partner_id, reason = self._match_partner(business, record.display_name, record.email, partner_index, taken)
         if not partner_id and not reason:
             if not business.sync_customers:
-                return False, _("No partner has the e-mail %(email)s: link one by hand.") % {"email": email}
-            partner = self.env["res.partner"].with_context(tracking_disable=True).create(
-                self._prepare_partner_values(business, record))
-            partner_id = partner.id
-            partner_index[email].append((partner_id, (name or "").strip().lower()))
-        if partner_id:
-            taken.setdefault(partner_id, (name or "").strip().lower())
+                return False, _("No partner has the e-mail %(email)s: link one by hand.") % {"email": record.email}
+            partner_id = self.env["res.partner"].with_context(tracking_disable=True).create(
+                self._prepare_partner_values(business, record)).id
         return partner_id, reason
 
     @api.model

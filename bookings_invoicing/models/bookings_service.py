@@ -87,19 +87,16 @@ class BookingsService(models.Model):
                 "name": name}
         return products, False
 
-    @api.multi
-    def _link_product(self, record):
-        """Link this service to its product (found by name, or created); returns ``(product id or False, review
-        reason or False)``. ``record``: its ``graph.records.Service``."""
-        self.ensure_one()
-        business = self.business_id
+    @api.model
+    def _find_or_create_product(self, business, record):
+        """``(product id or False, review reason or False)`` of a Bookings service ``record`` not linked yet: the
+        service product of its name, created when the business synchronizes services and none matches."""
         product, reason = self._match_product(business, record.display_name)
         if not product and not reason and business.sync_services:
             product = self.env["product.product"].with_context(tracking_disable=True).create(
                 self._prepare_product_values(business, record))
         if not product and not reason:
             reason = _("No service product is named %(name)s: link one by hand.") % {"name": record.display_name}
-        self.write({"product_id": product.id, "needs_review": bool(reason), "review_reason": reason or False})
         return product.id, reason
 
     @api.model

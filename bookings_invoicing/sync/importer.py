@@ -231,9 +231,8 @@ class BusinessImporter(object):
             elif Service._bookings_write_changes(old, values):
                 self.progress.counts["services_updated"] += 1
             if not old.get("product_id"):
-                old["product_id"], reason = Service.browse(old["id"])._link_product(record)
-                if reason:
-                    self._problem(reason)
+                product_id, reason = Service._find_or_create_product(self.business, record)
+                self._link(Service, old, "product_id", product_id, reason, _("Service"), record.display_name)
             result[record.id] = old["id"]
         return result
 
@@ -265,14 +264,35 @@ class BusinessImporter(object):
         elif Customer._bookings_write_changes(old, values):
             self.progress.counts["customers_updated"] += 1
         if not old.get("partner_id"):
-            partner_id, reason = Customer._find_or_create_partner(
-                self.business, record, self.progress.partner_index, self.progress.taken)
-            link = {"partner_id": partner_id, "needs_review": bool(reason), "review_reason": reason}
-            # a customer that waits for a partner is reported by the run that first finds it waiting, not by every run
-            if "review_reason" in Customer._bookings_write_changes(old, link) and reason:
-                self._problem(_("Customer %(name)s: %(reason)s") % {"name": record.display_name, "reason": reason})
+            partner_id, reason = self._partner_of(record)
+            self._link(Customer, old, "partner_id", partner_id, reason, _("Customer"), record.display_name)
         self.progress.customers[record.id] = (old["id"], old.get("partner_id") or False)
         return self.progress.customers[record.id]
+
+    def _link(self, Binding, old, field, odoo_id, reason, kind, name):
+        """Link the binding ``old`` (its stored values) to its Odoo record, or say why it has none: a binding that
+        waits for a link is reported by the run that first finds it waiting, not by every run."""
+        changes = Binding._bookings_write_changes(
+            old, {field: odoo_id or False, "needs_review": bool(reason), "review_reason": reason or False})
+        if reason and "review_reason" in changes:
+            self._problem(_("%(kind)s %(name)s: %(reason)s") % {"kind": kind, "name": name, "reason": reason})
+
+    def _partner_of(self, record):
+        """``(partner id or False, review reason or False)`` of the Bookings customer ``record`` not linked yet
+        (found or made by the customer model); the partner is then matched by its e-mail, and taken by the
+        customer's name, for the rest of the run."""
+        progress = self.progress
+        partner_id, reason = self.env["bookings.customer"]._find_or_create_partner(
+            self.business, record, progress.partner_index, progress.taken)
+        if not partner_id:
+            return False, reason
+        name = (record.display_name or "").strip().lower()
+        if record.email:
+            known = self.progress.partner_index[record.email]
+            if partner_id not in [known_id for known_id, _known_name in known]:
+                known.append((partner_id, name))
+        progress.taken.setdefault(partner_id, name)
+        return partner_id, reason
 
     def _attendee_links(self, attendee):
         """``(bookings.customer id or False, partner id or False)`` of an appointment's attendee (or None)."""
@@ -284,8 +304,7 @@ class BusinessImporter(object):
             bound = self.env["bookings.customer"]._bookings_bound(self.business, [attendee.customer_id])
             return self._import_customer(attendee.as_customer(), bound)
         if attendee.email:
-            return False, self.env["bookings.customer"]._find_or_create_partner(
-                self.business, attendee.as_customer(), self.progress.partner_index, self.progress.taken)[0]
+            return False, self._partner_of(attendee.as_customer())[0]
         return False, False
 
     def _with_listed_customers(self, record):
