@@ -187,6 +187,8 @@ class TestSync(BookingsCase):
         self.assertFalse(service.product_id)
         self.assertTrue(service.needs_review)
         self.assertIn("Hair cut", run.message)
+        self.assertEqual(self.sync().state, "done", "reported by the run that found it waiting, not by every run")
+        self.assertTrue(self.env["bookings.service"].browse(service.id).needs_review, "it still waits")
 
     def test_a_group_appointment_gives_a_row_per_attendee(self):
         group = self.add_appointment(self.yoga, [self.ann, self.bob, self.cid], hours_ago(5))
