@@ -1,7 +1,8 @@
 """The push of one Bookings business: the partners and service products its filters select, written to Bookings.
 
-``DirectoryExporter(importer, client).push(services, customers)`` runs inside a synchronization (``sync.importer``),
-after it read the business's services and customers and before it mirrors them:
+``DirectoryExporter(run, client).push(services, customers)`` runs inside a synchronization (``sync.importer``),
+after it read the business's services and customers and before it mirrors them; ``run`` (a ``RunLog``) is what it
+shares with the synchronization: the environment, the business, the run's log and its transactions.
 
 * A selected record without a binding is created in Bookings and bound at once (its binding is committed right
   after the create), marked *pushed*. Graph has no idempotency key: before creating, the push looks for a Bookings
@@ -55,66 +56,87 @@ CUSTOMERS = _Kind("bookings.customer", "push_customers", "push_customer_domain",
                   "customers_pushed", "customers_push_updated")
 
 
-class DirectoryExporter(object):
-    """Pushes the selected partners and service products of the importer's business; see the module."""
+@dataclass(frozen=True)
+class RunLog:
+    """What the push shares with the synchronization that runs it."""
 
-    def __init__(self, importer, client):
-        self.importer = importer
+    env: object
+    business: object
+    problem: Callable  # problem(message): recorded on the run
+    in_transaction: Callable  # in_transaction(work): work() committed, or rolled back and run again on a conflict
+    count: Callable  # count(counter): one more on the run's counter
+
+
+class DirectoryExporter(object):
+    """Pushes the selected partners and service products of the run's business; see the module."""
+
+    def __init__(self, run, client):
+        self.run = run
         self.client = client
-        self.env = importer.env
-        self.business = importer.business
 
     def push(self, services, customers):
         """Push what the business's filters select; ``services`` and ``customers`` are the listings (``Page``) just
         read, which are updated with what was written."""
         for kind, listing in ((SERVICES, services), (CUSTOMERS, customers)):
-            if self.business[kind.flag]:
-                self._push_kind(kind, listing)
+            if self.run.business[kind.flag]:
+                _KindPush(self.run, self.client, kind, listing).push()
 
-    def _push_kind(self, kind, listing):
-        Binding = self.env[kind.binding]
-        targets = self.env[Binding._bookings_odoo_model].search(
-            self.business._push_domain(Binding._bookings_odoo_model, self.business[kind.domain]), order="id")
-        bound = Binding._bookings_bound(self.business)
-        link = Binding._bookings_link_field
-        bindings_of = defaultdict(list)
-        for row in bound.values():
-            if row[link]:
-                bindings_of[row[link]].append(row)
-        positions = {record.id: index for index, record in enumerate(listing.records)}
-        by_key = defaultdict(list)
+
+class _KindPush(object):
+    """The push of one kind of record (customers or services), with what it read of them."""
+
+    def __init__(self, run, client, kind, listing):
+        self.run = run
+        self.client = client
+        self.kind = kind
+        self.listing = listing
+        self.business = run.business
+        self.Binding = run.env[kind.binding]
+        self.bound = self.Binding._bookings_bound(self.business)
+        self.positions = {record.id: index for index, record in enumerate(listing.records)}
+        self.by_key = defaultdict(list)
         for record in listing.records:
-            by_key[kind.key(record)].append(record)
-        unreadable = {problem.params.get("item") for problem in listing.problems}
+            self.by_key[kind.key(record)].append(record)
+        self.unreadable = {problem.params.get("item") for problem in listing.problems}
+
+    def push(self):
+        Binding, business = self.Binding, self.business
+        odoo_model = Binding._bookings_odoo_model
+        targets = self.run.env[odoo_model].search(
+            business._push_domain(odoo_model, business[self.kind.domain]), order="id")
+        bindings_of = defaultdict(list)
+        for row in self.bound.values():
+            if row[Binding._bookings_link_field]:
+                bindings_of[row[Binding._bookings_link_field]].append(row)
         for target in targets:
             pushed = [row for row in bindings_of.get(target.id, ())
                       if row["pushed"] and not row["removed_in_bookings"]]
             if target.id in bindings_of and not pushed:
                 continue  # bound to what Bookings owns, or deleted there: nothing to write
-            payload = Binding._prepare_bookings_payload(self.business, target)
+            payload = Binding._prepare_bookings_payload(business, target)
             try:
                 for row in pushed:
-                    self._update(kind, listing, positions, unreadable, row, target, payload)
+                    self._update(row, target, payload)
                 if target.id not in bindings_of:
-                    self._create(kind, listing, bound, by_key, target, payload)
+                    self._create(target, payload)
             except STOPPING as error:
-                self.importer._problem(self.business._graph_error_message(error))
+                self.run.problem(business._graph_error_message(error))
                 return
             except errors.GraphError as error:
-                self.importer._problem(_("%(record)s was not pushed to Bookings: %(error)s") % {
-                    "record": target.display_name, "error": self.business._graph_error_message(error)})
+                self.run.problem(_("%(record)s was not pushed to Bookings: %(error)s") % {
+                    "record": target.display_name, "error": business._graph_error_message(error)})
 
-    def _create(self, kind, listing, bound, by_key, target, payload):
-        Binding = self.env[kind.binding]
+    def _create(self, target, payload):
+        kind, Binding = self.kind, self.Binding
         key = kind.key(as_record(kind.parse, payload, "-"))
         if not key:
-            self.importer._problem(_("%(record)s was not pushed to Bookings: it has no e-mail address.")
-                                   % {"record": target.display_name})
+            self.run.problem(_("%(record)s was not pushed to Bookings: it has no e-mail address.")
+                             % {"record": target.display_name})
             return
-        existing = by_key.get(key, [])
-        free = [record for record in existing if record.id not in bound]
+        existing = self.by_key.get(key, [])
+        free = [record for record in existing if record.id not in self.bound]
         if existing and not free:
-            self.importer._problem(
+            self.run.problem(
                 _("%(record)s was not pushed to Bookings: Bookings already has %(other)s, bound to another record.")
                 % {"record": target.display_name, "other": existing[0].display_name})
             return
@@ -124,36 +146,38 @@ class DirectoryExporter(object):
             _logger.info("Bound %s of %s to the Bookings record %s", target, self.business.mailbox, record.id)
         else:
             record = getattr(self.client, kind.create)(self.business.mailbox, payload)
-            listing.records.append(record)
-            by_key[key].append(record)
+            self.listing.records.append(record)
+            self.by_key[key].append(record)
         values = dict(Binding._bookings_to_odoo_values(record), pushed=pushed,
                       **{Binding._bookings_link_field: target.id})
-        bound[record.id] = self.importer._in_transaction(
+        self.bound[record.id] = self.run.in_transaction(
             lambda: Binding._bookings_create(self.business, record.id, values))
-        self.importer.progress.counts[kind.created] += int(pushed)
+        if pushed:
+            self.run.count(kind.created)
 
-    def _update(self, kind, listing, positions, unreadable, row, target, payload):
-        position = positions.get(row["bookings_id"])
+    def _update(self, row, target, payload):
+        kind = self.kind
+        position = self.positions.get(row["bookings_id"])
         if position is None:
-            if row["bookings_id"] not in unreadable:
-                self._removed(kind, row, target)
+            if row["bookings_id"] not in self.unreadable:
+                self._removed(row, target)
             return
-        if kind.is_current(payload, listing.records[position]):
+        if kind.is_current(payload, self.listing.records[position]):
             return
         try:
             getattr(self.client, kind.update)(self.business.mailbox, row["bookings_id"], payload)
         except errors.ItemNotFound:
-            self._removed(kind, row, target)
+            self._removed(row, target)
             return
-        listing.records[position] = as_record(kind.parse, payload, row["bookings_id"])
-        self.importer.progress.counts[kind.updated] += 1
+        self.listing.records[position] = as_record(kind.parse, payload, row["bookings_id"])
+        self.run.count(kind.updated)
 
-    def _removed(self, kind, row, target):
+    def _removed(self, row, target):
         """The pushed record ``row`` was deleted in Bookings: no longer pushed, raised for review."""
         reason = _("Deleted in Bookings: no longer pushed (its Odoo record %(record)s is kept).") % {
             "record": target.display_name}
-        binding = self.env[kind.binding].browse(row["id"])
-        self.importer._in_transaction(lambda: binding.write(
+        binding = self.Binding.browse(row["id"])
+        self.run.in_transaction(lambda: binding.write(
             {"removed_in_bookings": True, "needs_review": True, "review_reason": reason}))
         row["removed_in_bookings"] = True
-        self.importer._problem(_("%(record)s: %(reason)s") % {"record": row["name"], "reason": reason})
+        self.run.problem(_("%(record)s: %(reason)s") % {"record": row["name"], "reason": reason})

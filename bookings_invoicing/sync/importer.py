@@ -34,7 +34,7 @@ from .. import rules
 from ..graph import errors, read_all
 from ..locks import advisory_lock, lock_key
 from ..mirror import mirror_context
-from .exporter import DirectoryExporter
+from .exporter import DirectoryExporter, RunLog
 
 _logger = logging.getLogger(__name__)
 
@@ -138,7 +138,8 @@ class BusinessImporter(object):
                 service_list = read_all(client.service_pages(business.mailbox))
                 customer_list = read_all(client.customer_pages(business.mailbox))
                 self._in_transaction(lambda: self._import_currency(info))
-                DirectoryExporter(self, client).push(service_list, customer_list)
+                DirectoryExporter(RunLog(self.env, business, self._problem, self._in_transaction, self._count),
+                                  client).push(service_list, customer_list)
                 self._in_transaction(lambda: self._import_directory(service_list, customer_list))
             staff = self._read_staff(client)
             self._import_appointments(client, staff)
@@ -187,6 +188,9 @@ class BusinessImporter(object):
                              self.business.mailbox, error.pgcode, attempt, MAX_TRIES_ON_CONCURRENCY_FAILURE)
                 time.sleep(random.uniform(0.1, 0.5) * attempt)
         raise UserError(_("Other users kept changing these bookings during the synchronization; run it again."))
+
+    def _count(self, counter):
+        self.progress.counts[counter] += 1
 
     def _problem(self, message):
         _logger.info("Bookings synchronization of %s: %s", self.business.mailbox, message)
