@@ -234,6 +234,10 @@ class TestInvoicing(BookingsCase):
         wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
             "business_id": self.business.id, "date_until": fields.Date.to_string(NOW.date())})
         self.assertEqual(wizard.invoice_count, 3, "the preview counts the drafts the invoicing makes")
+        self.assertEqual(wizard.customer_count, 3, "and the parties that pay")
+        money = formatLang(self.env, 70.0, currency_obj=self.company.currency_id)
+        self.assertEqual(wizard.largest_customers.splitlines()[0], "%s: %s" % (accounts.display_name, money),
+                         "a company's people add up on it")
         invoices, _skipped = self.invoice(self.rows())
         by_partner = {invoice.partner_id: invoice for invoice in invoices}
         self.assertEqual(set(by_partner), {accounts, tailspin, Partner.search([("email", "=", "ann@example.com")])})

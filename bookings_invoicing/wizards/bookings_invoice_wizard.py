@@ -1,5 +1,5 @@
 import datetime
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 
 import pytz
 
@@ -94,19 +94,33 @@ class BookingsInvoiceWizard(models.TransientModel):
         group_fields = Appointment._invoice_group_fields(self.grouping)
         waiting = Appointment.read_group(self._waiting_domain(), ["invoice_status"], ["invoice_status"], lazy=False)
         totals = self._totals(domain)
-        largest = Appointment.read_group(domain, ["amount", "partner_id", "currency_id"], ["partner_id", "currency_id"],
-                                         orderby="amount desc", limit=3, lazy=False)
+        by_payer = self._by_payer(domain)
+        payers = self.env["res.partner"].browse({payer for payer, _currency in by_payer})
+        largest = sorted(by_payer.items(), key=lambda item: (-item[1], item[0]))[:3]
         return {
             "row_count": row_count,
-            "customer_count": len(Appointment.read_group(domain, ["partner_id"], ["partner_id"])),
+            "customer_count": len(payers),
             "to_confirm_count": Appointment.search_count(domain + [("price_to_confirm", "=", True)]),
             "invoice_count": self._invoice_count(domain, group_fields) if group_fields else row_count,
             "amount_text": " + ".join(self._money(amount, currency_id) for currency_id, amount in totals.items()),
-            "largest_customers": "\n".join("%s: %s" % (group["partner_id"][1], self._money(
-                group["amount"], group["currency_id"][0])) for group in largest),
+            "largest_customers": "\n".join("%s: %s" % (payers.browse(payer).display_name, self._money(
+                amount, currency_id)) for (payer, currency_id), amount in largest),
             "waiting_count": sum(group["__count"] for group in waiting),
             "waiting_text": self._waiting_text({group["invoice_status"]: group["__count"] for group in waiting}),
         }
+
+    def _by_payer(self, domain):
+        """``{(id of the party that pays, currency id): amount}`` of the rows of ``domain``, summed by the database
+        per person and added up on the party that pays: a company's people count as the one customer invoiced."""
+        groups = self.env["bookings.appointment"].read_group(
+            domain, ["amount", "partner_id", "currency_id"], ["partner_id", "currency_id"], lazy=False)
+        partners = self.env["res.partner"].browse({group["partner_id"][0] for group in groups if group["partner_id"]})
+        bill_to = partners._bookings_bill_to()
+        amounts = defaultdict(float)
+        for group in groups:
+            if group["partner_id"]:
+                amounts[bill_to[group["partner_id"][0]], group["currency_id"][0]] += group["amount"]
+        return amounts
 
     def _invoice_count(self, domain, group_fields):
         """How many drafts the rows of ``domain`` make, grouped by ``group_fields`` as the invoicing groups them."""
