@@ -1,7 +1,8 @@
 """Read the log of an Odoo 11 test run and count what the unittest runners reported.
 
 Odoo's exit code does not say whether its tests failed, so the log is read instead: every test module ends with
-``Ran N tests``, and Odoo adds ``Module NAME: F failures, E errors`` when any failed. Errors outside any test (a
+``Ran N tests``, and Odoo adds ``Module NAME: F failures, E errors`` when any failed. Only MODULE's tests are
+counted: the modules installed with it (queue_job, with demo data) run theirs in the same log. Errors outside any test (a
 module that fails to load) are counted as failures too, and so is a run that did not reach its end (Odoo's
 ``All post-tested in`` line): a process that died midway has left tests unrun.
 
@@ -25,10 +26,11 @@ def summarize(path, module):
     ran = failed = problems = 0
     finished = False
     outside = re.compile(OUTSIDE.pattern.replace("%s", re.escape(module)))
+    logger = " odoo.addons.%s.tests" % module
     with open(path, encoding="utf-8", errors="replace") as log:
         for line in log:
             match = RAN.search(line)
-            if match:
+            if match and logger in line:
                 ran += int(match.group(1))
                 continue
             match = FAILED.search(line)
