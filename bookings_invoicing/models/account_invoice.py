@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class AccountInvoiceLine(models.Model):
@@ -18,8 +19,19 @@ class AccountInvoiceLine(models.Model):
 
     @api.multi
     def unlink(self):
+        self._check_no_bookings_credit()
         self.mapped("bookings_appointment_ids")._free_from_invoice()
         return super(AccountInvoiceLine, self).unlink()
+
+    def _check_no_bookings_credit(self):
+        """A credit note line that settles a Bookings review is kept: without it, the validated invoice would bill
+        a booking cancelled or changed in Bookings, and nothing would say so."""
+        credited = self.env["bookings.appointment"].sudo().search([("credit_line_id", "in", self.ids)])
+        if credited:
+            raise UserError(_("These credit note lines settle bookings that Bookings cancelled or changed after they "
+                              "were invoiced (%(bookings)s): deleting them would leave their invoice billing them. "
+                              "Change their amounts, or validate the credit note.")
+                            % {"bookings": ", ".join(credited.mapped("display_label"))})
 
 
 class AccountInvoice(models.Model):
@@ -47,6 +59,7 @@ class AccountInvoice(models.Model):
     @api.multi
     def unlink(self):
         # the database deletes the lines with their invoice, without the lines' unlink
+        self.mapped("invoice_line_ids")._check_no_bookings_credit()
         self.mapped("bookings_appointment_ids")._free_from_invoice()
         return super(AccountInvoice, self).unlink()
 

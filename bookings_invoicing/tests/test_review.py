@@ -149,6 +149,11 @@ class TestReview(BookingsCase):
         with self.assertRaises(UserError):
             self.settle(row)
         self.assertEqual(len(self.env["account.invoice"].search([("refund_invoice_id", "=", invoice.id)])), 1)
+        # nor lost: the draft credit note and its line are kept while they settle the booking
+        for deletion in (credit_line.sudo(self.user).unlink, credit_note.sudo(self.user).unlink):
+            with self.assertRaises(UserError), self.cr.savepoint():
+                deletion()
+        self.assertEqual(self.rows(booked).credit_line_id, credit_line)
 
     def test_a_change_on_a_paid_invoice_is_credited_and_invoiced_again_at_its_new_terms(self):
         (booked,), invoice = self.invoiced(30)
