@@ -2,8 +2,8 @@
 
 Odoo's exit code does not say whether its tests failed, so the log is read instead: every test module ends with
 ``Ran N tests``, and Odoo adds ``Module NAME: F failures, E errors`` when any failed. Only MODULE's tests are
-counted: the modules installed with it (queue_job, with demo data) run theirs in the same log. Errors outside any test (a
-module that fails to load) are counted as failures too, and so is a run that did not reach its end (Odoo's
+counted: the modules installed with it (queue_job, with demo data) run theirs in the same log. Errors outside any
+test (a module that fails to load) are counted as failures too, and so is a run that did not reach its end (Odoo's
 ``All post-tested in`` line): a process that died midway has left tests unrun.
 
 Usage: odoo_test_summary.py LOG MODULE  -> prints "passed failed" and exits 0
