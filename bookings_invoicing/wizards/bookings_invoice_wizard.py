@@ -94,14 +94,17 @@ class BookingsInvoiceWizard(models.TransientModel):
         group_fields = Appointment._invoice_group_fields(self.grouping)
         waiting = Appointment.read_group(self._waiting_domain(), ["invoice_status"], ["invoice_status"], lazy=False)
         totals = self._totals(domain)
-        by_payer = self._by_payer(domain)
+        people = Appointment.read_group(domain, ["partner_id"], ["partner_id"])
+        bill_to = self.env["res.partner"].browse(
+            [group["partner_id"][0] for group in people if group["partner_id"]])._bookings_bill_to()
+        by_payer = self._by_payer(domain, bill_to)
         payers = self.env["res.partner"].browse({payer for payer, _currency in by_payer})
         largest = sorted(by_payer.items(), key=lambda item: (-item[1], item[0]))[:3]
         return {
             "row_count": row_count,
             "customer_count": len(payers),
             "to_confirm_count": Appointment.search_count(domain + [("price_to_confirm", "=", True)]),
-            "invoice_count": self._invoice_count(domain, group_fields) if group_fields else row_count,
+            "invoice_count": self._invoice_count(domain, group_fields, bill_to) if group_fields else row_count,
             "amount_text": " + ".join(self._money(amount, currency_id) for currency_id, amount in totals.items()),
             "largest_customers": "\n".join("%s: %s" % (payers.browse(payer).display_name, self._money(
                 amount, currency_id)) for (payer, currency_id), amount in largest),
@@ -109,25 +112,23 @@ class BookingsInvoiceWizard(models.TransientModel):
             "waiting_text": self._waiting_text({group["invoice_status"]: group["__count"] for group in waiting}),
         }
 
-    def _by_payer(self, domain):
+    def _by_payer(self, domain, bill_to):
         """``{(id of the party that pays, currency id): amount}`` of the rows of ``domain``, summed by the database
-        per person and added up on the party that pays: a company's people count as the one customer invoiced."""
+        per person and added up on the party that pays (``bill_to``: person id -> its id): a company's people count
+        as the one customer invoiced."""
         groups = self.env["bookings.appointment"].read_group(
             domain, ["amount", "partner_id", "currency_id"], ["partner_id", "currency_id"], lazy=False)
-        partners = self.env["res.partner"].browse({group["partner_id"][0] for group in groups if group["partner_id"]})
-        bill_to = partners._bookings_bill_to()
         amounts = defaultdict(float)
         for group in groups:
             if group["partner_id"]:
                 amounts[bill_to[group["partner_id"][0]], group["currency_id"][0]] += group["amount"]
         return amounts
 
-    def _invoice_count(self, domain, group_fields):
-        """How many drafts the rows of ``domain`` make, grouped by ``group_fields`` as the invoicing groups them."""
+    def _invoice_count(self, domain, group_fields, bill_to):
+        """How many drafts the rows of ``domain`` make, grouped by ``group_fields`` as the invoicing groups them
+        (``bill_to``: person id -> id of the party that pays)."""
         Appointment = self.env["bookings.appointment"]
         groups = Appointment.read_group(domain, group_fields, group_fields, lazy=False)
-        partners = self.env["res.partner"].browse({group["partner_id"][0] for group in groups if group["partner_id"]})
-        bill_to = partners._bookings_bill_to()
         return len({Appointment._invoice_key(
             [(name, group[name][0] if isinstance(group[name], tuple) else group[name]) for name in group_fields],
             bill_to) for group in groups})
