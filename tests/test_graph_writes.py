@@ -2,6 +2,7 @@
 the service's refusals in words, creates never repeated after an answer that may hide one made."""
 import datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -13,6 +14,7 @@ from bookings_invoicing.graph.payloads import (
     as_record,
     customer_is_current,
     customer_payload,
+    invoice_payload,
     service_is_current,
     service_payload,
 )
@@ -131,3 +133,43 @@ def test_an_update_is_retried_through_a_fault(writer, peer):
     fault = peer.inject(path="/customers", method="PATCH", status=503, times=2)
     writer.update_customer(BUSINESS, created.id, customer_payload("Ada King", "ada@example.com"))
     assert fault.hits == 2
+
+
+# --- the invoice of an appointment, in Graph beta ---------------------------------------------------------------
+PAID = invoice_payload("INV/2026/0042", "paid", Decimal("42.00"), datetime.date(2026, 11, 30),
+                       "https://odoo.example.com/web#id=42&model=account.invoice&view_type=form")
+
+
+def test_an_appointments_invoice_is_written_in_beta_and_read_in_beta_only(peer, store):
+    client = client_with(peer, store, "BookingsAppointment.ReadWrite.All")
+    appointment = store.items(BUSINESS, "appointments")[0]
+    client.update_appointment_invoice(BUSINESS, appointment["id"], PAID)
+    patched = [r for r in peer.requests_to("/appointments/") if r[0] == "PATCH"]
+    assert [path.split("/")[1] for _method, path in patched] == ["beta"]
+    path = "%s/appointments/%s" % (quote(BUSINESS, safe=""), quote(appointment["id"], safe=""))
+    beta = client.get_json("%s/%s" % (client.beta_url, path))
+    assert (beta["invoiceId"], beta["invoiceStatus"], beta["invoiceAmount"], beta["invoiceDate"]) == (
+        "INV/2026/0042", "paid", 42.0, {"dateTime": "2026-11-30T00:00:00.0000000", "timeZone": "UTC"})
+    v1 = client.get_json("%s/%s" % (client.base_url, path))
+    assert not {name for name in v1 if name.startswith("invoice")}, "v1.0 has no invoice properties"
+
+
+def test_the_invoices_refusals_name_their_cause(peer, store):
+    appointment_id = store.items(BUSINESS, "appointments")[0]["id"]
+    with pytest.raises(errors.WriteDenied) as denied:  # Bookings.ReadWrite.All does not write appointments
+        client_with(peer, store, "Bookings.ReadWrite.All").update_appointment_invoice(BUSINESS, appointment_id, PAID)
+    assert denied.value.params["permission"] == "BookingsAppointment.ReadWrite.All"
+    client = client_with(peer, store, "BookingsAppointment.ReadWrite.All")
+    with pytest.raises(errors.ItemNotFound):
+        client.update_appointment_invoice(BUSINESS, "AAMkgone=", PAID)
+    store.tenants[TENANT][client.settings.client_id]["beta_invoice"] = False  # beta changed under us
+    with pytest.raises(errors.WriteRefused) as refused:
+        client.update_appointment_invoice(BUSINESS, appointment_id, PAID)
+    assert any(name in refused.value.params["detail"] for name in PAID if name.startswith("invoice")), \
+        "Graph's reason names the property it no longer has"
+    assert not {name for name in store.items(BUSINESS, "appointments")[0] if name.startswith("invoice")}
+
+
+def test_an_invoice_status_outside_bookings_list_is_never_sent():
+    with pytest.raises(ValueError):
+        invoice_payload("INV/1", "validated", Decimal("1"), datetime.date(2026, 1, 1))

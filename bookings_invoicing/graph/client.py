@@ -48,6 +48,8 @@ APPOINTMENT_PERMISSION = "BookingsAppointment.ReadWrite.All"
 #: The application permissions that allow writing customers (the first one is the least) and services.
 CUSTOMER_WRITE_PERMISSIONS = ("BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All")
 SERVICE_WRITE_PERMISSIONS = ("Bookings.ReadWrite.All", "Bookings.Manage.All")
+#: Writing an appointment (its invoice properties, in beta).
+APPOINTMENT_WRITE_PERMISSIONS = ("BookingsAppointment.ReadWrite.All", "Bookings.Manage.All")
 #: The delegated permissions a signed-in user is asked for: reading, and the pushes of customers and services.
 DELEGATED_PERMISSIONS = ("Bookings.ReadWrite.All", "BookingsAppointment.ReadWrite.All")
 
@@ -310,7 +312,8 @@ def _graph_error(response):
 
 
 class BookingsClient:
-    """Reads one tenant's Bookings businesses through Microsoft Graph v1.0."""
+    """Reads one tenant's Bookings businesses through Microsoft Graph v1.0, writes their customers and services, and
+    the invoice properties of their appointments through Graph beta."""
 
     def __init__(self, settings: GraphSettings, gate: Callable[[], ContextManager] = nullcontext,
                  on_token_cache: Optional[Callable[[str], None]] = None):
@@ -322,6 +325,7 @@ class BookingsClient:
                 raise ValueError("%s must be an https URL" % name)
         self.settings = settings
         self.base_url = "%s/v1.0/solutions/bookingBusinesses" % settings.graph_url.rstrip("/")
+        self.beta_url = "%s/beta/solutions/bookingBusinesses" % settings.graph_url.rstrip("/")
         self._origin = _origin(settings.graph_url)
         self.throttle = _ThrottleBudget(settings.throttle_budget)
         self.notices = []  # GraphErrors that did not stop a read, but that the reader should be told
@@ -475,8 +479,8 @@ class BookingsClient:
             if url in seen:
                 raise errors.PagingLoop(url=url)
 
-    def _business_url(self, business_id, *path):
-        return "/".join((self.base_url, quote(business_id, safe="")) + path)
+    def _business_url(self, business_id, *path, base=None):
+        return "/".join((base or self.base_url, quote(business_id, safe="")) + path)
 
     # --- the Bookings endpoints -----------------------------------------------------------------------------
     def get_business(self, business_id):
@@ -510,6 +514,12 @@ class BookingsClient:
     def update_service(self, business_id, service_id, payload):
         self._update(business_id, "services", service_id, payload, SERVICE_WRITE_PERMISSIONS)
 
+    def update_appointment_invoice(self, business_id, appointment_id, payload):
+        """Write the invoice properties ``payload`` (``graph.payloads.invoice_payload``) of an appointment, through
+        Graph **beta**: Microsoft does not support beta in production, and may refuse or change it at any time."""
+        self._update(business_id, "appointments", appointment_id, payload, APPOINTMENT_WRITE_PERMISSIONS,
+                     base=self.beta_url)
+
     def _create(self, business_id, collection, payload, parse, permissions):
         url = self._business_url(business_id, collection)
         response = self._request("POST", url, payload=payload)
@@ -518,8 +528,8 @@ class BookingsClient:
         body = self._json_object(response, url)
         return parse(body)
 
-    def _update(self, business_id, collection, item_id, payload, permissions):
-        url = self._business_url(business_id, collection, quote(item_id, safe=""))
+    def _update(self, business_id, collection, item_id, payload, permissions, base=None):
+        url = self._business_url(business_id, collection, quote(item_id, safe=""), base=base)
         response = self._request("PATCH", url, payload=payload)
         if response.status_code not in (200, 204):
             raise self._write_error(response, url, collection, permissions, business_id, item_id)

@@ -1,5 +1,6 @@
-"""The JSON this add-on writes to Bookings: a customer or a service from plain values, and whether Bookings already
-holds what a payload writes. Nothing here touches the network or the ORM.
+"""The JSON this add-on writes to Bookings: a customer or a service from plain values, an appointment's invoice
+(Graph beta), and whether Bookings already holds what a payload writes. Nothing here touches the network or the
+ORM.
 
 Bookings keeps of a customer what ``records.parse_customer`` reads (name, e-mail, first phone, first address), and
 of a service what ``records.parse_service`` reads: a payload is compared with Bookings through the same parser, so
@@ -12,6 +13,9 @@ from .records import Address, parse_customer, parse_service
 
 CUSTOMER_TYPE = "#microsoft.graph.bookingCustomer"
 SERVICE_TYPE = "#microsoft.graph.bookingService"
+APPOINTMENT_TYPE = "#microsoft.graph.bookingAppointment"
+#: Graph beta's ``bookingInvoiceStatus``: what an appointment's ``invoiceStatus`` may say.
+INVOICE_STATUSES = ("draft", "reviewing", "open", "canceled", "paid", "corrective")
 
 #: What is compared between a payload and the record Bookings gives back.
 CUSTOMER_FIELDS = ("display_name", "email", "phone", "address")
@@ -50,6 +54,22 @@ def service_payload(name, price, price_type, duration, description=None):
         "defaultPrice": float(Decimal(price)),
         "defaultPriceType": price_type,
         "defaultDuration": "PT%s%s" % ("%dH" % hours if hours else "", "%dM" % minutes if minutes or not hours else ""),
+    }
+
+
+def invoice_payload(invoice_id, status, amount, date, url=None):
+    """The invoice properties of a ``bookingAppointment`` in Graph **beta** (v1.0 has none): ``invoice_id`` the
+    invoice's number, ``status`` one of ``INVOICE_STATUSES``, ``amount`` a ``Decimal``, ``date`` a ``date`` (written
+    as a ``dateTimeTimeZone`` at midnight UTC), ``url`` where the invoice opens."""
+    if status not in INVOICE_STATUSES:
+        raise ValueError("not a Bookings invoice status: %r" % (status,))
+    return {
+        "@odata.type": APPOINTMENT_TYPE,
+        "invoiceId": invoice_id,
+        "invoiceStatus": status,
+        "invoiceAmount": float(Decimal(amount)),
+        "invoiceDate": {"dateTime": "%sT00:00:00.0000000" % date.isoformat(), "timeZone": "UTC"},
+        "invoiceUrl": url,
     }
 
 

@@ -65,16 +65,18 @@ class Store:
         self._windows = {}  # (business id, start, end, version) -> the appointments of that calendar view
 
     def add_client(self, tenant_id, client_id, secret, permissions=("Bookings.Read.All",), calendar_view=True,
-                   token_refused_without=None, certificates=()):
+                   token_refused_without=None, certificates=(), beta_invoice=True):
         """A client application of a tenant. ``secret`` None: the tenant allows no secret (``certificates``, the
         ``cryptography`` certificates uploaded to the application, sign it in). ``calendar_view=False``: the tenant
         refuses ``calendarView`` to application tokens, as some tenants did (403), while the ``appointments``
         collection stays readable. ``token_refused_without``: a permission without which Graph answers 401 to the
-        business's collections."""
+        business's collections. ``beta_invoice=False``: Graph beta no longer has an appointment's invoice properties
+        (Microsoft changes beta without notice), and refuses them."""
         with self.lock:
             self.tenants.setdefault(tenant_id, {})[client_id] = {
                 "secret": secret, "permissions": set(permissions), "calendar_view": calendar_view,
-                "token_refused_without": token_refused_without, "certificates": list(certificates)}
+                "token_refused_without": token_refused_without, "certificates": list(certificates),
+                "beta_invoice": beta_invoice}
 
     def add_user(self, tenant_id, username, name,
                  scopes=("Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All")):

@@ -32,6 +32,12 @@ from dateutil.parser import isoparse
 from .data import PRICE_TYPES, Store, graph_offset
 
 GRAPH_PREFIX = "/v1.0/solutions/bookingBusinesses"
+#: Graph beta, where a ``bookingAppointment`` has invoice properties (the beta bookingAppointment resource page:
+#: invoiceAmount, invoiceDate, invoiceId, invoiceStatus, invoiceUrl); v1.0 has none.
+BETA_PREFIX = "/beta/solutions/bookingBusinesses"
+INVOICE_PROPERTIES = {"invoiceAmount", "invoiceDate", "invoiceId", "invoiceStatus", "invoiceUrl"}
+#: Graph beta's bookingInvoiceStatus enumeration.
+INVOICE_STATUSES = ("draft", "reviewing", "open", "canceled", "paid", "corrective", "unknownFutureValue")
 
 #: The application permissions that let a token read a business, and write each collection the peer writes.
 READ_PERMISSIONS = {"Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All",
@@ -39,6 +45,7 @@ READ_PERMISSIONS = {"Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "B
 WRITE_PERMISSIONS = {
     "customers": {"BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All"},
     "services": {"Bookings.ReadWrite.All", "Bookings.Manage.All"},
+    "appointments": {"BookingsAppointment.ReadWrite.All", "Bookings.Manage.All"},
 }
 #: The writable properties of each entity, its OData type and what a create requires.
 ENTITIES = {
@@ -150,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
         self.peer.record(method, self.path)
         page = int(query.get("$skiptoken", 0)) // self.peer.page_size + 1 if "$skiptoken" in query else 1
         slot = self.peer.take_slot(self.headers.get("Authorization", ""), self.segments) \
-            if path.startswith(GRAPH_PREFIX) else None
+            if path.startswith((GRAPH_PREFIX, BETA_PREFIX)) else None
         if slot is False:
             return self._graph_error(429, "TooManyRequests", "Too many concurrent requests for this mailbox.",
                                      {"Retry-After": "1"})
@@ -182,8 +189,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith("/_peer/"):
                 return self._control(method, path, query)
-            if path.startswith(GRAPH_PREFIX):
-                return self._graph(method, path, query, repeat=bool(fault and fault.repeat_next_link))
+            if path.startswith((GRAPH_PREFIX, BETA_PREFIX)):
+                return self._graph(method, path, query, repeat=bool(fault and fault.repeat_next_link),
+                                   beta=path.startswith(BETA_PREFIX))
             return self._entra(method, path)
         except (ValueError, KeyError) as error:
             return self._graph_error(400, "BadRequest", "Invalid request: %s" % error)
@@ -310,7 +318,7 @@ class Handler(BaseHTTPRequestHandler):
             "client_info": _base64url(json.dumps({"uid": user["oid"], "utid": tenant}).encode())})
 
     # --- Microsoft Graph Bookings -----------------------------------------------------------------------------
-    def _graph(self, method, path, query, repeat=False):
+    def _graph(self, method, path, query, repeat=False, beta=False):
         grant = self.peer.check_token(self.headers.get("Authorization", ""))
         if grant is None:
             return self._graph_error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
@@ -336,6 +344,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._graph_error(403, "ErrorAccessDenied",
                                      "Access is denied. Check credentials and try again.")
         if method != "GET":
+            if beta:
+                return self._write_invoice(method, parts, permissions, client)
             return self._write(method, parts, permissions)
         if len(parts) == 1:
             return self._send(200, dict(entry["business"], **{
@@ -349,10 +359,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self._graph_error(400, "ErrorInvalidParameter",
                                          "calendarView requires the start and end parameters.")
             items = store.calendar_view(parts[0], isoparse(query["start"]), isoparse(query["end"]))
-            return self._page(items, query, repeat, "Collection(microsoft.graph.bookingAppointment)")
+            return self._page([_shaped(i, beta) for i in items], query, repeat,
+                              "Collection(microsoft.graph.bookingAppointment)")
         if collection not in Store.COLLECTIONS:
             return self._graph_error(400, "BadRequest", "Resource not found for the segment '%s'." % collection)
-        items = store.items(parts[0], collection)
+        items = [_shaped(i, beta) for i in store.items(parts[0], collection)]
         if len(parts) == 3:
             found = [i for i in items if i.get("id") == parts[2]]
             if not found:
@@ -376,16 +387,9 @@ class Handler(BaseHTTPRequestHandler):
             store.remove(business_id, collection, parts[2])
             return self._send(204)
         entity, writable, required = ENTITIES[collection]
-        try:
-            values = json.loads(self._body() or b"null")
-        except ValueError:
-            return self._graph_error(400, "BadRequest", "Unable to read JSON request payload.")
-        if not isinstance(values, dict):
-            return self._graph_error(400, "BadRequest", "The request payload is not a JSON object.")
-        odata_type = values.pop("@odata.type", "#" + entity)
-        if odata_type != "#" + entity:
-            return self._graph_error(400, "BadRequest", "A type named '%s' could not be resolved by the model."
-                                     % odata_type.lstrip("#"))
+        values = self._payload(entity)
+        if values is None:
+            return None
         unknown = sorted(set(values) - writable)
         if unknown:
             return self._graph_error(400, "BadRequest", "The property '%s' does not exist on type '%s'. Make sure to "
@@ -406,6 +410,48 @@ class Handler(BaseHTTPRequestHandler):
         context = "%s/v1.0/$metadata#solutions/bookingBusinesses('%s')/%s/$entity" % (self.peer.url, business_id,
                                                                                       collection)
         return self._send(201, dict(item, **{"@odata.context": context}))
+
+    def _payload(self, entity):
+        """The request's JSON object of the type ``entity`` (its ``@odata.type`` taken out), or None once a 400 has
+        answered why it is not one."""
+        try:
+            values = json.loads(self._body() or b"null")
+        except ValueError:
+            return self._graph_error(400, "BadRequest", "Unable to read JSON request payload.")
+        if not isinstance(values, dict):
+            return self._graph_error(400, "BadRequest", "The request payload is not a JSON object.")
+        odata_type = values.pop("@odata.type", "#" + entity)
+        if odata_type != "#" + entity:
+            return self._graph_error(400, "BadRequest", "A type named '%s' could not be resolved by the model."
+                                     % odata_type.lstrip("#"))
+        return values
+
+    def _write_invoice(self, method, parts, permissions, client):
+        """PATCH an appointment's invoice properties in beta (204), with the service's validation: 403 without
+        ``BookingsAppointment.ReadWrite.All``, 404 for an unknown appointment, 400 for another property, a status
+        out of the enumeration, or, where ``beta_invoice`` is off, for the invoice properties themselves."""
+        if method != "PATCH" or len(parts) != 3 or parts[1] != "appointments":
+            return self._graph_error(405, "MethodNotAllowed", "The requested method is not supported on this resource.")
+        if not WRITE_PERMISSIONS["appointments"] & permissions:
+            return self._graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        store, business_id = self.peer.store, parts[0]
+        if not any(i.get("id") == parts[2] for i in store.items(business_id, "appointments")):
+            return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        values = self._payload("microsoft.graph.bookingAppointment")
+        if values is None:
+            return None
+        writable = INVOICE_PROPERTIES if client.get("beta_invoice", True) else set()
+        unknown = sorted(set(values) - writable)
+        if unknown:
+            return self._graph_error(400, "BadRequest", "The property '%s' does not exist on type "
+                                     "'microsoft.graph.bookingAppointment'. Make sure to only use property names "
+                                     "that are defined by the type." % unknown[0])
+        if "invoiceStatus" in values and values["invoiceStatus"] not in INVOICE_STATUSES:
+            return self._graph_error(400, "BadRequest", "The value '%s' is not valid for the enum type "
+                                     "'microsoft.graph.bookingInvoiceStatus'." % (values["invoiceStatus"],))
+        stamp = graph_offset(datetime.datetime.utcnow())
+        store.update(business_id, "appointments", parts[2], lastUpdatedDateTime=stamp, **values)
+        return self._send(204)
 
     @staticmethod
     def _invalid(collection, values, required):
@@ -727,6 +773,11 @@ class BookingsPeer:
     def requests_to(self, fragment):
         with self._lock:
             return [r for r in self.requests if fragment in r[1]]
+
+
+def _shaped(item, beta):
+    """An item as the API version asked answers it: v1.0 has no invoice properties."""
+    return item if beta else {name: value for name, value in item.items() if name not in INVOICE_PROPERTIES}
 
 
 def _client_refused(form, client, token_url):
