@@ -1,7 +1,7 @@
 {
     "name": "Microsoft Bookings Invoicing",
     "summary": "Synchronize Microsoft Bookings and turn completed appointments into draft invoices",
-    "version": "11.0.1.4.0",
+    "version": "11.0.1.5.0",
     "category": "Accounting",
     "license": "LGPL-3",
     "development_status": "Beta",
@@ -23,6 +23,7 @@
         "views/bookings_business_views.xml",
         "views/bookings_customer_views.xml",
         "views/bookings_service_views.xml",
+        "views/bookings_cancellation_policy_views.xml",
         "views/bookings_appointment_views.xml",
         "views/bookings_appointment_event_views.xml",
         "views/bookings_sync_run_views.xml",

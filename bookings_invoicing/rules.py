@@ -3,10 +3,13 @@
 * ``attendee_rows``: an appointment becomes one billable row per attendee (a group booking is billed per
   attendee), or one row without customer when Bookings names none; each row has a stable key.
 * ``invoice_terms``: what one row puts on an invoice line for each Bookings price type, exact to the cent.
+* ``cancellation_timing`` and ``fee_terms``: whether a cancellation was late by a cancellation policy, and what a
+  late cancellation or a no-show is billed.
 
 It also holds the selections that the Odoo models share (price types, invoice grouping), defined once here.
 """
 from collections import namedtuple
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .graph import PRICE_TYPES
@@ -27,6 +30,18 @@ PRICE_TYPE_SELECTION = [
 INVOICE_GROUPING_SELECTION = [
     ("customer", "One invoice per customer"),
     ("appointment", "One invoice per appointment"),
+]
+
+#: How a cancellation policy's fee is set: an amount, or a percentage of what the booking would have billed.
+FEE_TYPE_SELECTION = [
+    ("percent", "Percentage of the booking's price"),
+    ("fixed", "Fixed amount"),
+]
+#: When a booking was cancelled, by a cancellation policy's hours before its start.
+CANCELLATION_SELECTION = [
+    ("late", "Late"),
+    ("early", "In time"),
+    ("unknown", "Not known"),
 ]
 
 #: Key of the single row of an appointment that has no customer.
@@ -137,3 +152,30 @@ def line_description(service, local_start, minutes, staff, hourly_rate=None):
     if staff:
         parts.append(staff)
     return " - ".join(parts)
+
+
+def cancellation_timing(start, last_seen, first_missed, hours):
+    """When a booking starting at ``start`` was cancelled, by a policy that calls late a cancellation less than
+    ``hours`` before the start: ``"late"``, ``"early"``, or ``"unknown"`` when the synchronizations do not tell.
+
+    The booking was still there at ``last_seen`` (a synchronization returned it; None when none that tells did) and
+    gone at ``first_missed``: it was cancelled in between. Naive UTC datetimes."""
+    deadline = start - timedelta(hours=hours)
+    if first_missed <= deadline:
+        return "early"
+    if last_seen is not None and last_seen >= deadline:
+        return "late"
+    return "unknown"
+
+
+def fee_terms(fee_type, fee, booking_amount, currency_digits=2):
+    """What a late cancellation or a no-show puts on its invoice line: 1 x the fixed ``fee`` (in the invoice's
+    currency), or 1 x ``fee`` percent of ``booking_amount``, what the booking would have billed, rounded once. None
+    when that is nothing."""
+    if fee_type == "fixed":
+        amount = round_money(_decimal(fee), currency_digits)
+    else:
+        amount = round_money(_decimal(booking_amount) * _decimal(fee) / 100, currency_digits)
+    if not amount > 0:
+        return None
+    return InvoiceTerms(Decimal(1), amount, amount, False, None)

@@ -1,8 +1,10 @@
 """The demo's month, played through ``odoo shell`` (``scripts/demo.sh``, the browser suite). On a new database, the
 demo business is synchronized with the local Bookings peer (at ``$BOOKINGS_PEER_URL`` when set) and last month's
 completed bookings are invoiced, as the accountant did at month-end. Then the salon's staff make their changes in
-Bookings (the peer's planned changes) and the business is synchronized again. The demo shows bookings to invoice,
-drafts, cancellations and bookings to review of each kind: changed on a draft, cancelled on a validated invoice."""
+Bookings (the peer's planned changes) and the business is synchronized again, and the front desk marks a customer
+who did not come as a no-show. Three customers work for the salon's corporate client, which pays for their visits
+with a purchase order a month. The demo shows bookings to invoice, drafts, cancellations, bookings to review of each
+kind (changed on a draft, cancelled on a validated invoice), and late cancellations and a no-show to charge."""
 import datetime
 import os
 from urllib.parse import quote
@@ -11,6 +13,8 @@ import pytz
 import requests
 
 from odoo import fields
+
+from bookings_peer.salon import CORPORATE_CLIENT, CORPORATE_EMPLOYEES
 
 business = env.ref("bookings_invoicing.demo_business")
 if os.environ.get("BOOKINGS_PEER_URL"):
@@ -28,6 +32,14 @@ def synchronize():
 
 if not business.last_sync_date:
     print("[demo] %s: %s" % (business.name, synchronize()))
+    # the salon's corporate client pays for its employees' visits, at its accounts payable address
+    fabrikam = env["res.partner"].create({"name": CORPORATE_CLIENT, "is_company": True, "city": "Chicago",
+                                          "email": "contact@fabrikam.example.com"})
+    env["res.partner"].create({"name": "Accounts Payable", "type": "invoice", "parent_id": fabrikam.id,
+                               "email": "ap@fabrikam.example.com", "street": "200 W Madison St",
+                               "city": "Chicago", "zip": "60606"})
+    env["bookings.customer"].search([("business_id", "=", business.id), ("name", "in", CORPORATE_EMPLOYEES)]).mapped(
+        "partner_id").write({"parent_id": fabrikam.id})
     accountant = env.ref("bookings_invoicing.demo_user_bookings")
     month_start = pytz.timezone(accountant.tz).localize(
         datetime.datetime.combine(datetime.date.today().replace(day=1), datetime.time()))
@@ -53,3 +65,13 @@ changed = requests.post(changes_url, timeout=30)
 changed.raise_for_status()
 print("[demo] %d bookings changed or cancelled in Bookings; %s" % (
     changed.json()["applied"], synchronize()))
+
+if not env["bookings.appointment"].search_count([("business_id", "=", business.id), ("no_show", "=", True)]):
+    accountant = env.ref("bookings_invoicing.demo_user_bookings")
+    missed = env["bookings.appointment"].sudo(accountant).search(
+        [("business_id", "=", business.id), ("invoice_status", "=", "to_invoice"), ("is_completed", "=", True),
+         ("state", "=", "active"), ("price_type", "=", "fixedPrice"), ("customer_name", "!=", False)], limit=1)
+    missed.action_mark_no_show("Did not come, did not answer the reminder call.")
+    env.cr.commit()
+business.invalidate_cache()
+print("[demo] %d late cancellations and no-shows to charge" % business.fee_count)

@@ -1,6 +1,6 @@
 """The add-on's layers import only those below them: the Graph client nothing of the add-on outside ``graph/``, the
-plain modules (rules, locks, the mirror guard) and the synchronization nothing of the models, wizards or controllers;
-and no module of the add-on imports, through others, itself."""
+plain modules (rules, locks, the mirror guard, the wording of Graph errors) and the synchronization nothing of the
+models, wizards or controllers; and no module of the add-on imports, through others, itself."""
 import ast
 import os
 
@@ -14,7 +14,8 @@ ALLOWED = {
     "rules": {"rules", "graph"},
     "locks": {"locks"},
     "mirror": {"mirror"},
-    "sync": {"sync", "graph", "rules", "locks", "mirror"},
+    "messages": {"messages", "graph"},
+    "sync": {"sync", "graph", "rules", "locks", "mirror", "messages"},
 }
 
 

@@ -93,3 +93,43 @@ def test_the_line_description():
     assert rules.line_description("Colour", start, 20, None, hourly_rate="60.00 USD") == \
         "Colour - 2026-04-30 08:00 (20 min \u00d7 60.00 USD/h)"
 
+
+
+# --- cancellation policies ------------------------------------------------------------------------------------------
+START = datetime.datetime(2026, 3, 29, 10, 0)
+HOUR = datetime.timedelta(hours=1)
+
+
+@pytest.mark.parametrize("last_seen, first_missed, expected", [
+    (START - 30 * HOUR, START - 25 * HOUR, "early"),  # gone before the deadline, whenever it was last seen
+    (None, START - 24 * HOUR, "early"),  # gone exactly at the deadline: in time
+    (START - 23 * HOUR, START - 22 * HOUR, "late"),  # still there after the deadline
+    (START - 24 * HOUR, START - 20 * HOUR, "late"),  # still there at the deadline itself
+    (START + HOUR, START + 2 * HOUR, "late"),  # cancelled after the start
+    (START - 30 * HOUR, START - 20 * HOUR, "unknown"),  # the deadline passed between the two runs
+    (None, START - 20 * HOUR, "unknown"),  # no run that found it tells
+])
+def test_a_cancellation_is_late_only_where_the_runs_tell(last_seen, first_missed, expected):
+    assert rules.cancellation_timing(START, last_seen, first_missed, 24) == expected
+
+
+@pytest.mark.parametrize("fee_type, fee, booking_amount, expected", [
+    ("percent", 50, Decimal("35.00"), Decimal("17.50")),
+    ("percent", 33, Decimal("10.00"), Decimal("3.30")),
+    ("percent", 12.5, Decimal("0.99"), Decimal("0.12")),  # 0.12375, rounded once, half up
+    ("percent", 100, Decimal("0.5"), Decimal("0.50")),
+    ("fixed", 25, Decimal("35.00"), Decimal("25.00")),  # whatever the booking's price
+    ("fixed", 19.999, 0, Decimal("20.00")),
+])
+def test_a_fee_is_one_unit_at_the_policys_amount(fee_type, fee, booking_amount, expected):
+    terms = rules.fee_terms(fee_type, fee, booking_amount)
+    assert (terms.quantity, terms.unit_price, terms.amount, terms.to_confirm) == (1, expected, expected, False)
+
+
+@pytest.mark.parametrize("fee_type, fee, booking_amount", [("percent", 50, 0), ("fixed", 0, 35), ("percent", 1, "0.4")])
+def test_a_fee_of_nothing_bills_nothing(fee_type, fee, booking_amount):
+    assert rules.fee_terms(fee_type, fee, booking_amount) is None
+
+
+def test_a_fee_in_a_currency_without_cents():
+    assert rules.fee_terms("percent", 50, Decimal("1001"), currency_digits=0).amount == Decimal("501")

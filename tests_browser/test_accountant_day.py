@@ -157,9 +157,14 @@ def money(text):
 
 
 def customer_with_three_rows(rpc):
-    """A customer with at least three bookings ready to invoice and none waiting for a price, whose name no other
-    partner's name contains."""
-    groups = rpc("bookings.appointment", "read_group", UNINVOICED, ["partner_id"], ["partner_id"])
+    """A customer billed on an invoice of their own (not a company's, nor per purchase order) with at least three
+    bookings ready to invoice and none waiting for a price, whose name no other partner's name contains."""
+    apart = {group["partner_id"][0] for group in rpc(
+        "bookings.appointment", "read_group", UNINVOICED + ["|", ("customer_reference", "!=", False),
+                                                            ("partner_id.parent_id", "!=", False)],
+        ["partner_id"], ["partner_id"]) if group["partner_id"]}
+    groups = [group for group in rpc("bookings.appointment", "read_group", UNINVOICED, ["partner_id"], ["partner_id"])
+              if not group["partner_id"] or group["partner_id"][0] not in apart]
     ready = {group["partner_id"][0]: group["partner_id_count"] for group in rpc(
         "bookings.appointment", "read_group", READY, ["partner_id"], ["partner_id"]) if group["partner_id"]}
     names = [group["partner_id"][1] for group in groups if group["partner_id"]]

@@ -30,6 +30,7 @@ MENUS = {
     "bookings_business_menu": ("bookings.business", "list"),
     "bookings_customer_menu": ("bookings.customer", "list"),
     "bookings_service_menu": ("bookings.service", "list"),
+    "bookings_cancellation_policy_menu": ("bookings.cancellation.policy", "list"),
     "bookings_sync_run_menu": ("bookings.sync.run", "list"),
 }
 LIST_LIMIT = 80  # the rows a list shows on its first page
@@ -65,6 +66,15 @@ class Walk(Screen):
             parts = ["model=%s" % model, "view_type=%s" % view_type] + (["action=%d" % action] if action else [])
             self.wait(lambda driver: all(part in driver.current_url for part in parts) and self.all(css))
         self.healthy()
+
+    def through_dialog(self, opener, model, field, text, confirm):
+        """Press ``opener``, type ``text`` in the ``field`` of the dialog of ``model`` it opens, press ``confirm``
+        there, and wait until the dialog has closed."""
+        self.press(opener)
+        self.shown(model, "dialog")
+        self.find(".modal .o_field_widget[name=%s]" % field).send_keys(text)
+        self.press(confirm, scope="//div[contains(@class, 'modal')]")
+        self.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
 
     def close_dialog(self):
         self.click(".modal .modal-footer .btn-default, .modal .modal-header .close")
@@ -226,11 +236,8 @@ def test_a_bookings_user_keeps_a_draft_as_it_is_from_its_banner_and_the_booking_
     assert len(screen.list_rows()) == len(raised), "the draft's bookings to review"
     screen.list_rows()[raised.index(target)].click()
     screen.wait_view("bookings.appointment", "form")
-    screen.press("Settle the review")
-    screen.shown("bookings.review.wizard", "dialog")
-    screen.find(".modal .o_field_widget[name=reason]").send_keys("Charged at the desk")
-    screen.press("Keep the invoices as they are", scope="//div[contains(@class, 'modal')]")
-    screen.wait(expected_conditions.invisibility_of_element_located((By.CSS_SELECTOR, ".modal")))
+    screen.through_dialog("Settle the review", "bookings.review.wizard", "reason", "Charged at the desk",
+                          "Keep the invoices as they are")
     screen.healthy()
     row = bea("bookings.appointment", "read", [target], ["needs_review", "invoice_id", "invoice_line_id"])[0]
     assert not row["needs_review"] and row["invoice_id"][0] == invoice_id and row["invoice_line_id"], row
@@ -241,6 +248,68 @@ def test_a_bookings_user_keeps_a_draft_as_it_is_from_its_banner_and_the_booking_
     screen.wait_view("account.invoice", "form")
     screen.healthy()
     assert bool(still) == any(banner.is_displayed() for banner in screen.all(".o_form_view .o_bookings_cancelled"))
+
+
+def test_a_bookings_user_marks_a_no_show_takes_it_back_then_invoices_its_fee(server, browser, rpc):
+    bea = rpc(*USERS["user"])
+    rows = bea("bookings.appointment", "search_read", [
+        ("invoice_status", "=", "to_invoice"), ("is_completed", "=", True), ("fee_kind", "=", False),
+        ("cancellation_policy_id", "!=", False)], ["amount", "cancellation_policy_id"], limit=1)
+    assert rows, "the demo's business has a cancellation policy and completed bookings to invoice"
+    row_id = rows[0]["id"]
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["user"], "America/Chicago")
+    screen.driver.get("%s/web#id=%d&model=bookings.appointment&view_type=form" % (server, row_id))
+    screen.wait_view("bookings.appointment", "form")
+    screen.through_dialog("Mark as no-show", "bookings.no.show.wizard", "note", "Did not come", "Mark as no-show")
+    screen.wait(lambda driver: any(banner.is_displayed() for banner in screen.all(".o_form_view .o_bookings_fee")))
+    screen.healthy()
+    screen.shot("no-show")
+    marked = bea("bookings.appointment", "read", [row_id], ["no_show", "no_show_note", "fee_kind", "status"])[0]
+    assert (marked["no_show"], marked["no_show_note"], marked["fee_kind"], marked["status"]) == (
+        True, "Did not come", "no_show", "no_show"), marked
+    screen.press("Not a no-show")
+    screen.wait(lambda driver: not any(banner.is_displayed() for banner in screen.all(".o_form_view .o_bookings_fee")))
+    screen.healthy()
+    back = bea("bookings.appointment", "read", [row_id], ["no_show", "fee_kind", "amount"])[0]
+    assert (back["no_show"], back["fee_kind"], back["amount"]) == (False, False, rows[0]["amount"]), back
+    # marked again, and invoiced from its form: the draft bills the policy's fee product
+    screen.through_dialog("Mark as no-show", "bookings.no.show.wizard", "note", "Did not come", "Mark as no-show")
+    screen.wait(lambda driver: any(banner.is_displayed() for banner in screen.all(".o_form_view .o_bookings_fee")))
+    screen.press("Create draft invoice")
+    screen.wait_view("account.invoice", "form")
+    screen.healthy()
+    screen.shot("no-show-invoice")
+    invoiced = bea("bookings.appointment", "read", [row_id], ["invoice_line_id", "amount"])[0]
+    line = bea("account.invoice.line", "read", [invoiced["invoice_line_id"][0]], ["product_id", "price_subtotal"])[0]
+    policy = bea("bookings.cancellation.policy", "read", [rows[0]["cancellation_policy_id"][0]], ["product_id"])[0]
+    assert (line["product_id"], line["price_subtotal"]) == (policy["product_id"], invoiced["amount"]), line
+
+
+def test_the_corporate_clients_invoice_bills_its_people_under_its_purchase_order(server, browser, rpc):
+    bea = rpc(*USERS["user"])
+    invoices = bea("account.invoice", "search_read", [("partner_id.commercial_partner_id.name", "=", "Fabrikam, Inc."),
+                                                      ("name", "like", "FAB-")], ["name", "partner_id"], limit=1)
+    assert invoices, "the demo's month invoiced the corporate client's people"
+    invoice = invoices[0]
+    rows = bea("bookings.appointment", "search_read", [("invoice_id", "=", invoice["id"])],
+               ["partner_id", "customer_reference", "invoice_line_id"])
+    payer = bea("res.partner", "read", [invoice["partner_id"][0]], ["type"])[0]
+    assert payer["type"] == "invoice", "billed at the company's invoice address"
+    assert {row["customer_reference"] for row in rows} == {invoice["name"]}, "one purchase order per invoice"
+    lines = bea("account.invoice.line", "read", [row["invoice_line_id"][0] for row in rows], ["name"])
+    people = {person["id"]: person["name"] for person in bea(
+        "res.partner", "read", list({row["partner_id"][0] for row in rows}), ["name"])}
+    assert all(line["name"].endswith(" - " + people[row["partner_id"][0]]) for line, row in zip(lines, rows)), \
+        "each line names the person who came"
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["user"], "America/Chicago")
+    drafts = bea("ir.model.data", "xmlid_to_res_id", "bookings_invoicing.account_invoice_action_bookings_drafts")
+    screen.driver.get("%s/web#id=%d&model=account.invoice&view_type=form&action=%d"
+                      % (server, invoice["id"], drafts))
+    screen.wait_view("account.invoice", "form")
+    screen.healthy()
+    screen.shot("company-invoice")
 
 
 def test_an_accountant_credits_a_booking_cancelled_on_a_validated_invoice_from_the_dashboard(server, browser, rpc):

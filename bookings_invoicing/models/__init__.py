@@ -1,4 +1,5 @@
 from . import bookings_business
+from . import bookings_cancellation_policy
 from . import bookings_binding
 from . import bookings_customer
 from . import bookings_service
@@ -9,6 +10,7 @@ from . import bookings_invoice_batch
 from . import bookings_sync_run
 from . import account_invoice
 from . import res_partner
+from . import res_currency
 from . import product_template
 from . import queue_job
 from . import bookings_sign_in

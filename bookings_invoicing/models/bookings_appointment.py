@@ -19,11 +19,17 @@ INVOICE_STATUS = [
     ("nothing", "Nothing to invoice"),
     ("cancelled", "Cancelled in Bookings"),
 ]
+#: What a row bills instead of its booking, by the cancellation policy: a late cancellation or a no-show.
+FEE_KIND = [
+    ("late_cancellation", "Late cancellation"),
+    ("no_show", "No-show"),
+]
 #: The statuses of the rows that wait for an invoice once completed: ready, or waiting for a customer or a price.
 UNINVOICED_STATUSES = ("to_invoice", "no_customer", "no_price")
 #: Changes to these after invoicing are raised for review and posted on the invoice (labels translated at use).
 BILLING_FIELDS = {"partner_id": _("customer"), "service_id": _("service"), "price": _("price"),
-                  "price_type": _("price type"), "start": _("start"), "end": _("end"), "duration": _("duration")}
+                  "price_type": _("price type"), "start": _("start"), "end": _("end"), "duration": _("duration"),
+                  "first_missed": _("cancellation")}
 #: What an invoiced row billed, kept beside what Bookings now says when it is raised for review: field -> its copy.
 BILLED_FIELDS = (("partner_id", "billed_partner_id"), ("service_name", "billed_service_name"),
                  ("start", "billed_start"), ("end", "billed_end"), ("price_type", "billed_price_type"),
@@ -50,16 +56,18 @@ class BookingsAppointment(models.Model):
     _rec_name = "display_label"
 
     _bookings_key_fields = ("bookings_id", "attendee_key")
-    #: Everything but the partner (which a user may set while the row is not invoiced), the exclusion and the
-    #: review: the synchronization's values, and the invoicing's link to the invoice line with what follows from it.
+    #: Everything but the partner (which a user may set while the row is not invoiced), the exclusion, the no-show
+    #: and the review: the synchronization's values (a cancellation's times included), and the invoicing's link to
+    #: the invoice line with what follows from it.
     _bookings_mirrored_fields = (
         "business_id", "company_id", "bookings_id", "attendee_key", "bookings_customer_id", "customer_name",
         "customer_email", "customer_tz", "service_id", "service_name", "product_id", "start", "end", "duration",
         "price", "price_type", "currency_id", "staff", "notes", "bookings_updated", "state",
         "invoice_line_id", "invoice_id", "invoice_state", "invoice_status", "quantity", "unit_price", "amount",
         "price_to_confirm", "price_confirmed", "credit_line_id", "custom_answers", "customer_reference",
-        "booking_note") + tuple(billed for _field, billed in BILLED_FIELDS) + (
-        "billed_amount",)
+        "booking_note", "last_seen", "first_missed", "cancellation_policy_id", "cancellation", "fee_kind",
+        "bookings_invoice_written",
+    ) + tuple(billed for _field, billed in BILLED_FIELDS) + ("billed_amount",)
 
     attendee_key = fields.Char(required=True, readonly=True,
                                help="Identifies the attendee within the appointment (customer id, e-mail or '-').")
@@ -93,6 +101,29 @@ class BookingsAppointment(models.Model):
     bookings_updated = fields.Datetime(string="Last modified in Bookings", readonly=True)
     state = fields.Selection([("active", "Active"), ("cancelled", "Cancelled in Bookings")], default="active",
                              required=True, readonly=True, index=True, track_visibility="onchange")
+    # a cancellation, as the synchronizations saw it: still there at the one, gone at the next
+    last_seen = fields.Datetime(
+        string="Last seen in Bookings", readonly=True,
+        help="The last synchronization that found the booking before it was cancelled, where one tells.")
+    first_missed = fields.Datetime(
+        string="First missed in Bookings", readonly=True,
+        help="The synchronization that first found the booking gone from Bookings.")
+    cancellation_policy_id = fields.Many2one(
+        "bookings.cancellation.policy", compute="_compute_cancellation_policy", store=True, readonly=True,
+        help="The service's cancellation policy, else the business's.")
+    cancellation = fields.Selection(
+        rules.CANCELLATION_SELECTION, string="Cancelled", compute="_compute_cancellation", store=True,
+        help="When the booking was cancelled, by the policy's hours before its start.")
+    cancellation_text = fields.Char(string="Cancellation", compute="_compute_cancellation_text")
+    no_show = fields.Boolean(string="No-show", readonly=True, copy=False, track_visibility="onchange",
+                             help="The customer did not come: the booking bills the policy's no-show fee.")
+    no_show_note = fields.Char(string="No-show note", readonly=True, copy=False, track_visibility="onchange")
+    fee_kind = fields.Selection(
+        FEE_KIND, string="Fee", compute="_compute_fee_kind", store=True, index=True,
+        help="What the booking bills instead of its price, by the cancellation policy.")
+    bookings_invoice_written = fields.Char(
+        string="Invoice status in Bookings", readonly=True, copy=False,
+        help="What was last written to the booking in Bookings of its invoice (Graph beta), as JSON.")
     needs_review = fields.Boolean(readonly=True, index=True, track_visibility="onchange")
     review_reason = fields.Text(readonly=True)
     # what the invoice billed, kept while the row is raised for review (the review list shows before -> after)
@@ -131,7 +162,9 @@ class BookingsAppointment(models.Model):
     is_completed = fields.Boolean(compute="_compute_is_completed", search="_search_is_completed",
                                   help="The appointment has ended.")
     status = fields.Selection(
-        [("upcoming", "Upcoming")] + INVOICE_STATUS, compute="_compute_status",
+        [("upcoming", "Upcoming")] + INVOICE_STATUS + [
+            ("late_cancellation", "Late cancellation to charge"), ("no_show", "No-show to charge")],
+        compute="_compute_status",
         help="The invoice status, or Upcoming for a booking that has not ended and waits for nothing else.")
     display_label = fields.Char(compute="_compute_display_label")
 
@@ -151,16 +184,19 @@ class BookingsAppointment(models.Model):
         return result
 
     # --- computed fields ------------------------------------------------------------------------------------
-    @api.depends("state", "excluded", "price_type", "partner_id", "invoice_line_id", "invoice_state", "amount")
+    @api.depends("state", "excluded", "price_type", "partner_id", "invoice_line_id", "invoice_state", "amount",
+                 "fee_kind")
     def _compute_invoice_status(self):
         for row in self:
             if row.invoice_line_id and row.invoice_state in LIVE_INVOICE_STATES:
                 row.invoice_status = "invoiced"
-            elif row.state == "cancelled":
+            elif row.state == "cancelled" and row.fee_kind != "late_cancellation":
                 row.invoice_status = "cancelled"
-            elif row.excluded:
+            elif row.excluded:  # a fee waived too
                 row.invoice_status = "excluded"
-            elif row.price_type == rules.FREE:
+            elif row.fee_kind and row.partner_id and not row.amount:
+                row.invoice_status = "nothing"  # a fee of nothing
+            elif row.price_type == rules.FREE and not row.fee_kind:
                 row.invoice_status = "nothing"
             elif not row.partner_id:
                 row.invoice_status = "no_customer"
@@ -169,8 +205,55 @@ class BookingsAppointment(models.Model):
             else:
                 row.invoice_status = "to_invoice"
 
+    @api.depends("service_id.cancellation_policy_id", "business_id.cancellation_policy_id")
+    def _compute_cancellation_policy(self):
+        for row in self:
+            row.cancellation_policy_id = (row.service_id.cancellation_policy_id
+                                          or row.business_id.cancellation_policy_id)
+
+    @api.depends("state", "start", "last_seen", "first_missed", "cancellation_policy_id.late_hours")
+    def _compute_cancellation(self):
+        for row in self:
+            policy = row.cancellation_policy_id
+            if row.state != "cancelled" or not row.first_missed or not policy:
+                row.cancellation = False
+                continue
+            row.cancellation = rules.cancellation_timing(
+                fields.Datetime.from_string(row.start), fields.Datetime.from_string(row.last_seen),
+                fields.Datetime.from_string(row.first_missed), policy.late_hours)
+
+    @api.depends("cancellation", "no_show", "cancellation_policy_id")
+    def _compute_fee_kind(self):
+        for row in self:
+            if not row.cancellation_policy_id:
+                row.fee_kind = False
+            elif row.no_show:
+                row.fee_kind = "no_show"
+            else:
+                row.fee_kind = "late_cancellation" if row.cancellation == "late" else False
+
+    @api.depends("cancellation", "last_seen", "first_missed")
+    def _compute_cancellation_text(self):
+        for row in self:
+            if not row.first_missed:
+                row.cancellation_text = False
+                continue
+            between = (_("Cancelled between %(seen)s and %(missed)s") if row.last_seen else
+                       _("Cancelled before %(missed)s")) % {
+                "seen": row._local_text(row.last_seen), "missed": row._local_text(row.first_missed)}
+            hours = row.cancellation_policy_id.late_hours
+            why = {
+                "late": _("less than %(hours)s hours before the start: charged"),
+                "early": _("%(hours)s hours or more before the start: not charged"),
+                "unknown": _("the synchronizations do not tell whether it was less than %(hours)s hours before the "
+                             "start: not charged"),
+            }.get(row.cancellation)
+            row.cancellation_text = "%s, %s." % (between, why % {"hours": hours}) if why else between + "."
+
     @api.depends("price_type", "price", "duration", "product_id.product_tmpl_id.list_price", "currency_id",
-                 "price_confirmed")
+                 "price_confirmed", "fee_kind", "cancellation_policy_id.late_fee_type",
+                 "cancellation_policy_id.late_fee", "cancellation_policy_id.no_show_fee_type",
+                 "cancellation_policy_id.no_show_fee")
     def _compute_invoice_terms(self):
         for row in self:
             terms = row._invoice_terms()
@@ -182,25 +265,38 @@ class BookingsAppointment(models.Model):
                         "price_to_confirm": terms.to_confirm and not row.price_confirmed})
 
     def _invoice_terms(self, date=None):
-        """What this row puts on its invoice line (``rules.invoice_terms``), in the row's currency. The product's
-        sales price, which stands in when Bookings gives no price, is converted from the company's currency at
-        ``date`` (today by default: drafts have no date yet)."""
+        """What this row puts on its invoice line (``rules.invoice_terms``), in the row's currency; for a late
+        cancellation or a no-show, its policy's fee (``rules.fee_terms``). The product's sales price, which stands
+        in when Bookings gives no price, and a fixed fee are converted from the company's currency at ``date``
+        (today by default: drafts have no date yet)."""
         self.ensure_one()
         currency = self.currency_id or self.company_id.currency_id
+        date = date or fields.Date.context_today(self)
         fallback = 0.0
         if rules.uses_fallback_price(self.price_type, self.price):
-            fallback = self._fallback_price(self.product_id, self.company_id, currency,
-                                            date or fields.Date.context_today(self))
-        return rules.invoice_terms(
+            fallback = self._fallback_price(self.product_id, self.company_id, currency, date)
+        terms = rules.invoice_terms(
             self.price_type, self.price, int(round(self.duration * 3600)), fallback,
             currency_digits=currency.decimal_places,
             quantity_digits=self.env["decimal.precision"].precision_get("Product Unit of Measure"))
+        if not self.fee_kind:
+            return terms
+        fee_type, fee = self.cancellation_policy_id._fee(self.fee_kind)
+        if fee_type == "fixed":
+            fee = self._from_company_currency(fee, self.company_id, currency, date)
+        return rules.fee_terms(fee_type, fee, terms.amount if terms else 0, currency_digits=currency.decimal_places)
 
     @api.model
     def _fallback_price(self, product, company, currency, date):
         """The sales price of ``product``, standing in for a missing Bookings price, in ``currency`` at ``date``:
         the one conversion the rows, the invoice lines and Invoice All's preview share."""
-        return company.currency_id.with_context(date=date).compute(product.lst_price, currency, round=False)
+        return self._from_company_currency(product.lst_price, company, currency, date)
+
+    @api.model
+    def _from_company_currency(self, amount, company, currency, date):
+        """``amount`` of ``company``'s currency in ``currency`` at ``date``, unrounded: a product's price standing in
+        for a missing Bookings price, a fixed fee."""
+        return company.currency_id.with_context(date=date).compute(amount, currency, round=False)
 
     @api.model
     def _fallback_domain(self):
@@ -212,11 +308,16 @@ class BookingsAppointment(models.Model):
         for row in self:
             row.is_completed = bool(row.end) and row.end < now
 
-    @api.depends("invoice_status", "end")
+    @api.depends("invoice_status", "end", "fee_kind")
     def _compute_status(self):
         for row in self:
             waiting = row.invoice_status in UNINVOICED_STATUSES and not row.is_completed
-            row.status = "upcoming" if waiting else row.invoice_status
+            if waiting:
+                row.status = "upcoming"
+            elif row.invoice_status == "to_invoice" and row.fee_kind:
+                row.status = row.fee_kind
+            else:
+                row.status = row.invoice_status
 
     def _search_is_completed(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
@@ -327,6 +428,8 @@ class BookingsAppointment(models.Model):
             if attendee else False,
             "bookings_updated": _utc_naive(record.last_updated),
             "state": "active",
+            "last_seen": False,  # back in Bookings: not cancelled, hence no fee
+            "first_missed": False,
         }
 
     @api.model
@@ -366,12 +469,18 @@ class BookingsAppointment(models.Model):
                     billed_amount=line.invoice_id.currency_id.round(amount))
 
     @api.multi
-    def _bookings_cancel(self):
+    def _bookings_cancel(self, first_missed=None, seen=None):
         """Bookings no longer returns these rows' appointments: they were cancelled there. Every row is recorded
         as cancelled, whatever the state of its invoice, so that a row freed later (its draft cancelled or
         deleted) never comes back to invoicing; an invoiced row is also raised for review, with what it billed kept
-        and a message on its invoice. Returns ``(cancelled, raised)`` counts."""
+        and a message on its invoice. A row not invoiced keeps when it was cancelled, for its cancellation policy:
+        gone at ``first_missed`` (the run's read of the window), still there at ``seen`` (a ``bookings.sync.run``
+        recordset: the earlier runs that read their window completely, the latest first). Returns ``(cancelled,
+        raised)`` counts."""
         invoiced = self.filtered(lambda r: r.invoice_status == "invoiced")
+        if first_missed:
+            for row in self - invoiced:
+                row.write({"first_missed": first_missed, "last_seen": row._last_seen(seen or [])})
         for row in invoiced:
             row.invoice_id.message_post(body=_("Bookings appointment %(row)s was cancelled in Bookings after it "
                                                "was invoiced: check this invoice.")
@@ -381,6 +490,15 @@ class BookingsAppointment(models.Model):
         if self:
             self.write({"state": "cancelled"})
         return len(self), len(invoiced)
+
+    def _last_seen(self, runs):
+        """When the latest of ``runs`` (runs that read their window completely, the latest first) found this row:
+        one whose window held its start, that ended after the row was made; False when none did."""
+        self.ensure_one()
+        for run in runs:
+            if run.window_start <= self.start < run.window_end and self.create_date <= (run.date_end or run.write_date):
+                return run.appointments_read
+        return False
 
     @api.multi
     def write(self, values):
@@ -409,6 +527,39 @@ class BookingsAppointment(models.Model):
         if not (reason or "").strip():
             raise UserError(_("Say why these bookings are not to be invoiced."))
         return self.write({"excluded": True, "exclusion_reason": reason.strip()})
+
+    # --- no-shows -------------------------------------------------------------------------------------------------
+    @api.multi
+    def action_mark_no_show(self, note):
+        """The customers of these completed bookings did not come: each then bills its policy's no-show fee instead
+        of its price. Refused for a booking invoiced, cancelled, not ended yet or without a cancellation policy."""
+        refused = {row.id: reason for row, reason in ((row, row._no_show_problem()) for row in self) if reason}
+        if refused:
+            raise UserError(_("These bookings cannot be marked as no-shows:\n%(rows)s")
+                            % {"rows": self.browse(list(refused))._describe(refused)})
+        return self.write({"no_show": True, "no_show_note": (note or "").strip() or False})
+
+    @api.multi
+    def action_unmark_no_show(self):
+        """The customers came after all: the bookings bill their price again, until they are invoiced."""
+        invoiced = self.filtered(lambda r: r.invoice_status == "invoiced")
+        if invoiced:
+            raise UserError(_("These bookings are on an invoice: settle the invoice instead.\n%(rows)s")
+                            % {"rows": invoiced._describe()})
+        return self.write({"no_show": False, "no_show_note": False})
+
+    def _no_show_problem(self):
+        """Why this row cannot be marked as a no-show, in words; False when it can."""
+        self.ensure_one()
+        if self.invoice_status == "invoiced":
+            return _("already invoiced")
+        if self.state == "cancelled":
+            return _("cancelled in Bookings")
+        if not self.is_completed:
+            return _("not ended yet")
+        if not self.cancellation_policy_id:
+            return _("no cancellation policy on its service or business")
+        return False
 
     @api.multi
     def _confirm_price(self):

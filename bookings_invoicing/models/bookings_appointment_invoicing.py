@@ -6,7 +6,9 @@ a draft invoice the row's line is put right (removed, or rewritten by the rules 
 it is credited, on a draft credit note of that invoice (Odoo's own refund, with only the settled lines); or the
 accountant keeps the invoice as it is and says why. Each settlement clears the flag and is written in the chatter of
 the row and of the invoice."""
+import json
 from collections import OrderedDict
+from decimal import Decimal
 
 import psycopg2
 from psycopg2 import errorcodes
@@ -17,12 +19,16 @@ from odoo.tools import float_repr, html_escape
 from odoo.tools.misc import format_date, formatLang
 
 from .. import rules
+from ..graph import payloads
 from ..mirror import mirror_context
 from .bookings_appointment import BILLED_FIELDS
 
 #: Invoice states whose lines a settlement changes (a draft) or credits (validated, paid or not).
 EDITABLE_STATES = ("draft",)
 CREDITED_STATES = ("open", "paid")
+#: An invoice's state -> what Bookings (Graph beta's ``bookingInvoiceStatus``) says of it.
+BOOKINGS_INVOICE_STATUS = {"draft": "draft", "proforma": "reviewing", "proforma2": "reviewing", "open": "open",
+                           "paid": "paid", "cancel": "canceled"}
 
 
 class RowsLocked(UserError):
@@ -57,7 +63,7 @@ class BookingsAppointment(models.Model):
                 "product": self.product_id.display_name or self.service_name or "?"}
         if not self.is_completed:
             return _("not completed yet")
-        if not self.product_id:
+        if not self._invoice_product():
             return _("the Bookings service %(service)s has no product") % {"service": self.service_name or "?"}
         return False
 
@@ -101,6 +107,31 @@ class BookingsAppointment(models.Model):
             key = self._invoice_key(values, bill_to) if names else (row.id,)
             groups.setdefault(key, []).append(row.id)
         return [self.browse(ids) for ids in groups.values()]
+
+    def _invoice_product(self):
+        """The product this row's line bills: its service's, or its cancellation policy's fee product for a late
+        cancellation or a no-show."""
+        self.ensure_one()
+        return self.cancellation_policy_id.product_id if self.fee_kind else self.product_id
+
+    def _bookings_invoice_payload(self):
+        """What Bookings is to say of this row's invoice (``graph.payloads.invoice_payload``): its invoice's number
+        (a draft's id), status, the line's amount with taxes and the invoice's date; once credited, its credit note's,
+        as *corrective*; *canceled*, with what was last written, once it is on no invoice any more. None for a row
+        never invoiced."""
+        self.ensure_one()
+        line = self.invoice_line_id or self.credit_line_id
+        if not line:
+            written = self.bookings_invoice_written and json.loads(self.bookings_invoice_written)
+            return dict(written, invoiceStatus="canceled") if written else None
+        invoice = line.invoice_id
+        status = "corrective" if line == self.credit_line_id else BOOKINGS_INVOICE_STATUS[invoice.state]
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        amount = Decimal(float_repr(line.price_total, invoice.currency_id.decimal_places))
+        return payloads.invoice_payload(
+            invoice.number or "draft-%d" % invoice.id, status, amount,
+            fields.Date.from_string(invoice.date_invoice or invoice.create_date[:10]),
+            "%s/web#id=%d&model=account.invoice&view_type=form" % (base_url, invoice.id))
 
     def _invoice_partner(self):
         """The party that pays for this row: the invoice address of its customer's company, or the customer."""
@@ -149,7 +180,7 @@ class BookingsAppointment(models.Model):
         pays for the row (``_invoice_partner``, found when not given)."""
         self.ensure_one()
         payer = payer or self._invoice_partner()
-        product = self.product_id.with_context(force_company=self.company_id.id, lang=payer.lang)
+        product = self._invoice_product().with_context(force_company=self.company_id.id, lang=payer.lang)
         account = self.env["account.invoice.line"].get_invoice_line_account(
             "out_invoice", product, fiscal_position, self.company_id)
         if not account:
@@ -167,6 +198,9 @@ class BookingsAppointment(models.Model):
             float_repr(float(terms.hourly_rate), currency.decimal_places), currency.name)
         name = rules.line_description(self.service_name or product.name, local_start, self.duration * 60, self.staff,
                                       hourly_rate=rate)
+        if self.fee_kind:  # what the line is for, in the words of the invoice's language
+            kinds = dict(self._fields["fee_kind"]._description_selection(self.with_context(lang=payer.lang).env))
+            name = "%s: %s" % (kinds[self.fee_kind], name)
         if payer != self.partner_id:
             name = "%s - %s" % (name, self.partner_id.name)  # who came, on the invoice of the company that pays
         if self.booking_note:
@@ -251,6 +285,7 @@ class BookingsAppointment(models.Model):
                 invoice.compute_taxes()
             self.recompute()
             invoices |= invoice
+        rows.mapped("business_id")._queue_invoice_status()
         return invoices, skipped
 
     @api.multi
@@ -322,6 +357,7 @@ class BookingsAppointment(models.Model):
                 group._apply_to_draft(invoice, reason)
             else:
                 credit_notes |= group._credit(invoice, reason, date_invoice)
+        rows.mapped("business_id")._queue_invoice_status()
         return credit_notes
 
     @api.multi
@@ -357,7 +393,7 @@ class BookingsAppointment(models.Model):
     def _billable_on(self, invoice):
         """Whether the draft ``invoice`` can bill this row at its present terms."""
         self.ensure_one()
-        return (self._invoice_partner() == invoice.partner_id and bool(self.product_id)
+        return (self._invoice_partner() == invoice.partner_id and bool(self._invoice_product())
                 and (bool(self.amount) or self.price_type == rules.FREE))
 
     def _credit(self, invoice, reason, date_invoice):

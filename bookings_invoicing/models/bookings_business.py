@@ -1,13 +1,14 @@
+import datetime
 import json
-import logging
 import secrets
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import replace
 from functools import partial
 from urllib.parse import urlsplit
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import html_escape
 from odoo.tools.misc import format_date
 from odoo.tools.safe_eval import safe_eval
 
@@ -25,11 +26,10 @@ from ..graph.client import (
 )
 from ..graph.credentials import Certificate
 from ..locks import GRAPH_CONCURRENCY, one_of
+from ..messages import graph_error_message
 from ..rules import INVOICE_GROUPING_SELECTION
-from ..sync import BusinessImporter, SynchronizationRunning
+from ..sync import BusinessImporter, InvoiceStatusWriter, SynchronizationRunning
 from .queue_job import recoverable_job
-
-_logger = logging.getLogger(__name__)
 
 #: Where a Power Automate flow calls to have a business synchronized at once.
 NOTIFICATION_PATH = "/bookings_invoicing/notify"
@@ -134,6 +134,12 @@ class BookingsBusiness(models.Model):
     note_question = fields.Char(
         string="Question noted on the line",
         help="The custom question of the Bookings business whose answer is added to the booking's invoice line.")
+    write_invoice_status = fields.Boolean(
+        string="Invoice status in Bookings (beta)",
+        help="After each invoicing and at each synchronization, write to each booking of the synchronization window "
+             "whose invoice changed its invoice's number, status, amount and date, through Microsoft Graph's beta "
+             "API (the application needs BookingsAppointment.ReadWrite.All). Microsoft does not support beta in "
+             "production: a refusal is a warning on the synchronization and never stops invoicing.")
     partner_template_id = fields.Many2one(
         "res.partner",
         help="New customers copy this partner's payment terms, fiscal position, tags, language and salesperson.",
@@ -200,6 +206,12 @@ class BookingsBusiness(models.Model):
         help="On: each invoice line's total with taxes equals the Bookings price (the line uses the "
              "price-included variant of its taxes). Off: taxes are added to the Bookings prices.",
     )
+    cancellation_policy_id = fields.Many2one(
+        "bookings.cancellation.policy", ondelete="restrict",
+        domain="[('company_id', '=', company_id)]",
+        help="What a late cancellation and a no-show cost; a service may have its own policy. Empty: neither is "
+             "charged.",
+    )
     last_sync_date = fields.Datetime(string="Last synchronization", readonly=True, copy=False)
     last_sync_state = fields.Selection(
         [("never", "Never"), ("queued", "Queued"), ("running", "Running"), ("done", "Done"),
@@ -222,6 +234,10 @@ class BookingsBusiness(models.Model):
         string="Amount without customer", compute="_compute_counts",
         help="Of the completed bookings that wait for a customer, before taxes: invoiced once it is set.")
     no_price_count = fields.Integer(string="Without price", compute="_compute_counts")
+    fee_count = fields.Integer(
+        string="Fees to charge", compute="_compute_counts",
+        help="Late cancellations and no-shows ready to invoice at their cancellation policy's fee (counted among "
+             "those to invoice).")
     draft_invoice_count = fields.Integer(string="Draft invoices", compute="_compute_counts")
 
     _sql_constraints = [
@@ -247,11 +263,15 @@ class BookingsBusiness(models.Model):
         drafts = Counter(group["business_id"][0] for group in Appointment.read_group(  # a group per draft invoice
             mine + [("invoice_state", "=", "draft")], ["business_id", "invoice_id"], ["business_id", "invoice_id"],
             lazy=False))
-        waiting = {}  # (business id, status) -> (count, amount)
+        waiting = defaultdict(lambda: (0, 0.0))  # (business id, status) -> (count, amount)
+        fees = Counter()
         for group in Appointment.read_group(mine + Appointment._uninvoiced_domain(),
-                                            ["amount", "business_id", "invoice_status"],
-                                            ["business_id", "invoice_status"], lazy=False):
-            waiting[group["business_id"][0], group["invoice_status"]] = (group["__count"], group["amount"])
+                                            ["amount", "business_id", "invoice_status", "fee_kind"],
+                                            ["business_id", "invoice_status", "fee_kind"], lazy=False):
+            key = group["business_id"][0], group["invoice_status"]
+            waiting[key] = (waiting[key][0] + group["__count"], waiting[key][1] + group["amount"])
+            if group["fee_kind"] and group["invoice_status"] == "to_invoice":
+                fees[group["business_id"][0]] += group["__count"]
         for business in self:
             ready, no_customer, no_price = (waiting.get((business.id, status), (0, 0.0))
                                             for status in ("to_invoice", "no_customer", "no_price"))
@@ -263,6 +283,7 @@ class BookingsBusiness(models.Model):
             business.no_customer_count = no_customer[0]
             business.no_customer_amount = no_customer[1]
             business.no_price_count = no_price[0]
+            business.fee_count = fees[business.id]
             business.draft_invoice_count = drafts.get(business.id, 0)
 
     @api.constrains("mailbox")
@@ -385,7 +406,7 @@ class BookingsBusiness(models.Model):
         try:
             flow = start_sign_in(self._graph_settings(signing_in=True), base_url + SIGN_IN_PATH)
         except errors.GraphError as error:
-            raise UserError(self._graph_error_message(error))
+            raise UserError(graph_error_message(self.env, error))
         sign_in = self._sign_in() or self.env["bookings.sign.in"].sudo().create({"business_id": self.id})
         sign_in.write({"flow": json.dumps(dict(flow, odoo_uid=self.env.uid)), "flow_state": flow["state"]})
         return {"type": "ir.actions.act_url", "url": flow["auth_uri"], "target": "self"}
@@ -406,7 +427,7 @@ class BookingsBusiness(models.Model):
         try:
             user = finish_sign_in(business._graph_settings(signing_in=True), flow, params)
         except errors.GraphError as error:
-            raise UserError(business._graph_error_message(error))
+            raise UserError(graph_error_message(self.env, error))
         sign_in.write({"account": user.account, "user_name": "%s (%s)" % (user.name, user.username),
                        "signed_in": fields.Datetime.now(), "token_cache": user.token_cache})
         business.graph_access = "delegated"
@@ -423,10 +444,6 @@ class BookingsBusiness(models.Model):
         """The requests of one application at one mailbox share a gate, whichever business record sends them."""
         return "graph:%s:%s" % ((self.client_id or "").strip().lower(), (self.mailbox or "").strip().lower())
 
-    def _graph_error_message(self, error):
-        """The message of a Graph client error in the user's language (its template is in the .pot)."""
-        return _(error.template) % error.params
-
     def _invoice_answers(self, answers):
         """The row values that the answers ``(question, answer)`` of a customer give by the questions this business
         maps: the invoice's customer reference and the line's note (questions compared without case)."""
@@ -437,19 +454,6 @@ class BookingsBusiness(models.Model):
             return by_question.get(" ".join(question.split()).lower(), False) if question else False
 
         return {"customer_reference": answer(self.reference_question), "booking_note": answer(self.note_question)}
-
-    def _currency_from_iso(self, iso_code):
-        """The Odoo currency of a Bookings ``defaultCurrencyIso``, activated if needed; else the company's."""
-        self.ensure_one()
-        if iso_code:
-            currency = self.env["res.currency"].with_context(active_test=False).search(
-                [("name", "=", iso_code)], limit=1)
-            if currency:
-                if not currency.active:
-                    currency.sudo().active = True
-                return currency
-            _logger.warning("Bookings business %s uses currency %s, unknown to Odoo", self.mailbox, iso_code)
-        return self.company_id.currency_id
 
     def _check_may_connect(self):
         """Reaching Bookings is for who may configure the business (managers): the buttons are not the guard."""
@@ -465,8 +469,8 @@ class BookingsBusiness(models.Model):
             info = client.get_business(self.mailbox)
             granted = client.granted_permissions()
         except errors.GraphError as error:
-            raise UserError(self._graph_error_message(error))
-        currency = self._currency_from_iso(info.currency)
+            raise UserError(graph_error_message(self.env, error))
+        currency = self.env["res.currency"]._bookings_from_iso(info.currency) or self.company_id.currency_id
         self.currency_id = currency
         signed_in = (_("Signed in with the certificate %(thumbprint)s, which expires on %(date)s.")
                      % {"thumbprint": self.certificate_thumbprint,
@@ -593,7 +597,7 @@ class BookingsBusiness(models.Model):
         """The background synchronization (a job: it may run again after a crash; a synchronization is safe to
         repeat). While another synchronization of the business runs, it waits and is retried."""
         self.ensure_one()
-        importer = BusinessImporter(self)
+        importer = BusinessImporter(self, self._graph_client())
         try:
             importer.run()
         except SynchronizationRunning as error:
@@ -605,7 +609,34 @@ class BookingsBusiness(models.Model):
     def _synchronize(self):
         """Run one synchronization of this business (``sync.importer``) and return its ``bookings.sync.run``."""
         self.ensure_one()
-        return self.env["bookings.sync.run"].browse(BusinessImporter(self).run())
+        return self.env["bookings.sync.run"].browse(BusinessImporter(self, self._graph_client()).run())
+
+    def _sync_window(self):
+        """``(start, end)`` of the synchronization window, naive UTC datetimes."""
+        self.ensure_one()
+        now = datetime.datetime.utcnow().replace(microsecond=0)
+        return now - datetime.timedelta(days=self.sync_days_back), now + datetime.timedelta(days=self.sync_days_ahead)
+
+    @api.multi
+    def _queue_invoice_status(self):
+        """Have the invoice status of these businesses' bookings written to Bookings in the background, where they
+        write it: once per business, however many invoicings queue it."""
+        for business in self.filtered("write_invoice_status"):
+            business.with_delay(identity_key=identity_exact)._write_invoice_status_job()
+
+    @job(default_channel="root.bookings_sync")
+    @api.multi
+    def _write_invoice_status_job(self):
+        """Write to Bookings (Graph beta) the invoice status of the bookings whose invoice changed; a refusal is
+        posted on the business and ends the job without error (it never stops invoicing). As the synchronization
+        does, it acts for the business, whoever invoiced."""
+        self.ensure_one()
+        business = self.sudo()
+        warnings = []
+        written = InvoiceStatusWriter(business.env, business, business._graph_client(), warnings.append).run()
+        if warnings:
+            business.message_post(body="<br/>".join(html_escape(warning) for warning in warnings))
+        return written
 
     @api.model
     def _cron_synchronize(self):
@@ -637,6 +668,12 @@ class BookingsBusiness(models.Model):
     @api.multi
     def action_open_no_price(self):
         return self._open_uninvoiced("no_price")
+
+    @api.multi
+    def action_open_fees(self):
+        action = self._open_uninvoiced("late_cancellation")
+        action["context"]["search_default_no_show"] = 1  # either: the two filters are in one group
+        return action
 
     @api.multi
     def action_open_appointments(self):

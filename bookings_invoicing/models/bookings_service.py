@@ -32,6 +32,9 @@ class BookingsService(models.Model):
     default_duration = fields.Float(string="Default duration (hours)", readonly=True)
     product_id = fields.Many2one("product.product", domain=[("type", "=", "service")], ondelete="restrict",
                                  index=True)
+    cancellation_policy_id = fields.Many2one(
+        "bookings.cancellation.policy", ondelete="restrict",
+        help="What a late cancellation and a no-show of this service cost, instead of the business's policy.")
     pushed = fields.Boolean(string="Pushed from Odoo", readonly=True,
                             help="Created in Bookings from its product, which the synchronization keeps it up to date "
                                  "with. A service born in Bookings is never written by Odoo.")

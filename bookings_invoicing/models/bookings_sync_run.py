@@ -16,6 +16,10 @@ class BookingsSyncRun(models.Model):
     date_end = fields.Datetime(string="Ended", readonly=True)
     window_start = fields.Datetime(readonly=True)
     window_end = fields.Datetime(readonly=True)
+    appointments_read = fields.Datetime(
+        string="Window read", readonly=True,
+        help="When the run began reading the appointments of its window, which it then read completely: the bookings "
+             "it found were there at that time, those it missed were gone.")
     state = fields.Selection(
         [("running", "Running"), ("done", "Done"), ("partial", "Done with problems"), ("failed", "Failed")],
         default="running", readonly=True)
@@ -35,12 +39,15 @@ class BookingsSyncRun(models.Model):
     customers_push_updated = fields.Integer(string="Customers updated in Bookings", readonly=True)
     services_pushed = fields.Integer(string="Services created in Bookings", readonly=True)
     services_push_updated = fields.Integer(string="Services updated in Bookings", readonly=True)
+    invoice_status_written = fields.Integer(
+        string="Invoice status written to Bookings", readonly=True,
+        help="Bookings whose invoice's number, status, amount and date were written to Bookings (Graph beta).")
     message = fields.Text(readonly=True)
     summary = fields.Char(compute="_compute_summary")
 
     @api.depends("appointments_created", "appointments_updated", "appointments_cancelled", "items_skipped",
                  "items_warned", "customers_pushed", "customers_push_updated", "services_pushed",
-                 "services_push_updated")
+                 "services_push_updated", "invoice_status_written")
     def _compute_summary(self):
         for run in self:
             counts = {"cp": run.customers_pushed, "cu": run.customers_push_updated, "sp": run.services_pushed,
@@ -55,3 +62,6 @@ class BookingsSyncRun(models.Model):
                  "su": run.services_updated, "ac": run.appointments_created, "au": run.appointments_updated,
                  "ax": run.appointments_cancelled, "sk": run.items_skipped, "rv": run.rows_flagged,
                  "wn": run.items_warned}
+            if run.invoice_status_written:
+                run.summary = "%s %s" % (run.summary, _("Invoice status written to Bookings: %(count)s.") % {
+                    "count": run.invoice_status_written})

@@ -25,6 +25,7 @@ from odoo import _
 from ..graph import errors, normalize_email
 from ..graph.payloads import as_record, customer_is_current, service_is_current
 from ..graph.records import parse_customer, parse_service
+from ..messages import graph_error_message
 
 _logger = logging.getLogger(__name__)
 
@@ -120,11 +121,11 @@ class _KindPush(object):
                 if target.id not in bindings_of:
                     self._create(target, payload)
             except STOPPING as error:
-                self.run.problem(business._graph_error_message(error))
+                self.run.problem(graph_error_message(business.env, error))
                 return
             except errors.GraphError as error:
                 self.run.problem(_("%(record)s was not pushed to Bookings: %(error)s") % {
-                    "record": target.display_name, "error": business._graph_error_message(error)})
+                    "record": target.display_name, "error": graph_error_message(business.env, error)})
 
     def _create(self, target, payload):
         kind, Binding = self.kind, self.Binding

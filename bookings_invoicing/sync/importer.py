@@ -1,7 +1,7 @@
 """The synchronization of one Bookings business: Graph JSON -> typed records -> bindings -> appointment rows.
 
-``BusinessImporter(business).run()`` reads the business, its services, customers and staff, then the appointments of
-its window page by page, and mirrors them in Odoo:
+``BusinessImporter(business, client).run()`` reads the business, its services, customers and staff, then the
+appointments of its window page by page, and mirrors them in Odoo:
 
 * It runs as the system, whoever starts it (the hourly cron, *Synchronize now*): it creates partners and products on
   behalf of the business, which its configuration (managers only) governs. It works on a cursor of its own and
@@ -15,7 +15,6 @@ its window page by page, and mirrors them in Odoo:
 * Only a window read completely and successfully cancels the rows whose appointment Bookings no longer returns.
 * What it did is recorded on a ``bookings.sync.run`` (the log) and summed up on the business.
 """
-import datetime
 import logging
 import random
 import time
@@ -33,8 +32,10 @@ from odoo.tools.misc import format_date
 from .. import rules
 from ..graph import errors, read_all
 from ..locks import advisory_lock, lock_key
+from ..messages import graph_error_message
 from ..mirror import mirror_context
 from .exporter import DirectoryExporter, RunLog
+from .invoice_status import InvoiceStatusWriter
 
 _logger = logging.getLogger(__name__)
 
@@ -72,8 +73,10 @@ class SynchronizationRunning(UserError):
 class BusinessImporter(object):
     """Synchronizes one Bookings business; see the module's documentation."""
 
-    def __init__(self, business):
+    def __init__(self, business, client):
+        """``client``: the ``graph.BookingsClient`` of ``business`` (``bookings.business._graph_client``)."""
         business.ensure_one()
+        self.client = client
         self.registry = business.pool
         self.business_id = business.id
         # the caller's environment until the run has its own: messages follow the caller's language
@@ -113,9 +116,7 @@ class BusinessImporter(object):
 
     def _start(self):
         business = self.business
-        now = datetime.datetime.utcnow().replace(microsecond=0)
-        self.window = (now - datetime.timedelta(days=business.sync_days_back),
-                       now + datetime.timedelta(days=business.sync_days_ahead))
+        self.window = business._sync_window()
         self.log = self.env["bookings.sync.run"].create({
             "business_id": business.id, "window_start": self.window[0], "window_end": self.window[1]})
         business.write({"last_sync_state": "running"})
@@ -133,7 +134,7 @@ class BusinessImporter(object):
             # company take turns, each seeing what the other committed, so that neither creates a duplicate.
             # The lock comes before this transaction's first query, whose snapshot must follow the other's commit.
             with advisory_lock(self.registry.db_name, lock_key("directory", business.company_id.id)):
-                client = business._graph_client()
+                client = self.client
                 info = client.get_business(business.mailbox)
                 service_list = read_all(client.service_pages(business.mailbox))
                 customer_list = read_all(client.customer_pages(business.mailbox))
@@ -143,9 +144,11 @@ class BusinessImporter(object):
                 self._in_transaction(lambda: self._import_directory(service_list, customer_list))
             staff = self._read_staff(client)
             self._import_appointments(client, staff)
+            if business.write_invoice_status:
+                self._in_transaction(lambda: self._write_invoice_status(client))
         except errors.GraphError as error:
             _logger.warning("Synchronization of %s stopped: %s", business.mailbox, error)
-            self.progress.problems.insert(0, business._graph_error_message(error))
+            self.progress.problems.insert(0, graph_error_message(self.env, error))
             return "failed"
         except UserError as error:
             self.progress.problems.insert(0, error.name)
@@ -207,11 +210,17 @@ class BusinessImporter(object):
     def _skip(self, problems):
         for problem in problems:
             self.progress.counts["items_skipped"] += 1
-            self._problem(self.business._graph_error_message(problem))
+            self._problem(graph_error_message(self.env, problem))
 
     # --- the directory: currency, services, customers ----------------------------------------------------------
     def _import_currency(self, info):
-        self.currency = self.business._currency_from_iso(info.currency)
+        self.currency = self.env["res.currency"]._bookings_from_iso(info.currency)
+        if not self.currency:
+            self.currency = self.business.company_id.currency_id
+            if info.currency:
+                self.progress.warnings.append(
+                    _("Bookings bills in %(code)s, a currency Odoo does not have: the company's currency, "
+                      "%(currency)s, is used.") % {"code": info.currency, "currency": self.currency.name})
         if self.business.currency_id != self.currency:
             self.business.currency_id = self.currency
 
@@ -347,7 +356,7 @@ class BusinessImporter(object):
         try:
             listing = read_all(client.staff_pages(self.business.mailbox))
         except errors.GraphError as error:
-            self._problem(self.business._graph_error_message(error))
+            self._problem(graph_error_message(self.env, error))
             return {}
         return {staff.id: staff.display_name for staff in listing.records if staff.display_name}
 
@@ -355,17 +364,18 @@ class BusinessImporter(object):
     def _import_appointments(self, client, staff):
         seen = set()  # ids of the rows Bookings still returns
         unreadable = set()  # ids of appointments that came back malformed: never cancelled
+        read_start = fields.Datetime.now()  # what the read finds was there then; what it misses, gone by then
         window_utc = tuple(pytz.utc.localize(moment) for moment in self.window)
         for page in client.appointment_pages(self.business.mailbox, *window_utc):
             self._skip(page.problems)
             unreadable.update(problem.params.get("item") for problem in page.problems)
             seen.update(self._in_transaction(lambda records=page.records: self._import_page(records, staff)))
             self.env.cache.invalidate()  # what a page read stays out of memory: the run's footprint is one page
-        self.progress.warnings.extend(self.business._graph_error_message(notice) for notice in client.notices)
+        self.progress.warnings.extend(graph_error_message(self.env, notice) for notice in client.notices)
         if "?" in unreadable:
             self._problem(_("An appointment without id came back: no appointment was cancelled this time."))
             return
-        self._in_transaction(lambda: self._cancel_missing(seen, unreadable))
+        self._in_transaction(lambda: self._cancel_missing(seen, unreadable, read_start))
 
     def _appointment_values(self, record, attendee, staff):
         """The values of the row of ``attendee`` (or None) of the appointment ``record``: the model's mapping, and
@@ -416,14 +426,23 @@ class BusinessImporter(object):
         Appointment.recompute()
         return seen
 
-    def _cancel_missing(self, seen, unreadable):
-        """Rows starting inside the window that Bookings no longer returns were cancelled there."""
+    def _write_invoice_status(self, client):
+        written = InvoiceStatusWriter(self.env, self.business, client, self.progress.warnings.append).run()
+        self.progress.counts["invoice_status_written"] += written
+
+    def _cancel_missing(self, seen, unreadable, read_start):
+        """Rows starting inside the window that Bookings no longer returns were cancelled there, after the earlier
+        runs that read their window completely found them, and before this run's read began (``read_start``)."""
+        self.log.appointments_read = read_start
         missing = self.env["bookings.appointment"].search([
             ("business_id", "=", self.business_id), ("state", "=", "active"),
             ("start", ">=", fields.Datetime.to_string(self.window[0])),
             ("start", "<", fields.Datetime.to_string(self.window[1])),
             ("id", "not in", list(seen)), ("bookings_id", "not in", list(unreadable)),
         ])
-        cancelled, raised = missing._bookings_cancel()
+        earlier = self.env["bookings.sync.run"].search([
+            ("business_id", "=", self.business_id), ("id", "!=", self.log.id), ("appointments_read", "!=", False),
+            ("window_end", ">", min(missing.mapped("start") or [read_start]))], order="appointments_read desc")
+        cancelled, raised = missing._bookings_cancel(read_start, earlier)
         self.progress.counts["appointments_cancelled"] += cancelled
         self.progress.counts["rows_flagged"] += raised

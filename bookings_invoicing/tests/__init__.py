@@ -8,3 +8,5 @@ from . import test_money
 from . import test_push
 from . import test_invoice_batch
 from . import test_review
+from . import test_fees
+from . import test_invoice_status

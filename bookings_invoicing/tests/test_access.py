@@ -99,7 +99,8 @@ class TestAccess(BookingsCase):
         shared = {"bookings_menu_root", "bookings_appointment_menu_uninvoiced", "bookings_appointment_menu",
                   "bookings_appointment_event_menu", "bookings_invoice_wizard_menu", "bookings_appointment_menu_review",
                   "bookings_invoice_draft_menu", "bookings_invoice_batch_menu", "bookings_menu_configuration",
-                  "bookings_business_menu", "bookings_customer_menu", "bookings_service_menu"}
+                  "bookings_business_menu", "bookings_customer_menu", "bookings_service_menu",
+                  "bookings_cancellation_policy_menu"}
         managed = shared | {"bookings_dashboard_menu", "bookings_sync_run_menu"}
         for user, expected in ((self.portal, set()), (self.internal, set()), (self.user, shared),
                                (self.manager, managed), (self.admin, managed)):

@@ -432,6 +432,14 @@ class TestSync(BookingsCase):
         self.assertEqual(self.business.currency_id, euro)
         self.assertEqual(self.rows(booked).currency_id, euro)
 
+    def test_a_currency_odoo_does_not_have_leaves_the_companys_and_says_so(self):
+        self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = "ZZZ"
+        booked = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        run = self.sync()
+        self.assertEqual((run.state, self.business.currency_id, self.rows(booked).currency_id),
+                         ("done", self.company.currency_id, self.company.currency_id))
+        self.assertIn("ZZZ", run.message)
+
     def test_two_businesses_in_two_companies(self):
         other_company = self.env["res.company"].create({"name": "Fabrikam", "currency_id": self.env.ref("base.EUR").id})
         other = self.env["bookings.business"].create(self._business_values(

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..graph import errors
 from ..graph.credentials import load_certificate
+from ..messages import graph_error_message
 
 
 class BookingsCertificateUpload(models.TransientModel):
@@ -31,7 +32,7 @@ class BookingsCertificateUpload(models.TransientModel):
         except binascii.Error as error:
             raise UserError(str(error))
         except errors.CertificateUnreadable as error:
-            raise UserError(self.business_id._graph_error_message(error))
+            raise UserError(graph_error_message(self.env, error))
         self.business_id._set_certificate(certificate)
         self.unlink()  # the file and its password: the key is kept on the business only
         return {"type": "ir.actions.act_window_close"}

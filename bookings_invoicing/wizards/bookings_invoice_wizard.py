@@ -36,6 +36,9 @@ class BookingsInvoiceWizard(models.TransientModel):
         string="Prices to confirm", compute="_compute_preview",
         help="Appointments whose price is not firm in Bookings (a minimum, or no price): check their lines on the "
              "drafts before validating them.")
+    fee_count = fields.Integer(
+        string="Late cancellations and no-shows", compute="_compute_preview",
+        help="Of the appointments to invoice, those billed at their cancellation policy's fee.")
     waiting_count = fields.Integer(
         string="Waiting", compute="_compute_preview",
         help="Completed bookings up to this day that are not invoiced because they have no customer or no price.")
@@ -79,7 +82,7 @@ class BookingsInvoiceWizard(models.TransientModel):
     @api.depends("business_id", "date_until", "date_invoice", "grouping")
     def _compute_preview(self):
         for wizard in self:
-            preview = {"row_count": 0, "customer_count": 0, "to_confirm_count": 0, "invoice_count": 0,
+            preview = {"row_count": 0, "customer_count": 0, "to_confirm_count": 0, "invoice_count": 0, "fee_count": 0,
                        "amount_text": False, "largest_customers": False, "waiting_count": 0, "waiting_text": False}
             if wizard.date_until:
                 preview.update(wizard._preview())
@@ -104,6 +107,7 @@ class BookingsInvoiceWizard(models.TransientModel):
             "row_count": row_count,
             "customer_count": len(payers),
             "to_confirm_count": Appointment.search_count(domain + [("price_to_confirm", "=", True)]),
+            "fee_count": Appointment.search_count(domain + [("fee_kind", "!=", False)]),
             "invoice_count": self._invoice_count(domain, group_fields, bill_to) if group_fields else row_count,
             "amount_text": " + ".join(self._money(amount, currency_id) for currency_id, amount in totals.items()),
             "largest_customers": "\n".join("%s: %s" % (payers.browse(payer).display_name, self._money(

@@ -1,7 +1,8 @@
 """The demo business: a salon and spa that could exist, as its Bookings page would give it.
 
 Its own services (cuts, colouring, massages, a weekly group yoga class, a free consultation, a treatment priced on
-request), five staff members, about sixty customers living around Chicago, and appointments in the opening hours
+request), five staff members, about sixty customers living around Chicago (three of them employees of a corporate
+client, who give its purchase order), and appointments in the opening hours
 of its time zone, booked with the staff member who gives the service, never two at once for one staff member.
 Most appointments have a firm price, as in a real business; every Bookings price type still appears. After the
 first read the salon's week goes on: ``planned_changes`` are the cancellations and changes its staff make.
@@ -58,6 +59,11 @@ STREETS = ("N Clark St", "W Armitage Ave", "N Damen Ave", "W Belmont Ave", "N Ha
 CITIES = (("Chicago", "606%02d", 40), ("Chicago", "606%02d", 14), ("Evanston", "602%02d", 1),
           ("Oak Park", "603%02d", 2), ("Skokie", "600%02d", 76))
 DOMAINS = ("example.com", "example.net", "example.org")
+#: The salon's corporate client: three of its regulars work there, and book on its account with the purchase order
+#: of the month, the answer to the business's custom question (v1.0 bookingQuestionAnswer).
+CORPORATE_CLIENT = "Fabrikam, Inc."
+CORPORATE_EMPLOYEES = ("Emma Johnson", "Olivia Martinez", "Ava Thompson")
+PURCHASE_ORDER_QUESTION = "Purchase order"
 
 
 class SalonGenerator(Generator):
@@ -213,19 +219,32 @@ class SalonGenerator(Generator):
             "lastUpdatedDateTime": graph_offset(max(booked, min(start - datetime.timedelta(days=1),
                                                                         self.now - datetime.timedelta(hours=1)))),
         }
+        for customer in appointment["customers"]:
+            if customer["name"] in CORPORATE_EMPLOYEES:
+                customer["customQuestionAnswers"] = [{
+                    "questionId": "q-po", "question": PURCHASE_ORDER_QUESTION, "answerInputType": "text",
+                    "answerOptions": [], "isRequired": False, "answer": "FAB-%s" % local_start.strftime("%Y-%m"),
+                    "selectedOptions": []}]
         return _variation(index, appointment)
 
     def planned_changes(self, appointments):
         """The staff's edits between two reads: two completed appointments of last month cancelled (the customers
-        did not come), one of last month given a discount, two coming ones cancelled and one coming one moved to
-        the same time a week later."""
+        did not come), one of last month given a discount, two completed appointments of this month cancelled after
+        they were due (late cancellations, by a 24-hour policy), two coming ones cancelled and one coming one moved
+        to the same time a week later."""
         now = graph_offset(self.now)
         month_start = graph_offset(self.now.replace(day=1, hour=0))
-        last_month = [a for a in appointments if a["endDateTime"]["dateTime"] < month_start
-                      and len(a.get("customers", ())) == 1 and a["price"] and a["priceType"] == "fixedPrice"]
+
+        def single(appointment):
+            return (len(appointment.get("customers", ())) == 1 and appointment["price"]
+                    and appointment["priceType"] == "fixedPrice")
+
+        last_month = [a for a in appointments if a["endDateTime"]["dateTime"] < month_start and single(a)]
+        this_month = [a for a in appointments if month_start <= a["startDateTime"]["dateTime"]
+                      and a["endDateTime"]["dateTime"] < now and single(a)]
         coming = [a for a in appointments if a["startDateTime"]["dateTime"] > now]
         week = datetime.timedelta(days=7)
-        return [(a["id"], None) for a in last_month[-2:] + coming[1:3]] + [
+        return [(a["id"], None) for a in last_month[-2:] + this_month[-2:] + coming[1:3]] + [
             (last_month[-3]["id"], {"price": last_month[-3]["price"] - 10}),
             (coming[4]["id"], {"startDateTime": _moved(coming[4]["startDateTime"], week),
                                "endDateTime": _moved(coming[4]["endDateTime"], week)}),
