@@ -191,23 +191,10 @@ class BookingsAppointment(models.Model):
         taxes = fiscal_position.map_tax(taxes, product, payer)
         if self.business_id.price_include_tax:
             taxes = self._price_included_taxes(taxes)
-        local_start = self.with_context(tz=self._display_tz())._local(self.start)
         terms = self._invoice_terms(date=date_invoice)
-        currency = self.currency_id or self.company_id.currency_id
-        rate = terms.hourly_rate and "%s %s" % (
-            float_repr(float(terms.hourly_rate), currency.decimal_places), currency.name)
-        name = rules.line_description(self.service_name or product.name, local_start, self.duration * 60, self.staff,
-                                      hourly_rate=rate)
-        if self.fee_kind:  # what the line is for, in the words of the invoice's language
-            kinds = dict(self._fields["fee_kind"]._description_selection(self.with_context(lang=payer.lang).env))
-            name = "%s: %s" % (kinds[self.fee_kind], name)
-        if payer != self.partner_id:
-            name = "%s - %s" % (name, self.partner_id.name)  # who came, on the invoice of the company that pays
-        if self.booking_note:
-            name = "%s\n%s" % (name, self.booking_note)
         return {
             "product_id": product.id,
-            "name": name,
+            "name": self._invoice_line_name(product, payer, terms),
             "origin": _("Bookings appointment %(id)s") % {"id": self.bookings_id},
             "account_id": account.id,
             "quantity": float(terms.quantity),
@@ -217,6 +204,26 @@ class BookingsAppointment(models.Model):
             "invoice_line_tax_ids": [(6, 0, taxes.ids)],
             "bookings_appointment_ids": [(6, 0, self.ids)],  # the line links back to its appointment
         }
+
+    def _invoice_line_name(self, product, payer, terms):
+        """The line's description (``rules.line_description``): the service, its start where the customer is, its
+        duration (at the hourly rate ``terms`` bill it at) and staff; said to be a late cancellation's or a no-show's
+        fee in the words of the invoice's language; naming who came where a company (``payer``) pays; with the
+        booking's note."""
+        currency = self.currency_id or self.company_id.currency_id
+        rate = terms.hourly_rate and "%s %s" % (
+            float_repr(float(terms.hourly_rate), currency.decimal_places), currency.name)
+        local_start = self.with_context(tz=self._display_tz())._local(self.start)
+        name = rules.line_description(self.service_name or product.name, local_start, self.duration * 60, self.staff,
+                                      hourly_rate=rate)
+        if self.fee_kind:
+            kinds = dict(self._fields["fee_kind"]._description_selection(self.with_context(lang=payer.lang).env))
+            name = "%s: %s" % (kinds[self.fee_kind], name)
+        if payer != self.partner_id:
+            name = "%s - %s" % (name, self.partner_id.name)  # who came, on the invoice of the company that pays
+        if self.booking_note:
+            name = "%s\n%s" % (name, self.booking_note)
+        return name
 
     def _price_included_taxes(self, taxes):
         """The price-included twin of each tax, so that a line's total with taxes is the Bookings price."""
