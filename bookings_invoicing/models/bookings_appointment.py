@@ -502,6 +502,7 @@ class BookingsAppointment(models.Model):
 
     @api.multi
     def write(self, values):
+        self._check_no_show(values)
         by_hand = "partner_id" in values and not self._bookings_mirroring()
         if by_hand:
             invoiced = self.filtered(
@@ -532,27 +533,32 @@ class BookingsAppointment(models.Model):
     @api.multi
     def action_mark_no_show(self, note):
         """The customers of these completed bookings did not come: each then bills its policy's no-show fee instead
-        of its price. Refused for a booking invoiced, cancelled, not ended yet or without a cancellation policy."""
-        refused = {row.id: reason for row, reason in ((row, row._no_show_problem()) for row in self) if reason}
-        if refused:
-            raise UserError(_("These bookings cannot be marked as no-shows:\n%(rows)s")
-                            % {"rows": self.browse(list(refused))._describe(refused)})
+        of its price (see ``_check_no_show``)."""
         return self.write({"no_show": True, "no_show_note": (note or "").strip() or False})
 
     @api.multi
     def action_unmark_no_show(self):
-        """The customers came after all: the bookings bill their price again, until they are invoiced."""
+        """The customers came after all: the bookings bill their price again."""
+        return self.write({"no_show": False, "no_show_note": False})
+
+    def _check_no_show(self, values):
+        """Refuse to change the no-show of a booking on an invoice (its line bills what it was), and to mark one
+        that is cancelled, not ended yet or without a cancellation policy: from a button, an import or RPC alike."""
+        if "no_show" not in values and "no_show_note" not in values:
+            return
         invoiced = self.filtered(lambda r: r.invoice_status == "invoiced")
         if invoiced:
             raise UserError(_("These bookings are on an invoice: settle the invoice instead.\n%(rows)s")
                             % {"rows": invoiced._describe()})
-        return self.write({"no_show": False, "no_show_note": False})
+        if values.get("no_show"):
+            refused = {row.id: reason for row, reason in ((row, row._no_show_problem()) for row in self) if reason}
+            if refused:
+                raise UserError(_("These bookings cannot be marked as no-shows:\n%(rows)s")
+                                % {"rows": self.browse(list(refused))._describe(refused)})
 
     def _no_show_problem(self):
-        """Why this row cannot be marked as a no-show, in words; False when it can."""
+        """Why this row, not invoiced, cannot be marked as a no-show, in words; False when it can."""
         self.ensure_one()
-        if self.invoice_status == "invoiced":
-            return _("already invoiced")
         if self.state == "cancelled":
             return _("cancelled in Bookings")
         if not self.is_completed:

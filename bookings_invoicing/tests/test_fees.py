@@ -132,7 +132,9 @@ class TestFees(BookingsCase):
         self.assertEqual((row.invoice_line_id.product_id, invoices.sudo().amount_untaxed), (self.fee_product, 25.0))
         with self.assertRaises(UserError):  # on an invoice: settled there, not unmarked
             row.action_unmark_no_show()
-        self.assertTrue(row.no_show)
+        with self.assertRaises(UserError):
+            row.write({"no_show_note": "changed afterwards"})
+        self.assertEqual((row.no_show, row.no_show_note, row.amount), (True, False, 25.0))
 
     def test_a_no_show_needs_a_completed_booking_and_a_policy(self):
         upcoming = self.add_appointment(self.cut, [self.ann], hours_ago(-5))
@@ -141,6 +143,8 @@ class TestFees(BookingsCase):
         for booking in (upcoming, gone):
             with self.assertRaises(UserError):
                 self.rows(booking).sudo(self.user).action_mark_no_show("x")
+            with self.assertRaises(UserError):  # as an import or RPC would write it
+                self.rows(booking).sudo(self.user).write({"no_show": True})
             self.assertFalse(self.rows(booking).no_show)
         self.business.cancellation_policy_id = False
         done = self.add_appointment(self.cut, [self.ann], hours_ago(5))
