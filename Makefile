@@ -27,6 +27,6 @@ screenshots:
 	cp artifacts/browser/*-calendar.png docs/calendar.png
 	cp artifacts/browser/*-pivot.png docs/pivot.png
 	cp artifacts/browser/*-invoice-all-waiting.png docs/invoice-all-waiting.png
-	cp artifacts/browser/*-no-show-invoice.png docs/no-show-invoice.png
+	cp artifacts/browser/*-late-cancellation-invoice.png docs/late-cancellation-invoice.png
 	cp artifacts/browser/*-company-invoice.png docs/company-invoice.png
 	cp artifacts/browser/*-draft-with-a-cancelled-booking.png docs/draft-cancelled-booking.png

@@ -14,7 +14,7 @@ import requests
 
 from odoo import fields
 
-from bookings_peer.salon import CORPORATE_CLIENT, CORPORATE_EMPLOYEES
+from bookings_peer.salon import CORPORATE_CLIENT, CORPORATE_EMPLOYEES, LATE_DAYS
 
 business = env.ref("bookings_invoicing.demo_business")
 if os.environ.get("BOOKINGS_PEER_URL"):
@@ -43,14 +43,17 @@ if not business.last_sync_date:
     accountant = env.ref("bookings_invoicing.demo_user_bookings")
     month_start = pytz.timezone(accountant.tz).localize(
         datetime.datetime.combine(datetime.date.today().replace(day=1), datetime.time()))
-    rows = env["bookings.appointment"].sudo(accountant).search(
-        [("business_id", "=", business.id), ("invoice_status", "=", "to_invoice"),
-         ("end", "<", fields.Datetime.to_string(month_start.astimezone(pytz.utc)))])
-    invoices, skipped = rows._create_invoices()
-    # the accountant validated the invoice of a booking the staff will cancel, not that of the one they will change
     planned = requests.get(changes_url, timeout=30)
     planned.raise_for_status()
     touched = {change["id"]: change["cancelled"] for change in planned.json()["value"]}
+    # last month's bookings, but those of the last days that the staff will cancel late: they wait for the fee
+    recent = fields.Datetime.to_string(datetime.datetime.utcnow() - datetime.timedelta(days=LATE_DAYS))
+    rows = env["bookings.appointment"].sudo(accountant).search(
+        [("business_id", "=", business.id), ("invoice_status", "=", "to_invoice"),
+         ("end", "<", fields.Datetime.to_string(month_start.astimezone(pytz.utc)))]).filtered(
+        lambda row: not (touched.get(row.bookings_id) and row.end >= recent))
+    invoices, skipped = rows._create_invoices()
+    # the accountant validated the invoice of a booking the staff will cancel, not that of the one they will change
     on_invoice = rows.filtered(lambda row: row.bookings_id in touched and row.invoice_id)
     changed_invoices = on_invoice.filtered(lambda row: not touched[row.bookings_id]).mapped("invoice_id")
     cancelled_invoices = on_invoice.filtered(lambda row: touched[row.bookings_id]).mapped("invoice_id")

@@ -286,6 +286,31 @@ def test_a_bookings_user_marks_a_no_show_takes_it_back_then_invoices_its_fee(ser
     assert (line["product_id"], line["price_subtotal"]) == (policy["product_id"], invoiced["amount"]), line
 
 
+def test_a_late_cancellation_is_invoiced_at_its_policys_fee(server, browser, rpc):
+    bea = rpc(*USERS["user"])
+    rows = bea("bookings.appointment", "search_read", [
+        ("fee_kind", "=", "late_cancellation"), ("invoice_status", "=", "to_invoice"), ("is_completed", "=", True)],
+        ["amount", "price", "cancellation_policy_id", "cancellation_text"], limit=1)
+    assert rows, "the demo's staff cancelled bookings of the last days after they were due"
+    row = rows[0]
+    policy = bea("bookings.cancellation.policy", "read", [row["cancellation_policy_id"][0]],
+                 ["product_id", "late_fee_type", "late_fee"])[0]
+    assert (policy["late_fee_type"], row["amount"]) == ("percent", round(row["price"] * policy["late_fee"] / 100, 2))
+    screen = Walk(browser, server)
+    screen.log_in(*USERS["user"], "America/Chicago")
+    screen.driver.get("%s/web#id=%d&model=bookings.appointment&view_type=form" % (server, row["id"]))
+    screen.wait_view("bookings.appointment", "form")
+    screen.wait(lambda driver: any(banner.is_displayed() for banner in screen.all(".o_form_view .o_bookings_fee")))
+    assert row["cancellation_text"] in screen.text(".o_form_view [name=cancellation_text]")
+    screen.press("Create draft invoice")
+    screen.wait_view("account.invoice", "form")
+    screen.healthy()
+    screen.shot("late-cancellation-invoice")
+    invoiced = bea("bookings.appointment", "read", [row["id"]], ["invoice_line_id"])[0]
+    line = bea("account.invoice.line", "read", [invoiced["invoice_line_id"][0]], ["product_id", "price_subtotal"])[0]
+    assert (line["product_id"], line["price_subtotal"]) == (policy["product_id"], row["amount"]), line
+
+
 def test_the_corporate_clients_invoice_bills_its_people_under_its_purchase_order(server, browser, rpc):
     bea = rpc(*USERS["user"])
     invoices = bea("account.invoice", "search_read", [("partner_id.commercial_partner_id.name", "=", "Fabrikam, Inc."),

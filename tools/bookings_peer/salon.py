@@ -64,6 +64,8 @@ DOMAINS = ("example.com", "example.net", "example.org")
 CORPORATE_CLIENT = "Fabrikam, Inc."
 CORPORATE_EMPLOYEES = ("Emma Johnson", "Olivia Martinez", "Ava Thompson")
 PURCHASE_ORDER_QUESTION = "Purchase order"
+#: The staff cancel two appointments of the last days after they were due: late cancellations, not invoiced yet.
+LATE_DAYS = 3
 
 
 class SalonGenerator(Generator):
@@ -229,22 +231,22 @@ class SalonGenerator(Generator):
 
     def planned_changes(self, appointments):
         """The staff's edits between two reads: two completed appointments of last month cancelled (the customers
-        did not come), one of last month given a discount, two completed appointments of this month cancelled after
-        they were due (late cancellations, by a 24-hour policy), two coming ones cancelled and one coming one moved
-        to the same time a week later."""
+        did not come), one of last month given a discount, two appointments of the last ``LATE_DAYS`` days cancelled
+        after they were due (late cancellations, by a 24-hour policy), two coming ones cancelled and one coming one
+        moved to the same time a week later."""
         now = graph_offset(self.now)
+        recent = graph_offset(self.now - datetime.timedelta(days=LATE_DAYS))
         month_start = graph_offset(self.now.replace(day=1, hour=0))
 
         def single(appointment):
             return (len(appointment.get("customers", ())) == 1 and appointment["price"]
                     and appointment["priceType"] == "fixedPrice")
 
-        last_month = [a for a in appointments if a["endDateTime"]["dateTime"] < month_start and single(a)]
-        this_month = [a for a in appointments if month_start <= a["startDateTime"]["dateTime"]
-                      and a["endDateTime"]["dateTime"] < now and single(a)]
+        last_month = [a for a in appointments if a["endDateTime"]["dateTime"] < min(month_start, recent) and single(a)]
+        late = [a for a in appointments if recent <= a["endDateTime"]["dateTime"] < now and single(a)]
         coming = [a for a in appointments if a["startDateTime"]["dateTime"] > now]
         week = datetime.timedelta(days=7)
-        return [(a["id"], None) for a in last_month[-2:] + this_month[-2:] + coming[1:3]] + [
+        return [(a["id"], None) for a in last_month[-2:] + late[-2:] + coming[1:3]] + [
             (last_month[-3]["id"], {"price": last_month[-3]["price"] - 10}),
             (coming[4]["id"], {"startDateTime": _moved(coming[4]["startDateTime"], week),
                                "endDateTime": _moved(coming[4]["endDateTime"], week)}),
