@@ -6,8 +6,8 @@ imports ``graph``, ``rules``, ``locks``, ``mirror`` and ``messages``, none of wh
 1. ``graph/``: the Graph client reads Graph JSON page by page and parses each item into a typed record
    (``records.Service``, ``Customer``, ``Appointment`` with its ``Attendee`` list), and writes customers and
    services back. Plain Python, no Odoo import.
-2. ``sync/importer.py``: ``BusinessImporter``, made by the business with its Graph client, runs one synchronization
-   on a cursor of its own, in an environment that may change mirrored values (``mirror.mirror_context``); a Graph
+2. ``sync/importer.py``: ``BusinessImporter`` runs one synchronization on a cursor of its own (where it also makes
+   the business's Graph client), in an environment that may change mirrored values (``mirror.mirror_context``); a Graph
    error is worded for the user by ``messages.graph_error_message``. It hands each typed record to its binding model,
    turns an appointment into one row per attendee (``rules.attendee_rows``), links the bindings to each other, and
    records the run on ``bookings.sync.run``.

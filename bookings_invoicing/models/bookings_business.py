@@ -597,7 +597,7 @@ class BookingsBusiness(models.Model):
         """The background synchronization (a job: it may run again after a crash; a synchronization is safe to
         repeat). While another synchronization of the business runs, it waits and is retried."""
         self.ensure_one()
-        importer = BusinessImporter(self, self._graph_client())
+        importer = BusinessImporter(self)
         try:
             importer.run()
         except SynchronizationRunning as error:
@@ -609,7 +609,7 @@ class BookingsBusiness(models.Model):
     def _synchronize(self):
         """Run one synchronization of this business (``sync.importer``) and return its ``bookings.sync.run``."""
         self.ensure_one()
-        return self.env["bookings.sync.run"].browse(BusinessImporter(self, self._graph_client()).run())
+        return self.env["bookings.sync.run"].browse(BusinessImporter(self).run())
 
     def _sync_window(self):
         """``(start, end)`` of the synchronization window, naive UTC datetimes."""

@@ -1,6 +1,6 @@
 """The synchronization of one Bookings business: Graph JSON -> typed records -> bindings -> appointment rows.
 
-``BusinessImporter(business, client).run()`` reads the business, its services, customers and staff, then the
+``BusinessImporter(business).run()`` reads the business, its services, customers and staff, then the
 appointments of its window page by page, and mirrors them in Odoo:
 
 * It runs as the system, whoever starts it (the hourly cron, *Synchronize now*): it creates partners and products on
@@ -73,10 +73,8 @@ class SynchronizationRunning(UserError):
 class BusinessImporter(object):
     """Synchronizes one Bookings business; see the module's documentation."""
 
-    def __init__(self, business, client):
-        """``client``: the ``graph.BookingsClient`` of ``business`` (``bookings.business._graph_client``)."""
+    def __init__(self, business):
         business.ensure_one()
-        self.client = client
         self.registry = business.pool
         self.business_id = business.id
         # the caller's environment until the run has its own: messages follow the caller's language
@@ -92,7 +90,11 @@ class BusinessImporter(object):
     # --- the run ------------------------------------------------------------------------------------------------
     def run(self):
         """Synchronize the business; returns the id of the ``bookings.sync.run`` that records it. Raises
-        ``SynchronizationRunning`` when a synchronization of the business is already running."""
+        ``SynchronizationRunning`` when a synchronization of the business is already running.
+
+        Everything, the Graph client included, is read and written through the run's own cursor: a caller that had
+        queried its own before the run committed would not see the run afterwards (Odoo's transactions are
+        repeatable read)."""
         with advisory_lock(self.registry.db_name, lock_key("sync", self.business_id), wait=False) as obtained:
             if not obtained:
                 raise SynchronizationRunning(
@@ -134,7 +136,7 @@ class BusinessImporter(object):
             # company take turns, each seeing what the other committed, so that neither creates a duplicate.
             # The lock comes before this transaction's first query, whose snapshot must follow the other's commit.
             with advisory_lock(self.registry.db_name, lock_key("directory", business.company_id.id)):
-                client = self.client
+                client = business._graph_client()  # made in the run's own environment, see run()
                 info = client.get_business(business.mailbox)
                 service_list = read_all(client.service_pages(business.mailbox))
                 customer_list = read_all(client.customer_pages(business.mailbox))
