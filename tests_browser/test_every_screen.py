@@ -124,13 +124,15 @@ def test_each_figure_and_button_of_the_dashboard_card(server, browser, rpc):
     max_ = rpc(*USERS["manager"])
     business = max_("bookings.business", "search_read", [], ["name"])[0]
     figures = max_("bookings.business", "read", [business["id"]],
-                   ["ready_count", "no_customer_count", "review_count", "draft_invoice_count"])[0]
+                   ["ready_count", "no_customer_count", "review_count", "draft_invoice_count", "fee_count"])[0]
     assert figures["no_customer_count"] > 0 and figures["draft_invoice_count"] > 0, figures  # the demo's month
+    assert figures["fee_count"] > 0, figures  # the demo's late cancellations and no-show
     screen = Walk(browser, server)
     screen.log_in(*USERS["manager"], "America/Chicago")
     links = {"action_open_ready": ("bookings.appointment", figures["ready_count"]),
              "action_open_no_customer": ("bookings.appointment", figures["no_customer_count"]),
              "action_open_review": ("bookings.appointment", figures["review_count"]),
+             "action_open_fees": ("bookings.appointment", figures["fee_count"]),
              "action_open_draft_invoices": ("account.invoice", figures["draft_invoice_count"])}
     for method, (model, count) in links.items():
         screen.menu("bookings_menu_root", "bookings_dashboard_menu")
