@@ -8,7 +8,7 @@ changed (drafted, validated, paid, cancelled, credited), and only then."""
 import json
 import logging
 
-from odoo import _
+from odoo import _, fields
 
 from ..graph import errors
 from ..messages import graph_error_message
@@ -31,7 +31,7 @@ class InvoiceStatusWriter(object):
         start, end = self.business._sync_window()
         return self.env["bookings.appointment"].search([
             ("business_id", "=", self.business.id), ("state", "=", "active"),
-            ("start", ">=", start.strftime("%Y-%m-%d %H:%M:%S")), ("start", "<", end.strftime("%Y-%m-%d %H:%M:%S")),
+            ("start", ">=", fields.Datetime.to_string(start)), ("start", "<", fields.Datetime.to_string(end)),
             "|", "|", ("invoice_line_id", "!=", False), ("credit_line_id", "!=", False),
             ("bookings_invoice_written", "!=", False)], order="id")
 
