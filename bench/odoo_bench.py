@@ -8,6 +8,7 @@ Each measurement of the Odoo side runs in a child process of its own (peak memor
 database ``bookings_bench`` created for the run and the local Bookings peer in another process.
 """
 import argparse
+import configparser
 import datetime
 import json
 import os
@@ -17,6 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+import xmlrpc.client
+from collections import defaultdict
+from contextlib import closing, contextmanager
 from urllib.parse import quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -286,14 +291,15 @@ def insert_rows(cr, table, rows, returning=True):
 
 
 def child_invoicing_rows(env, cr, args):
-    """Commit a business of ``customers x per_customer`` completed rows to invoice, for the two next children."""
-    rows = invoicing_fixture(env, args["customers"], args["per_customer"], orders=False, name="Bench batch")[0]
+    """Commit a business (``business``, a name) of ``customers x per_customer`` completed rows to invoice."""
+    rows = invoicing_fixture(env, args["customers"], args["per_customer"], orders=False,
+                             name=args.get("business", "Bench batch"))[0]
     cr.commit()
     return {"rows": len(rows)}
 
 
-def batch_rows(env):
-    return env["bookings.appointment"].search([("business_id.name", "=", "Bench batch"),
+def batch_rows(env, name="Bench batch"):
+    return env["bookings.appointment"].search([("business_id.name", "=", name),
                                                 ("invoice_status", "=", "to_invoice")])
 
 
@@ -338,6 +344,21 @@ def child_invoicing_batch(env, cr, args):
     assert batch.state == "done", batch.state
     return {"seconds": seconds, "rows": len(rows), "invoices": batch.invoice_count, "parts": len(batch.part_ids),
             "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before}
+
+
+def child_batch_outcome(env, cr, args):
+    """What a batch run by queue_job's runner made: its state, every row of its business on exactly one line, every
+    invoice's total the sum of its rows to the cent."""
+    batch = env["bookings.invoice.batch"].browse(args["batch"])
+    rows = batch.part_ids.mapped("row_ids")
+    cents = defaultdict(int)
+    for row in rows:
+        cents[row.invoice_id] += round(row.amount * 100)
+    return {"state": batch.state, "rows": len(rows), "parts": len(batch.part_ids), "invoices": batch.invoice_count,
+            "one_line_each": len(rows.mapped("invoice_line_id")) == len(rows) == sum(
+                len(invoice.invoice_line_ids) for invoice in batch.invoice_ids),
+            "totals_exact": all(round(invoice.amount_untaxed * 100) == cents[invoice] for invoice in batch.invoice_ids)
+            and set(cents) == set(batch.invoice_ids)}
 
 
 def child_list(env, cr, args):
@@ -433,9 +454,13 @@ def fresh_database():
     odoo("-i", "l10n_generic_coa,sale,bookings_invoicing")
 
 
+STEPS = ("list", "invoicing", "batch", "sync", "parallel")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each: a smoke run")
+    parser.add_argument("--only", nargs="+", choices=STEPS, default=STEPS, help="the measurements to run (all)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--appointments", type=int, default=7700, help="about 10,000 rows (group bookings)")
     parser.add_argument("--big-appointments", type=int, default=30800, help="about 40,000 rows")
@@ -445,6 +470,8 @@ def main():
     parser.add_argument("--invoice-lines", type=int, default=5)
     parser.add_argument("--batch-customers", type=int, default=1000, help="customers of the batch (5 rows each)")
     parser.add_argument("--list-rows", type=int, default=100000)
+    parser.add_argument("--parallel-businesses", type=int, default=4)
+    parser.add_argument("--parallel-appointments", type=int, default=2500, help="appointments of each business")
     parser.add_argument("--json", default=os.path.join(ROOT, "artifacts", "bench.json"))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -453,49 +480,193 @@ def main():
     if args.quick:
         args.runs, args.appointments, args.big_appointments, args.customers = 1, 400, 1600, 100
         args.invoice_customers, args.batch_customers, args.list_rows = 20, 100, 5000
-    from peer import start_peer
+        args.parallel_appointments = 200
 
     print("creating the database %s ..." % DB, flush=True)
     fresh_database()
     results = {"runs": args.runs}
-
-    print("the Uninvoiced Bookings list ...", flush=True)
-    small = run_child("list", rows=1000, runs=args.runs * 3)
-    large = run_child("list", rows=args.list_rows, runs=args.runs * 3)
-    results["list"] = {"small": small, "large": large, "ratio": large["seconds"] / small["seconds"]}
-
-    print("invoicing ...", flush=True)
-    results["invoicing"] = run_child("invoicing", customers=args.invoice_customers,
-                                     per_customer=args.invoice_lines, runs=args.runs)
-
-    print("invoicing %d rows: immediate and as a batch ..." % (args.batch_customers * args.invoice_lines), flush=True)
-    run_child("invoicing_rows", customers=args.batch_customers, per_customer=args.invoice_lines)
-    immediate = run_child("invoicing_immediate")
-    results["invoicing_batch"] = dict(run_child("invoicing_batch"), immediate=immediate)
-
+    if "list" in args.only:
+        print("the Uninvoiced Bookings list ...", flush=True)
+        small = run_child("list", rows=1000, runs=args.runs * 3)
+        large = run_child("list", rows=args.list_rows, runs=args.runs * 3)
+        results["list"] = {"small": small, "large": large, "ratio": large["seconds"] / small["seconds"]}
+    if "invoicing" in args.only:
+        print("invoicing ...", flush=True)
+        results["invoicing"] = run_child("invoicing", customers=args.invoice_customers,
+                                         per_customer=args.invoice_lines, runs=args.runs)
+    if "batch" in args.only:
+        print("invoicing %d rows: immediate and as a batch ..." % (args.batch_customers * args.invoice_lines),
+              flush=True)
+        run_child("invoicing_rows", customers=args.batch_customers, per_customer=args.invoice_lines)
+        immediate = run_child("invoicing_immediate")
+        results["invoicing_batch"] = dict(run_child("invoicing_batch"), immediate=immediate)
     with tempfile.TemporaryDirectory() as folder:
-        for label, appointments in (("size", args.appointments), ("big", args.big_appointments)):
-            print("synchronizing %d appointments ..." % appointments, flush=True)
-            process, connection = start_peer(
-                folder, 18600 + len(results), appointments=appointments, customers=args.customers,
-                services=args.services, seed="bench-%s" % label, business="%s@bench.example.com" % label)
-            try:
-                first = run_child("first_sync", connection=connection, label=label)
-                results["first_sync_" + label] = first
-                if label == "size":
-                    resync = run_child("resync", connection=connection, label=label, runs=args.runs)
-                    results["resync"] = resync
-                    changed = change_peer(connection, percent=1)
-                    results["changed_sync"] = dict(run_child("changed_sync", connection=connection, label=label),
-                                                   **changed)
-            finally:
-                process.terminate()
-                process.wait()
+        if "sync" in args.only:
+            results.update(synchronizations(folder, args))
+        if "parallel" in args.only:
+            print("invoicing %d rows as a batch, with 1 worker then 2 ..." % (
+                args.batch_customers * args.invoice_lines), flush=True)
+            results["invoicing_batch_parallel"] = parallel_invoicing(args.batch_customers, args.invoice_lines)
+            print("synchronizing %d businesses of %d appointments at once, with 1 worker then 2 ..." % (
+                args.parallel_businesses, args.parallel_appointments), flush=True)
+            results["sync_parallel"] = parallel_sync(folder, args.parallel_businesses, args.parallel_appointments,
+                                                     args.customers // 2, args.services)
     report(results)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as handle:
         json.dump(results, handle, indent=2)
     print("written: %s" % args.json)
+
+
+def synchronizations(folder, args):
+    """The first synchronization at two sizes, then at the first size a re-synchronization without change and one
+    after 1 % of changes and cancellations."""
+    from peer import start_peer
+
+    results = {}
+    for label, appointments in (("size", args.appointments), ("big", args.big_appointments)):
+        print("synchronizing %d appointments ..." % appointments, flush=True)
+        process, connection = start_peer(
+            folder, 18600 + len(results), appointments=appointments, customers=args.customers,
+            services=args.services, seed="bench-%s" % label, business="%s@bench.example.com" % label)
+        try:
+            results["first_sync_" + label] = run_child("first_sync", connection=connection, label=label)
+            if label == "size":
+                results["resync"] = run_child("resync", connection=connection, label=label, runs=args.runs)
+                changed = change_peer(connection, percent=1)
+                results["changed_sync"] = dict(run_child("changed_sync", connection=connection, label=label),
+                                               **changed)
+        finally:
+            process.terminate()
+            process.wait()
+    return results
+
+
+# --- parent side: queue_job's runner with one worker, then two -----------------------------------------------------
+@contextmanager
+def runner_server(workers, port, ca_file=None):
+    """An Odoo server of ``workers`` HTTP workers whose queue_job runner gives the add-on's channels as many jobs at
+    once, without cron; yields an XML-RPC caller (as admin). Its time limits are raised: this measures throughput,
+    the integration suite runs jobs within production's limits."""
+    environment = dict(os.environ, ODOO_QUEUE_JOB_CHANNELS="root:%d,root.bookings_sync:%d,root.bookings_invoicing:%d"
+                       % (workers, workers, workers))
+    if ca_file:
+        environment["REQUESTS_CA_BUNDLE"] = ca_file
+    url = "http://127.0.0.1:%d" % port
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "odoo"), "-c", CONF, "-d", DB, "--db-filter", "^%s$" % DB,
+         "--workers=%d" % workers, "--max-cron-threads=0", "--http-port=%d" % port,
+         "--longpolling-port=%d" % (port + 3), "--limit-time-cpu=3600", "--limit-time-real=3600", "--log-level=warn"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "/web/login", timeout=5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    raise SystemExit("the Odoo server of %d worker(s) did not start" % workers)
+                time.sleep(0.5)
+        uid = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common").authenticate(DB, "admin", "admin", {})
+        proxy = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/object", allow_none=True)
+        yield lambda model, method, *args: proxy.execute_kw(DB, uid, "admin", model, method, list(args))
+    finally:
+        process.terminate()
+        process.wait(timeout=120)
+
+
+def database_connection():
+    """A connection of the parent to the bench database, to watch the jobs without taking a worker."""
+    import psycopg2
+
+    config = configparser.ConfigParser()
+    config.read(CONF)
+    options = config["options"]
+    return psycopg2.connect(dbname=DB, host=options.get("db_host"), port=options.get("db_port"),
+                            user=options.get("db_user"), password=options.get("db_password"))
+
+
+def wait_until(connection, query, params, done, what, timeout=7200):
+    """Poll ``query`` until ``done(rows)``; returns the time it took, in seconds."""
+    started = time.perf_counter()
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            rows = cursor.fetchall()
+        connection.rollback()  # the next poll sees what was committed since
+        if done(rows):
+            return time.perf_counter() - started
+        if time.perf_counter() - started > timeout:
+            raise SystemExit("%s did not end: %s" % (what, rows))
+        time.sleep(0.2)
+
+
+def parallel_invoicing(customers, per_customer):
+    """One batch of ``customers x per_customer`` rows run by the runner with one worker, another (same rows, a
+    business of its own) with two: seconds and rows per second of each, the speed-up, and whether each run put every
+    row on exactly one line with exact totals."""
+    results = {}
+    for workers in (1, 2):
+        name = "Bench parallel %d" % workers
+        run_child("invoicing_rows", customers=customers, per_customer=per_customer, business=name)
+        with runner_server(workers, 18640 + 10 * workers) as call, closing(database_connection()) as connection:
+            started = time.perf_counter()
+            rows = call("bookings.appointment", "search", [("business_id.name", "=", name),
+                                                           ("invoice_status", "=", "to_invoice")])
+            batch = call("bookings.appointment", "action_create_invoices", rows)["res_id"]
+            wait_until(connection, "SELECT state FROM bookings_invoice_batch WHERE id = %s", (batch,),
+                       lambda found: found[0][0] != "running", "the batch")
+            seconds = time.perf_counter() - started
+        outcome = run_child("batch_outcome", batch=batch)
+        results["workers_%d" % workers] = dict(outcome, seconds=seconds, rows_per_second=outcome["rows"] / seconds)
+    results["speedup"] = results["workers_1"]["seconds"] / results["workers_2"]["seconds"]
+    return results
+
+
+def parallel_sync(folder, businesses, appointments, customers, services):
+    """``businesses`` first synchronizations of ``appointments`` each, queued at once and run by the runner with one
+    worker, then (other businesses and customers, the same sizes) with two: seconds, rows, the speed-up."""
+    from peer import start_peer
+
+    results = {}
+    for workers in (1, 2):
+        peers = [start_peer(folder, 18700 + 10 * workers + index, appointments=appointments, customers=customers,
+                            services=services, seed="parallel-%d-%d" % (workers, index),
+                            business="parallel-%d-%d@bench.example.com" % (workers, index))
+                 for index in range(businesses)]
+        try:
+            with runner_server(workers, 18640 + 10 * workers, peers[0][1]["ca_file"]) as call, \
+                    closing(database_connection()) as connection:
+                call("ir.config_parameter", "set_param", "bookings_invoicing.sync_foreground_limit", "-1")
+                ids = [call("bookings.business", "create", {
+                    "name": "Bench parallel %d-%d" % (workers, index), "mailbox": settings["business_id"],
+                    "tenant_id": settings["tenant_id"], "client_id": settings["client_id"],
+                    "client_secret": settings["client_secret"], "authority_url": settings["url"],
+                    "graph_url": settings["url"], "sync_days_back": 400, "sync_days_ahead": 400})
+                    for index, (_process, settings) in enumerate(peers)]
+                started = time.perf_counter()
+                for business in ids:
+                    call("bookings.business", "action_synchronize", [business])
+                wait_until(connection, "SELECT last_sync_state FROM bookings_business WHERE id IN %s", (tuple(ids),),
+                           lambda found: all(state in ("done", "partial", "failed") for state, in found),
+                           "the synchronizations")
+                seconds = time.perf_counter() - started
+                call("ir.config_parameter", "set_param", "bookings_invoicing.sync_foreground_limit", False)
+                with connection.cursor() as cursor:
+                    cursor.execute("""SELECT count(*), count(DISTINCT (business_id, bookings_id, attendee_key))
+                                        FROM bookings_appointment WHERE business_id IN %s""", (tuple(ids),))
+                    rows, distinct = cursor.fetchone()
+                    cursor.execute("SELECT last_sync_state FROM bookings_business WHERE id IN %s", (tuple(ids),))
+                    states = sorted(state for state, in cursor.fetchall())
+        finally:
+            for process, _settings in peers:
+                process.terminate()
+                process.wait()
+        results["workers_%d" % workers] = {"seconds": seconds, "rows": rows, "rows_once": rows == distinct,
+                                           "states": states, "rows_per_second": rows / seconds}
+    results["speedup"] = results["workers_1"]["seconds"] / results["workers_2"]["seconds"]
+    return results
 
 
 def change_peer(connection, percent):
@@ -524,13 +695,12 @@ def change_peer(connection, percent):
     return {"appointments_changed": len(changed), "appointments_cancelled": len(cancelled)}
 
 
-def report(results):
-    first, big, resync = results["first_sync_size"], results["first_sync_big"], results["resync"]
-    changed, invoicing, listing = results["changed_sync"], results["invoicing"], results["list"]
-    batch = results["invoicing_batch"]
+def sync_lines(results):
+    first, big, resync, changed = (results["first_sync_size"], results["first_sync_big"], results["resync"],
+                                   results["changed_sync"])
     base = resync["baseline_seconds"]
     rest = first["seconds"] - first["partner_floor_seconds"]  # the first sync without Odoo's partner creation
-    lines = [
+    return [
         ("fetch-only baseline (same pages, no database)", "%.2f s" % base, ""),
         ("first sync, %d rows" % first["rows"], "%.2f s, %.0f rows/s" % (first["seconds"],
                                                                           first["rows"] / first["seconds"]),
@@ -547,6 +717,11 @@ def report(results):
         ("re-sync, %d changed and %d cancelled" % (changed["appointments_changed"], changed["appointments_cancelled"]),
          "%.2f s, %d rows written" % (changed["seconds"], changed["rows_written"]),
          "%.2fx baseline" % (changed["seconds"] / base)),
+    ]
+
+
+def invoicing_lines(invoicing):
+    return [
         ("invoicing (bookings)", "%.2f s, %d queries" % (invoicing["bookings"]["seconds"],
                                                        invoicing["bookings"]["queries"]), ""),
         ("invoicing (Odoo sale orders, same work)", "%.2f s, %d queries" % (invoicing["sale_order"]["seconds"],
@@ -559,12 +734,24 @@ def report(results):
             invoicing["sql_floor"]["seconds"], invoicing["sql_floor"]["queries"]),
          "bookings / SQL floor: %.1fx" % (invoicing["bookings"]["seconds"] / invoicing["sql_floor"]["seconds"])),
         ("invoices identical (amounts, taxes, accounts)", "yes" if invoicing["identical"] else "NO", ""),
-        ("invoicing %d rows, immediate (one transaction)" % batch["immediate"]["rows"],
-         "%.2f s, %.0f rows/s, %d KiB" % (batch["immediate"]["seconds"], batch["immediate"]["rows"] /
-                                          batch["immediate"]["seconds"], batch["immediate"]["peak_kib"]), ""),
-        ("invoicing %d rows, batch of %d jobs" % (batch["rows"], batch["parts"]),
-         "%.2f s, %.0f rows/s, %d KiB" % (batch["seconds"], batch["rows"] / batch["seconds"], batch["peak_kib"]),
-         "%.2fx immediate" % (batch["seconds"] / batch["immediate"]["seconds"])),
+    ]
+
+
+def parallel_lines(invoicing, sync):
+    lines = []
+    for what, results in (("invoicing batch", invoicing), ("synchronizations", sync)):
+        for workers in (1, 2):
+            run = results["workers_%d" % workers]
+            exact = run.get("one_line_each", True) and run.get("totals_exact", True) and run.get("rows_once", True)
+            lines.append(("%s, %d rows, runner with %d worker(s)" % (what, run["rows"], workers),
+                          "%.2f s, %.0f rows/s" % (run["seconds"], run["rows_per_second"]),
+                          "" if exact else "ROWS WRONG"))
+        lines.append(("  speed-up with 2 workers", "", "%.2fx" % results["speedup"]))
+    return lines
+
+
+def list_lines(listing):
+    return [
         ("Uninvoiced list, %d rows" % listing["small"]["rows"], "%.1f ms" % (listing["small"]["seconds"] * 1000), ""),
         ("Uninvoiced list, %d rows" % listing["large"]["rows"], "%.1f ms" % (listing["large"]["seconds"] * 1000),
          "%.2fx the small list" % listing["ratio"]),
@@ -574,6 +761,27 @@ def report(results):
          "%.1f ms" % (listing["large"]["preview_seconds"] * 1000),
          "%.2fx the small preview" % (listing["large"]["preview_seconds"] / listing["small"]["preview_seconds"])),
     ]
+
+
+def report(results):
+    lines = []
+    if "resync" in results:
+        lines += sync_lines(results)
+    if "invoicing" in results:
+        lines += invoicing_lines(results["invoicing"])
+    if "invoicing_batch" in results:
+        batch = results["invoicing_batch"]
+        lines += [
+            ("invoicing %d rows, immediate (one transaction)" % batch["immediate"]["rows"],
+             "%.2f s, %.0f rows/s, %d KiB" % (batch["immediate"]["seconds"], batch["immediate"]["rows"] /
+                                              batch["immediate"]["seconds"], batch["immediate"]["peak_kib"]), ""),
+            ("invoicing %d rows, batch of %d jobs" % (batch["rows"], batch["parts"]),
+             "%.2f s, %.0f rows/s, %d KiB" % (batch["seconds"], batch["rows"] / batch["seconds"], batch["peak_kib"]),
+             "%.2fx immediate" % (batch["seconds"] / batch["immediate"]["seconds"]))]
+    if "invoicing_batch_parallel" in results:
+        lines += parallel_lines(results["invoicing_batch_parallel"], results["sync_parallel"])
+    if "list" in results:
+        lines += list_lines(results["list"])
     width = max(len(line[0]) for line in lines)
     for name, figure, ratio in lines:
         print("%-*s  %-28s %s" % (width, name, figure, ratio))
