@@ -120,7 +120,7 @@ list_db = False
 server_wide_modules = base,web,queue_job
 
 [queue_job]
-channels = root:2,root.bookings_sync:1,root.bookings_invoicing:1
+channels = root:2,root.bookings_sync:1,root.bookings_invoicing:2
 host = 127.0.0.1
 CONF
 log "ready: Odoo $("$VENV/bin/python" -c 'import odoo.release as r; print(r.version)') in $VENV"
