@@ -298,8 +298,8 @@ def child_invoicing_rows(env, cr, args):
     return {"rows": len(rows)}
 
 
-def batch_rows(env, name="Bench batch"):
-    return env["bookings.appointment"].search([("business_id.name", "=", name),
+def batch_rows(env):
+    return env["bookings.appointment"].search([("business_id.name", "=", "Bench batch"),
                                                 ("invoice_status", "=", "to_invoice")])
 
 
@@ -347,8 +347,8 @@ def child_invoicing_batch(env, cr, args):
 
 
 def child_batch_outcome(env, cr, args):
-    """What a batch run by queue_job's runner made: its state, every row of its business on exactly one line, every
-    invoice's total the sum of its rows to the cent."""
+    """What a batch run by queue_job's runner made: its state, every row of its parts on exactly one line of its
+    invoices, every invoice's total the sum of its rows to the cent."""
     batch = env["bookings.invoice.batch"].browse(args["batch"])
     rows = batch.part_ids.mapped("row_ids")
     cents = defaultdict(int)
