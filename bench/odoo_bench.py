@@ -8,7 +8,6 @@ Each measurement of the Odoo side runs in a child process of its own (peak memor
 database ``bookings_bench`` created for the run and the local Bookings peer in another process.
 """
 import argparse
-import configparser
 import datetime
 import json
 import os
@@ -18,8 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-import xmlrpc.client
 from collections import defaultdict
 from contextlib import closing, contextmanager
 from urllib.parse import quote
@@ -27,6 +24,8 @@ from urllib.parse import quote
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+from odoo_process import Rpc, pg_connect, running_odoo  # noqa: E402
+
 DB = os.environ.get("BENCH_DB", "bookings_bench")
 CONF = os.environ.get("ODOO_CONF", os.path.join(ROOT, "var", "odoo.conf"))
 
@@ -552,39 +551,9 @@ def runner_server(workers, port, ca_file=None):
                        % (workers, workers, workers))
     if ca_file:
         environment["REQUESTS_CA_BUNDLE"] = ca_file
-    url = "http://127.0.0.1:%d" % port
-    process = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "odoo"), "-c", CONF, "-d", DB, "--db-filter", "^%s$" % DB,
-         "--workers=%d" % workers, "--max-cron-threads=0", "--http-port=%d" % port,
-         "--longpolling-port=%d" % (port + 3), "--limit-time-cpu=3600", "--limit-time-real=3600", "--log-level=warn"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url + "/web/login", timeout=5).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.time() > deadline:
-                    raise SystemExit("the Odoo server of %d worker(s) did not start" % workers)
-                time.sleep(0.5)
-        uid = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common").authenticate(DB, "admin", "admin", {})
-        proxy = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/object", allow_none=True)
-        yield lambda model, method, *args: proxy.execute_kw(DB, uid, "admin", model, method, list(args))
-    finally:
-        process.terminate()
-        process.wait(timeout=120)
-
-
-def database_connection():
-    """A connection of the parent to the bench database, to watch the jobs without taking a worker."""
-    import psycopg2
-
-    config = configparser.ConfigParser()
-    config.read(CONF)
-    options = config["options"]
-    return psycopg2.connect(dbname=DB, host=options.get("db_host"), port=options.get("db_port"),
-                            user=options.get("db_user"), password=options.get("db_password"))
+    with running_odoo(environment, CONF, DB, port, os.devnull, "--workers=%d" % workers, "--max-cron-threads=0",
+                      "--limit-time-cpu=3600", "--limit-time-real=3600") as url:
+        yield Rpc(url, DB, "admin")
 
 
 def wait_until(connection, query, params, done, what, timeout=7200):
@@ -610,7 +579,7 @@ def parallel_invoicing(customers, per_customer):
     for workers in (1, 2):
         name = "Bench parallel %d" % workers
         run_child("invoicing_rows", customers=customers, per_customer=per_customer, business=name)
-        with runner_server(workers, 18640 + 10 * workers) as call, closing(database_connection()) as connection:
+        with runner_server(workers, 18640 + 10 * workers) as call, closing(pg_connect(CONF, DB)) as connection:
             started = time.perf_counter()
             rows = call("bookings.appointment", "search", [("business_id.name", "=", name),
                                                            ("invoice_status", "=", "to_invoice")])
@@ -637,7 +606,7 @@ def parallel_sync(folder, businesses, appointments, customers, services):
                  for index in range(businesses)]
         try:
             with runner_server(workers, 18640 + 10 * workers, peers[0][1]["ca_file"]) as call, \
-                    closing(database_connection()) as connection:
+                    closing(pg_connect(CONF, DB)) as connection:
                 call("ir.config_parameter", "set_param", "bookings_invoicing.sync_foreground_limit", "-1")
                 ids = [call("bookings.business", "create", {
                     "name": "Bench parallel %d-%d" % (workers, index), "mailbox": settings["business_id"],

@@ -7,16 +7,13 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
-import urllib.request
 import uuid
-import xmlrpc.client
-from contextlib import contextmanager
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
+from odoo_process import Rpc, running_odoo  # noqa: E402, F401 (Rpc: for the tests)
 from peer import start_peer  # noqa: E402
 
 PRELUDE = textwrap.dedent("""
@@ -95,43 +92,11 @@ class Odoo:
         """ % (query, tuple(params)))
 
 
-@contextmanager
 def odoo_server(odoo, database, port, log_path, *options):
     """An Odoo server on 127.0.0.1:``port`` over the test database as production runs it, with two HTTP workers
     and a cron worker; yields its URL and stops it at the end. Its log goes to ``log_path``."""
-    url = "http://127.0.0.1:%d" % port
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "odoo"), "-c", odoo.env["ODOO_CONF"], "-d", database,
-             "--db-filter", "^%s$" % database, "--workers=2", "--max-cron-threads=1", "--http-port=%d" % port,
-             "--longpolling-port=%d" % (port + 3), "--log-level=warn"] + list(options),
-            stdout=log, stderr=subprocess.STDOUT, env=odoo.env)
-        try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/web/login", timeout=5)
-                    break
-                except OSError:
-                    assert process.poll() is None and time.time() < deadline, "the Odoo server did not start"
-                    time.sleep(0.5)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
-
-
-class Rpc:
-    """One user's XML-RPC connection to the Odoo server (a proxy per thread: xmlrpc.client is not thread-safe)."""
-
-    def __init__(self, url, database, login):
-        self.url, self.database, self.login = url, database, login
-        self.uid = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common").authenticate(database, login, login, {})
-        assert self.uid, "login %s refused" % login
-
-    def __call__(self, model, method, *args):
-        proxy = xmlrpc.client.ServerProxy(self.url + "/xmlrpc/2/object", allow_none=True)
-        return proxy.execute_kw(self.database, self.uid, self.login, model, method, list(args))
+    return running_odoo(odoo.env, odoo.env["ODOO_CONF"], database, port, log_path, "--workers=2",
+                        "--max-cron-threads=1", *options)
 
 
 

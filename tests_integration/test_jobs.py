@@ -3,7 +3,6 @@ module in var/odoo.conf) takes the job that Synchronize now queued for a large b
 invoicing batch that Invoice All made of a month's appointments, under production's time limits, while the user goes
 on and one of the workers is killed."""
 import collections
-import configparser
 import datetime
 import os
 import shutil
@@ -13,9 +12,9 @@ import time
 from contextlib import closing
 
 import psutil
-import psycopg2
 import pytest
 from conftest import BUSINESS, Odoo, Rpc, expected_rows, odoo_server
+from odoo_process import pg_connect
 from peer import start_peer
 
 HTTP_PORT = int(os.environ.get("JOBS_HTTP_PORT", 18389))
@@ -78,7 +77,8 @@ def test_invoice_all_of_a_month_end_under_production_limits_survives_a_killed_wo
         print(json.dumps([business.id, JOB_LOCK]))
     """)
     limits = ("--limit-time-cpu=60", "--limit-time-real=120")
-    with odoo_server(odoo, database, HTTP_PORT, LOG, *limits) as url, closing(pg_connect(odoo)) as pg:
+    with odoo_server(odoo, database, HTTP_PORT, LOG, *limits) as url, \
+            closing(pg_connect(odoo.env["ODOO_CONF"], database)) as pg:
         admin = Rpc(url, database, "admin")
         ready = [("business_id", "=", business_id), ("invoice_status", "=", "to_invoice"),
                  ("end", "<", datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S"))]
@@ -123,16 +123,6 @@ def test_invoice_all_of_a_month_end_under_production_limits_survives_a_killed_wo
         assert all(round(invoice["amount_untaxed"] * 100) == cents[invoice["id"]] for invoice in invoices), \
             "every invoice total to the cent"
         assert sum(len(invoice["invoice_line_ids"]) for invoice in invoices) == count, "no line twice"
-
-
-def pg_connect(odoo):
-    """A connection of the test's own to the database, with the server's settings."""
-    config = configparser.ConfigParser()
-    config.read(odoo.env["ODOO_CONF"])
-    options = config["options"]
-    return psycopg2.connect(dbname=odoo.env["BOOKINGS_TEST_DB"], host=options.get("db_host"),
-                            port=options.get("db_port"), user=options.get("db_user"),
-                            password=options.get("db_password"))
 
 
 def kill_a_running_part(pg, batch_id, job_lock):
