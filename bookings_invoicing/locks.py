@@ -16,8 +16,16 @@ GRAPH_CONCURRENCY = 4
 
 
 def lock_key(name, number):
-    """The two integers of a PostgreSQL advisory lock: a class named after the add-on's use, and a number."""
-    return zlib.crc32(("bookings_invoicing." + name).encode()) & 0x7FFFFFFF, number
+    """The two integers of a PostgreSQL advisory lock: a class named after the add-on's use, and a number. A text
+    stands for the number it hashes to: two texts may share one, whose holders then take turns needlessly but
+    never work at once on one text."""
+    if isinstance(number, str):
+        number = _hash(number)
+    return _hash("bookings_invoicing." + name), number
+
+
+def _hash(text):
+    return zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
 @contextmanager
@@ -35,6 +43,22 @@ def advisory_lock(dbname, key, wait=True):
                 cr.execute("SELECT pg_advisory_unlock(%s, %s)", key)
     finally:
         cr.close()
+
+
+@contextmanager
+def advisory_locks(dbname, keys):
+    """Hold all the PostgreSQL session locks ``keys`` while the block runs, waiting for each. Every process takes
+    them in one order, so that two holders of some of them never wait for each other in a cycle."""
+    cr = sql_db.db_connect(dbname).cursor()
+    try:
+        for key in sorted(set(keys)):
+            cr.execute("SELECT pg_advisory_lock(%s, %s)", key)
+        yield
+    finally:
+        try:
+            cr.execute("SELECT pg_advisory_unlock_all()")  # the locks of this connection only: the block's
+        finally:
+            cr.close()
 
 
 @contextmanager

@@ -68,15 +68,17 @@ class BookingsCustomer(models.Model):
 
     # --- partners -----------------------------------------------------------------------------------------------
     @api.model
-    def _partner_index(self, business):
-        """Individual partners of the business's company (or shared), by trimmed lower-case e-mail."""
-        self.env.cr.execute(
-            """SELECT lower(trim(email)), id, lower(trim(name)) FROM res_partner
-                WHERE active AND NOT is_company AND email IS NOT NULL AND trim(email) != ''
-                  AND (company_id = %s OR company_id IS NULL)
-                ORDER BY id""",
-            (business.company_id.id,),
-        )
+    def _partner_index(self, business, emails=None):
+        """Individual partners of the business's company (or shared), by trimmed lower-case e-mail; only those of
+        ``emails`` when given."""
+        query = """SELECT lower(trim(email)), id, lower(trim(name)) FROM res_partner
+                    WHERE active AND NOT is_company AND email IS NOT NULL AND trim(email) != ''
+                      AND (company_id = %s OR company_id IS NULL)"""
+        params = [business.company_id.id]
+        if emails is not None:
+            query += " AND lower(trim(email)) IN %s"
+            params.append(tuple(emails) or (None,))
+        self.env.cr.execute(query + " ORDER BY id", params)
         index = defaultdict(list)
         for email, partner_id, name in self.env.cr.fetchall():
             index[email].append((partner_id, name or ""))

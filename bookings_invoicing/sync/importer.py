@@ -5,8 +5,10 @@ appointments of its window page by page, and mirrors them in Odoo:
 
 * It runs as the system, whoever starts it (the hourly cron, *Synchronize now*): it creates partners and products on
   behalf of the business, which its configuration (managers only) governs. It works on a cursor of its own and
-  commits there after each unit of work (the directory, each page of appointments, the cancellations), so that a
-  crash keeps what was done; the caller's transaction is never committed behind its back.
+  commits there after each unit of work (the services, each part of the customers, each page of appointments, the
+  cancellations), so that a crash keeps what was done; the caller's transaction is never committed behind its back.
+* Runs of two businesses of one company take turns only on the customers' e-mail addresses and the services they
+  share (``_import_directory``): they synchronize at once on separate workers.
 * Each binding model finds its records by their Bookings keys (``bookings.binding._bookings_bound``) and maps a typed
   Graph record to its values (``_bookings_to_odoo_values``). The importer links the bindings to each other (an
   appointment row to its service, customer and partner) and writes only what changed.
@@ -27,11 +29,12 @@ import pytz
 from odoo import SUPERUSER_ID, _, api, fields
 from odoo.exceptions import UserError
 from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_ERRORS_TO_RETRY
+from odoo.tools import split_every
 from odoo.tools.misc import format_date
 
 from .. import rules
 from ..graph import errors, read_all
-from ..locks import advisory_lock, lock_key
+from ..locks import advisory_lock, advisory_locks, lock_key
 from ..messages import graph_error_message
 from ..mirror import mirror_context
 from .exporter import DirectoryExporter, RunLog
@@ -41,7 +44,8 @@ _logger = logging.getLogger(__name__)
 
 #: How many problems a run keeps in words (the counts cover them all).
 MAX_PROBLEMS = 20
-#: PostgreSQL's serialization failure and deadlock: a concurrent transaction (an invoicing) changed the same rows.
+#: How many customers are matched in one transaction, taking turns on their e-mail addresses.
+CUSTOMERS_PER_TURN = 200
 
 
 class _Progress(object):
@@ -132,18 +136,14 @@ class BusinessImporter(object):
         """Read and mirror everything; returns the run's state. A Graph error ends the run as failed."""
         business = self.business
         try:
-            # Matching customers and services creates partners and products: runs of two businesses of one
-            # company take turns, each seeing what the other committed, so that neither creates a duplicate.
-            # The lock comes before this transaction's first query, whose snapshot must follow the other's commit.
-            with advisory_lock(self.registry.db_name, lock_key("directory", business.company_id.id)):
-                client = business._graph_client()  # made in the run's own environment, see run()
-                info = client.get_business(business.mailbox)
-                service_list = read_all(client.service_pages(business.mailbox))
-                customer_list = read_all(client.customer_pages(business.mailbox))
-                self._in_transaction(lambda: self._import_currency(info))
-                DirectoryExporter(RunLog(self.env, business, self._problem, self._in_transaction, self._count),
-                                  client).push(service_list, customer_list)
-                self._in_transaction(lambda: self._import_directory(service_list, customer_list))
+            client = business._graph_client()  # made in the run's own environment, see run()
+            info = client.get_business(business.mailbox)
+            service_list = read_all(client.service_pages(business.mailbox))
+            customer_list = read_all(client.customer_pages(business.mailbox))
+            self._in_transaction(lambda: self._import_currency(info))
+            DirectoryExporter(RunLog(self.env, business, self._problem, self._in_transaction, self._count),
+                              client).push(service_list, customer_list)
+            self._import_directory(service_list, customer_list)
             staff = self._read_staff(client)
             self._import_appointments(client, staff)
             if business.write_invoice_status:
@@ -227,8 +227,32 @@ class BusinessImporter(object):
             self.business.currency_id = self.currency
 
     def _import_directory(self, service_list, customer_list):
-        self.services = self._import_services(service_list)
-        self._import_customers(customer_list)
+        """Mirror the services, then the customers. Matching them creates products and partners: runs of two
+        businesses of one company take turns on what both could create (the services, a product per name; a part
+        of the customers, a partner per e-mail address), each turn's transaction beginning once the turn is taken,
+        so that it sees all the other run committed and neither creates a duplicate. Businesses that share no
+        customer's address match their customers at once."""
+        company_id = self.business.company_id.id
+        self.services = self._in_turn([lock_key("services", company_id)],
+                                      lambda: self._import_services(service_list))
+        self._skip(customer_list.problems)
+        progress = self.progress
+        progress.customers = {}
+        progress.listed = defaultdict(list)
+        for record in customer_list.records:
+            progress.listed[record.email].append((record.id, record.display_name.lower()))
+        self._in_transaction(self._index_partners)
+        for part in split_every(CUSTOMERS_PER_TURN, customer_list.records):
+            emails = [lock_key("partner e-mail", "%d %s" % (company_id, record.email))
+                      for record in part if record.email]
+            self._in_turn(emails, lambda part=part: self._import_customers(part))
+
+    def _in_turn(self, keys, work):
+        """``_in_transaction(work)`` holding the advisory locks ``keys``, in a transaction begun after they were
+        obtained."""
+        with advisory_locks(self.registry.db_name, keys):
+            self._commit()  # ends a transaction begun before the locks: its snapshot would not see their holders'
+            return self._in_transaction(work)
 
     def _import_services(self, listing):
         """Upsert the services and link them to products; returns ``{Bookings service id: bookings.service id}``."""
@@ -251,21 +275,26 @@ class BusinessImporter(object):
             result[record.id] = old["id"]
         return result
 
-    def _import_customers(self, listing):
-        """Upsert the customers and link them to partners."""
-        self._skip(listing.problems)
+    def _index_partners(self):
+        """The partners matched by e-mail (``bookings.customer._partner_index``) and those the business's
+        customers took (``_match_partner``)."""
         Customer = self.env["bookings.customer"]
-        bound = Customer._bookings_bound(self.business)
-        progress = self.progress
-        progress.customers = {}
-        progress.partner_index = Customer._partner_index(self.business)
-        progress.taken = {row["partner_id"]: (row["name"] or "").strip().lower()
-                          for row in bound.values() if row["partner_id"]}
-        progress.listed = defaultdict(list)
-        for record in listing.records:
-            self._warn(_("Customer"), record)
+        self.progress.partner_index = Customer._partner_index(self.business)
+        self.progress.taken = {row["partner_id"]: (row["name"] or "").strip().lower()
+                               for row in Customer._bookings_bound(self.business).values() if row["partner_id"]}
+
+    def _import_customers(self, records):
+        """Upsert the customers ``records`` and link them to partners, matched among those of their e-mail
+        addresses read afresh (another run may have just created them)."""
+        Customer = self.env["bookings.customer"]
+        emails = {record.email for record in records if record.email}
+        fresh = Customer._partner_index(self.business, emails)
+        self.progress.partner_index.update((email, fresh[email]) for email in emails)
+        bound = Customer._bookings_bound(self.business, [record.id for record in records])
+        kind = _("Customer")
+        for record in records:
+            self._warn(kind, record)
             self._import_customer(record, bound)
-            progress.listed[record.email].append((record.id, record.display_name.lower()))
 
     def _import_customer(self, record, bound):
         """Upsert one customer (``graph.records.Customer``) given the stored ``bound`` ones; returns
@@ -403,9 +432,10 @@ class BusinessImporter(object):
         bound = Appointment._bookings_bound(self.business, [record.id for record in records])
         seen = []
         counts = self.progress.counts
+        kind = _("Appointment")  # once a page: a translation looks the language up
         with self.env.norecompute():  # the stored computed fields of the page's new rows, in one batch below
             for record in records:
-                self._warn(_("Appointment"), record)
+                self._warn(kind, record)
                 record = self._with_listed_customers(record)
                 rows = rules.attendee_rows(record)
                 for key, attendee in rows:
