@@ -7,8 +7,8 @@ appointments of its window page by page, and mirrors them in Odoo:
   behalf of the business, which its configuration (managers only) governs. It works on a cursor of its own and
   commits there after each unit of work (the services, each part of the customers, each page of appointments, the
   cancellations), so that a crash keeps what was done; the caller's transaction is never committed behind its back.
-* Runs of two businesses of one company take turns only on the customers' e-mail addresses and the services they
-  share (``_import_directory``): they synchronize at once on separate workers.
+* Runs of two businesses of one company take turns only on the services and on the e-mail addresses of the
+  partners both may create (``_import_directory``): otherwise they synchronize at once on separate workers.
 * Each binding model finds its records by their Bookings keys (``bookings.binding._bookings_bound``) and maps a typed
   Graph record to its values (``_bookings_to_odoo_values``). The importer links the bindings to each other (an
   appointment row to its service, customer and partner) and writes only what changed.
@@ -232,8 +232,7 @@ class BusinessImporter(object):
         of the customers, a partner per e-mail address), each turn's transaction beginning once the turn is taken,
         so that it sees all the other run committed and neither creates a duplicate. Businesses that share no
         customer's address match their customers at once."""
-        company_id = self.business.company_id.id
-        self.services = self._in_turn([lock_key("services", company_id)],
+        self.services = self._in_turn([lock_key("services", self.business.company_id.id)],
                                       lambda: self._import_services(service_list))
         self._skip(customer_list.problems)
         progress = self.progress
@@ -243,13 +242,20 @@ class BusinessImporter(object):
             progress.listed[record.email].append((record.id, record.display_name.lower()))
         self._in_transaction(self._index_partners)
         for part in split_every(CUSTOMERS_PER_TURN, customer_list.records):
-            emails = [lock_key("partner e-mail", "%d %s" % (company_id, record.email))
-                      for record in part if record.email]
-            self._in_turn(emails, lambda part=part: self._import_customers(part))
+            emails = {record.email for record in part if record.email}
+            self._in_turn(self._email_keys(emails),
+                          lambda part=part, emails=emails: self._import_customers(part, emails))
+
+    def _email_keys(self, emails):
+        """The advisory locks of the company's partners of ``emails``: whoever may create one holds them."""
+        company_id = self.business.company_id.id
+        return [lock_key("partner e-mail", "%d %s" % (company_id, email)) for email in emails]
 
     def _in_turn(self, keys, work):
         """``_in_transaction(work)`` holding the advisory locks ``keys``, in a transaction begun after they were
         obtained."""
+        if not keys:
+            return self._in_transaction(work)
         with advisory_locks(self.registry.db_name, keys):
             self._commit()  # ends a transaction begun before the locks: its snapshot would not see their holders'
             return self._in_transaction(work)
@@ -283,14 +289,16 @@ class BusinessImporter(object):
         self.progress.taken = {row["partner_id"]: (row["name"] or "").strip().lower()
                                for row in Customer._bookings_bound(self.business).values() if row["partner_id"]}
 
-    def _import_customers(self, records):
-        """Upsert the customers ``records`` and link them to partners, matched among those of their e-mail
-        addresses read afresh (another run may have just created them)."""
-        Customer = self.env["bookings.customer"]
-        emails = {record.email for record in records if record.email}
-        fresh = Customer._partner_index(self.business, emails)
-        self.progress.partner_index.update((email, fresh[email]) for email in emails)
-        bound = Customer._bookings_bound(self.business, [record.id for record in records])
+    def _read_partners_of(self, emails):
+        """Read the partners of ``emails`` afresh into the run's index: another run may have just created them."""
+        if emails:
+            fresh = self.env["bookings.customer"]._partner_index(self.business, emails)
+            self.progress.partner_index.update((email, fresh[email]) for email in emails)
+
+    def _import_customers(self, records, emails):
+        """Upsert the customers ``records``, whose addresses are ``emails``, and link them to partners."""
+        self._read_partners_of(emails)
+        bound = self.env["bookings.customer"]._bookings_bound(self.business, [record.id for record in records])
         kind = _("Customer")
         for record in records:
             self._warn(kind, record)
@@ -400,7 +408,9 @@ class BusinessImporter(object):
         for page in client.appointment_pages(self.business.mailbox, *window_utc):
             self._skip(page.problems)
             unreadable.update(problem.params.get("item") for problem in page.problems)
-            seen.update(self._in_transaction(lambda records=page.records: self._import_page(records, staff)))
+            emails = self._unlisted_emails(page.records)
+            seen.update(self._in_turn(self._email_keys(emails), lambda records=page.records, emails=emails:
+                                      self._import_page(records, staff, emails)))
             self.env.cache.invalidate()  # what a page read stays out of memory: the run's footprint is one page
         self.progress.warnings.extend(graph_error_message(self.env, notice) for notice in client.notices)
         if "?" in unreadable:
@@ -423,8 +433,16 @@ class BusinessImporter(object):
         values.update(self.business._invoice_answers(attendee.answers if attendee else ()))
         return values
 
-    def _import_page(self, records, staff):
-        """Upsert the rows of a page of appointments; returns the ids of its rows."""
+    def _unlisted_emails(self, records):
+        """The addresses of the attendees of the appointments ``records`` who are no customer of the list: the
+        page may create their partners."""
+        return {attendee.email for record in records for attendee in self._with_listed_customers(record).attendees
+                if attendee.email and attendee.customer_id not in self.progress.customers}
+
+    def _import_page(self, records, staff, emails):
+        """Upsert the rows of a page of appointments, whose attendees of ``emails`` are no listed customer; returns
+        the ids of its rows."""
+        self._read_partners_of(emails)
         # the run is the record of what it created: no chatter message or follower per new row; changes to an
         # existing row are tracked in its chatter
         Appointment = self.env["bookings.appointment"]
