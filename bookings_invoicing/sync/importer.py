@@ -444,9 +444,12 @@ class BusinessImporter(object):
         the ids of its rows."""
         self._read_partners_of(emails)
         # the run is the record of what it created: no chatter message or follower per new row; changes to an
-        # existing row are tracked in its chatter
+        # existing row are tracked in its chatter. The new rows' stored computed fields are computed one after the
+        # other below, each write of one dropping the next one's inputs from the cache: without prefetching, each
+        # read fetches the one column it needs, not every column of the page's rows (a fifth of a first
+        # synchronization's time otherwise).
         Appointment = self.env["bookings.appointment"]
-        Untracked = Appointment.with_context(tracking_disable=True)
+        Untracked = Appointment.with_context(tracking_disable=True, prefetch_fields=False)
         bound = Appointment._bookings_bound(self.business, [record.id for record in records])
         seen = []
         counts = self.progress.counts
