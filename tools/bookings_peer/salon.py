@@ -66,6 +66,9 @@ CORPORATE_EMPLOYEES = ("Emma Johnson", "Olivia Martinez", "Ava Thompson")
 PURCHASE_ORDER_QUESTION = "Purchase order"
 #: The staff cancel two appointments of the last days after they were due: late cancellations, not invoiced yet.
 LATE_DAYS = 3
+#: The accountant's last month-end invoiced what ended before the month began and at least this many days ago: on a
+#: month's first days the demo's month still holds a fortnight of bookings to invoice.
+CLOSED_DAYS = 15
 
 
 class SalonGenerator(Generator):
@@ -236,13 +239,13 @@ class SalonGenerator(Generator):
         moved to the same time a week later."""
         now = graph_offset(self.now)
         recent = graph_offset(self.now - datetime.timedelta(days=LATE_DAYS))
-        month_start = graph_offset(self.now.replace(day=1, hour=0))
+        closed = graph_offset(min(self.now.replace(day=1, hour=0), self.now - datetime.timedelta(days=CLOSED_DAYS)))
 
         def single(appointment):
             return (len(appointment.get("customers", ())) == 1 and appointment["price"]
                     and appointment["priceType"] == "fixedPrice")
 
-        last_month = [a for a in appointments if a["endDateTime"]["dateTime"] < min(month_start, recent) and single(a)]
+        last_month = [a for a in appointments if a["endDateTime"]["dateTime"] < min(closed, recent) and single(a)]
         late = [a for a in appointments if recent <= a["endDateTime"]["dateTime"] < now and single(a)]
         coming = [a for a in appointments if a["startDateTime"]["dateTime"] > now]
         week = datetime.timedelta(days=7)
