@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Every test suite, after the set-up: the lint gates (ruff, pylint-odoo), the plain-Python suite (Graph client,
-# peer, rules) with pytest, the add-on's Odoo tests on two freshly created databases (bare, and with Odoo's demo
-# data, sale and crm), then the integration suite (real Odoo processes killed mid-work) on the bare one, then the
-# browser suite (headless Chromium against an Odoo server and the local Bookings peer it starts itself). Exits non-zero when any test fails or errors; the last line
-# is "N passed, N failed" over all.
+# Every test suite, after the set-up: the lint gates (ruff, pylint-odoo) and the plain-Python suite (Graph client,
+# peer, rules) with pytest while the add-on's Odoo tests run on two freshly created databases (bare, and with Odoo's
+# demo data, sale and crm); then the integration suite (real Odoo processes killed mid-work) on the bare one while
+# the browser suite runs (headless Chromium against an Odoo server and the local Bookings peer it starts itself, on
+# a database and ports of its own). Suites that run at once print in turn. Exits non-zero when any test fails or
+# errors; the last line is "N passed, N failed" over all.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ROOT/scripts/setup.sh" --browser --lint || { echo "0 passed, 1 failed"; exit 1; }
 
 ARTIFACTS=${ARTIFACTS:-$ROOT/artifacts}
 mkdir -p "$ARTIFACTS"
+rm -f "$ARTIFACTS/pytest.xml" "$ARTIFACTS/integration.xml" "$ARTIFACTS/browser.xml"  # a suite that ran is counted
 passed=0
 failed=0
 junit_counts() {  # "passed failed" of a pytest JUnit XML file; a skipped test is not counted as passing
@@ -23,19 +25,6 @@ skipped = sum(int(s.get("skipped", 0)) for s in suites)
 print(total - bad - skipped, bad + skipped)
 PY
 }
-
-# --- lint: ruff and pylint-odoo ---------------------------------------------------------------------------------
-echo "== lint (ruff, pylint with pylint-odoo)"
-bash "$ROOT/scripts/lint.sh" | tee "$ARTIFACTS/lint.log"
-read -r p f < <(tail -1 "$ARTIFACTS/lint.log" | awk '/ passed, [0-9]+ failed$/ {print $1, $3}')
-[ -n "${p:-}" ] || { p=0; f=1; }
-passed=$((passed + p)); failed=$((failed + f))
-
-# --- plain Python -----------------------------------------------------------------------------------------------
-echo "== plain-Python tests (pytest)"
-"$VENV/bin/python" -m pytest "$ROOT/tests" -q -p no:cacheprovider --junitxml="$ARTIFACTS/pytest.xml" "$@"
-read -r p f < <(junit_counts "$ARTIFACTS/pytest.xml") || { p=0; f=1; }
-passed=$((passed + p)); failed=$((failed + f))
 
 # --- Odoo -------------------------------------------------------------------------------------------------------
 # The add-on's tests on two new databases at once: one as bare as an add-on's own (the integration suite then runs on
@@ -61,6 +50,21 @@ odoo_tests "$DB" odoo-tests "${TEST_HTTP_PORT:-8169}" l10n_generic_coa,account_i
 bare=$!
 odoo_tests "$DEMO_DB" odoo-tests-demo "${TEST_DEMO_HTTP_PORT:-8179}" l10n_generic_coa,account_invoicing,sale,crm &
 demo=$!
+
+# --- lint: ruff and pylint-odoo ---------------------------------------------------------------------------------
+echo "== lint (ruff, pylint with pylint-odoo)"
+bash "$ROOT/scripts/lint.sh" | tee "$ARTIFACTS/lint.log"
+read -r p f < <(tail -1 "$ARTIFACTS/lint.log" | awk '/ passed, [0-9]+ failed$/ {print $1, $3}')
+[ -n "${p:-}" ] || { p=0; f=1; }
+passed=$((passed + p)); failed=$((failed + f))
+
+# --- plain Python -----------------------------------------------------------------------------------------------
+echo "== plain-Python tests (pytest)"
+"$VENV/bin/python" -m pytest "$ROOT/tests" -q -p no:cacheprovider --junitxml="$ARTIFACTS/pytest.xml" "$@"
+read -r p f < <(junit_counts "$ARTIFACTS/pytest.xml") || { p=0; f=1; }
+passed=$((passed + p)); failed=$((failed + f))
+
+# --- Odoo, once both runs ended ----------------------------------------------------------------------------------
 wait "$bare" "$demo"
 for run in "odoo-tests:$DB" "odoo-tests-demo:$DEMO_DB"; do
     name=${run%%:*}
@@ -83,17 +87,23 @@ for run in "odoo-tests:$DB" "odoo-tests-demo:$DEMO_DB"; do
     passed=$((passed + p)); failed=$((failed + f))
 done
 
-# --- integration: real Odoo processes on the same database (crashes) ----------------------------------------------
+# --- integration and browser, at once ------------------------------------------------------------------------------
+# The integration suite kills real Odoo processes mid-work on the bare database; the browser suite plays the
+# accountant's day in headless Chromium on a database, an Odoo server and a Bookings peer of its own. Both wait on
+# conditions, never on time: they run side by side, the browser suite's output kept until the integration suite's
+# is printed.
+(cd "$ROOT/tests_browser" && ARTIFACTS=$ARTIFACTS "$BROWSER_VENV/bin/python" -m pytest -q -p no:cacheprovider \
+    --junitxml="$ARTIFACTS/browser.xml" >"$ARTIFACTS/browser-output.log" 2>&1) &
+browser=$!
 echo "== integration tests (pytest, Odoo processes on $DB)"
 BOOKINGS_TEST_DB=$DB ARTIFACTS=$ARTIFACTS "$VENV/bin/python" -m pytest "$ROOT/tests_integration" -q -p no:cacheprovider \
     --junitxml="$ARTIFACTS/integration.xml"
 read -r p f < <(junit_counts "$ARTIFACTS/integration.xml") || { p=0; f=1; }
 passed=$((passed + p)); failed=$((failed + f))
 
-# --- browser: the accountant's day in headless Chromium --------------------------------------------------------------
+wait "$browser"
 echo "== browser tests (Selenium and Chromium, screenshots in $ARTIFACTS/browser)"
-(cd "$ROOT/tests_browser" && ARTIFACTS=$ARTIFACTS "$BROWSER_VENV/bin/python" -m pytest -q -p no:cacheprovider \
-    --junitxml="$ARTIFACTS/browser.xml")
+cat "$ARTIFACTS/browser-output.log"
 read -r p f < <(junit_counts "$ARTIFACTS/browser.xml") || { p=0; f=1; }
 passed=$((passed + p)); failed=$((failed + f))
 
