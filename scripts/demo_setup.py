@@ -14,7 +14,7 @@ import requests
 
 from odoo import fields
 
-from bookings_peer.salon import CLOSED_DAYS, CORPORATE_CLIENT, CORPORATE_EMPLOYEES, LATE_DAYS
+from bookings_peer.salon import CORPORATE_CLIENT, CORPORATE_EMPLOYEES, invoiced_before
 
 business = env.ref("bookings_invoicing.demo_business")
 if os.environ.get("BOOKINGS_PEER_URL"):
@@ -43,17 +43,14 @@ if not business.last_sync_date:
     accountant = env.ref("bookings_invoicing.demo_user_bookings")
     month_start = pytz.timezone(accountant.tz).localize(
         datetime.datetime.combine(datetime.date.today().replace(day=1), datetime.time()))
-    closed = min(month_start.astimezone(pytz.utc).replace(tzinfo=None),
-                 datetime.datetime.utcnow() - datetime.timedelta(days=CLOSED_DAYS))  # as the peer's last month
+    closed = invoiced_before(month_start.astimezone(pytz.utc).replace(tzinfo=None), datetime.datetime.utcnow())
     planned = requests.get(changes_url, timeout=30)
     planned.raise_for_status()
     touched = {change["id"]: change["cancelled"] for change in planned.json()["value"]}
-    # last month's bookings, but those of the last days that the staff will cancel late: they wait for the fee
-    recent = fields.Datetime.to_string(datetime.datetime.utcnow() - datetime.timedelta(days=LATE_DAYS))
+    # last month's bookings; those the staff will cancel late ended after it and wait for the fee
     rows = env["bookings.appointment"].sudo(accountant).search(
         [("business_id", "=", business.id), ("invoice_status", "=", "to_invoice"),
-         ("end", "<", fields.Datetime.to_string(closed))]).filtered(
-        lambda row: not (touched.get(row.bookings_id) and row.end >= recent))
+         ("end", "<", fields.Datetime.to_string(closed))])
     invoices, skipped = rows._create_invoices()
     # the accountant validated the invoice of a booking the staff will cancel, not that of the one they will change
     on_invoice = rows.filtered(lambda row: row.bookings_id in touched and row.invoice_id)

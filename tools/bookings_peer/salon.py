@@ -71,6 +71,12 @@ LATE_DAYS = 3
 CLOSED_DAYS = 15
 
 
+def invoiced_before(month_start, now):
+    """The end of what the accountant's last month-end invoiced: ``month_start``, or ``CLOSED_DAYS`` before ``now``
+    when that is earlier; always before the late cancellations' ``LATE_DAYS``."""
+    return min(month_start, now - datetime.timedelta(days=CLOSED_DAYS))
+
+
 class SalonGenerator(Generator):
     """Seeded generation of the salon; the same seed and reference time give the same salon."""
 
@@ -239,13 +245,13 @@ class SalonGenerator(Generator):
         moved to the same time a week later."""
         now = graph_offset(self.now)
         recent = graph_offset(self.now - datetime.timedelta(days=LATE_DAYS))
-        closed = graph_offset(min(self.now.replace(day=1, hour=0), self.now - datetime.timedelta(days=CLOSED_DAYS)))
+        closed = graph_offset(invoiced_before(self.now.replace(day=1, hour=0), self.now))
 
         def single(appointment):
             return (len(appointment.get("customers", ())) == 1 and appointment["price"]
                     and appointment["priceType"] == "fixedPrice")
 
-        last_month = [a for a in appointments if a["endDateTime"]["dateTime"] < min(closed, recent) and single(a)]
+        last_month = [a for a in appointments if a["endDateTime"]["dateTime"] < closed and single(a)]
         late = [a for a in appointments if recent <= a["endDateTime"]["dateTime"] < now and single(a)]
         coming = [a for a in appointments if a["startDateTime"]["dateTime"] > now]
         week = datetime.timedelta(days=7)
