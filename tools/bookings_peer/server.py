@@ -359,17 +359,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self._graph_error(400, "ErrorInvalidParameter",
                                          "calendarView requires the start and end parameters.")
             items = store.calendar_view(parts[0], isoparse(query["start"]), isoparse(query["end"]))
-            return self._page([_shaped(i, beta) for i in items], query, repeat,
-                              "Collection(microsoft.graph.bookingAppointment)")
+            return self._page(items, query, repeat, "Collection(microsoft.graph.bookingAppointment)", beta)
         if collection not in Store.COLLECTIONS:
             return self._graph_error(400, "BadRequest", "Resource not found for the segment '%s'." % collection)
-        items = [_shaped(i, beta) for i in store.items(parts[0], collection)]
+        items = store.items(parts[0], collection)
         if len(parts) == 3:
             found = [i for i in items if i.get("id") == parts[2]]
             if not found:
                 return self._graph_error(404, "ErrorItemNotFound", "The specified object was not found.")
-            return self._send(200, found[0])
-        return self._page(items, query, repeat, "solutions/bookingBusinesses('%s')/%s" % (parts[0], collection))
+            return self._send(200, _shaped(found[0], beta))
+        return self._page(items, query, repeat, "solutions/bookingBusinesses('%s')/%s" % (parts[0], collection), beta)
 
     def _write(self, method, parts, permissions):
         """POST a customer or a service (201 with the entity and its new id), PATCH one (204), DELETE one (204), with
@@ -484,15 +483,16 @@ class Handler(BaseHTTPRequestHandler):
             return "Cannot convert the literal '%s' to the expected type 'Edm.Duration'." % values["defaultDuration"]
         return None
 
-    def _page(self, items, query, repeat, context):
-        """One page of ``items``, with its ``@odata.context`` as the service gives it; like the service, an explicit
-        ``$top`` truncates without a next link."""
+    def _page(self, items, query, repeat, context, beta=True):
+        """One page of ``items``, with its ``@odata.context`` as the service gives it, each item as the API version
+        asked answers it (``beta``); like the service, an explicit ``$top`` truncates without a next link. Only the
+        page's items are shaped: a page costs the same whatever the collection's size."""
         context = {"@odata.context": "%s/v1.0/$metadata#%s" % (self.peer.url, context)}
         if "$top" in query:
-            return self._send(200, dict(context, value=items[:int(query["$top"])]))
+            return self._send(200, dict(context, value=[_shaped(i, beta) for i in items[:int(query["$top"])]]))
         offset = int(query.get("$skiptoken", 0))
         size = self.peer.page_size
-        body = dict(context, value=items[offset:offset + size])
+        body = dict(context, value=[_shaped(i, beta) for i in items[offset:offset + size]])
         if repeat:
             body["@odata.nextLink"] = self._link(query, offset) if offset else self._link(query, 0, first=True)
         elif offset + size < len(items):
