@@ -168,6 +168,39 @@ def cancellation_timing(start, last_seen, first_missed, hours):
     return "unknown"
 
 
+def fee_kind(has_policy, no_show, cancellation):
+    """What a booking bills instead of its price by its cancellation policy (none without one): ``"no_show"`` when
+    the customer did not come, ``"late_cancellation"`` when it was cancelled late (``cancellation_timing``), else
+    False."""
+    if not has_policy:
+        return False
+    if no_show:
+        return "no_show"
+    return "late_cancellation" if cancellation == "late" else False
+
+
+def invoice_status(invoiced, cancelled, excluded, fee_kind, has_customer, amount, price_type):
+    """Where a row stands with invoicing: ``"invoiced"`` (on a live invoice), ``"cancelled"`` (in Bookings, unless
+    it bills a late cancellation), ``"excluded"`` (a fee waived too), ``"nothing"`` (a fee of nothing for its
+    customer, or a free booking), ``"no_customer"``, ``"no_price"`` (only a free booking is invoiced at nothing) or
+    ``"to_invoice"``; ``amount``: what it bills, before taxes."""
+    if invoiced:
+        return "invoiced"
+    if cancelled and fee_kind != "late_cancellation":
+        return "cancelled"
+    if excluded:
+        return "excluded"
+    if fee_kind and has_customer and not amount:
+        return "nothing"
+    if price_type == FREE and not fee_kind:
+        return "nothing"
+    if not has_customer:
+        return "no_customer"
+    if not amount:
+        return "no_price"
+    return "to_invoice"
+
+
 def fee_terms(fee_type, fee, booking_amount, currency_digits=2):
     """What a late cancellation or a no-show puts on its invoice line: 1 x the fixed ``fee`` (in the invoice's
     currency), or 1 x ``fee`` percent of ``booking_amount``, what the booking would have billed, rounded once. None

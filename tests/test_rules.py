@@ -113,6 +113,36 @@ def test_a_cancellation_is_late_only_where_the_runs_tell(last_seen, first_missed
     assert rules.cancellation_timing(START, last_seen, first_missed, 24) == expected
 
 
+@pytest.mark.parametrize("has_policy, no_show, cancellation, expected", [
+    (True, False, "late", "late_cancellation"),
+    (True, False, "early", False),
+    (True, False, "unknown", False),  # not charged while the runs do not tell
+    (True, True, False, "no_show"),
+    (True, False, False, False),
+    (False, True, "late", False),  # no policy, no fee
+])
+def test_a_fee_is_billed_by_the_policy_only(has_policy, no_show, cancellation, expected):
+    assert rules.fee_kind(has_policy, no_show, cancellation) == expected
+
+
+@pytest.mark.parametrize("invoiced, cancelled, excluded, fee_kind, has_customer, amount, price_type, expected", [
+    (False, False, False, False, True, 35.0, rules.FIXED_PRICE, "to_invoice"),
+    (True, True, True, False, False, 0.0, rules.FREE, "invoiced"),  # on a live invoice, whatever changed since
+    (False, True, False, False, True, 35.0, rules.FIXED_PRICE, "cancelled"),
+    (False, True, False, "late_cancellation", True, 17.5, rules.FIXED_PRICE, "to_invoice"),  # its fee
+    (False, False, True, "no_show", True, 25.0, rules.FIXED_PRICE, "excluded"),  # a fee waived
+    (False, False, False, "no_show", True, 0.0, rules.FIXED_PRICE, "nothing"),  # a fee of nothing
+    (False, False, False, False, True, 0.0, rules.FREE, "nothing"),
+    (False, False, False, "no_show", True, 25.0, rules.FREE, "to_invoice"),  # a free booking's no-show fee
+    (False, False, False, False, False, 35.0, rules.FIXED_PRICE, "no_customer"),
+    (False, False, False, False, True, 0.0, "priceVaries", "no_price"),
+])
+def test_where_a_row_stands_with_invoicing(invoiced, cancelled, excluded, fee_kind, has_customer, amount, price_type,
+                                          expected):
+    assert rules.invoice_status(invoiced, cancelled, excluded, fee_kind, has_customer, amount,
+                                price_type) == expected
+
+
 @pytest.mark.parametrize("fee_type, fee, booking_amount, expected", [
     ("percent", 50, Decimal("35.00"), Decimal("17.50")),
     ("percent", 33, Decimal("10.00"), Decimal("3.30")),

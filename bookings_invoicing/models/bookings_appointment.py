@@ -188,49 +188,40 @@ class BookingsAppointment(models.Model):
                  "fee_kind")
     def _compute_invoice_status(self):
         for row in self:
-            if row.invoice_line_id and row.invoice_state in LIVE_INVOICE_STATES:
-                row.invoice_status = "invoiced"
-            elif row.state == "cancelled" and row.fee_kind != "late_cancellation":
-                row.invoice_status = "cancelled"
-            elif row.excluded:  # a fee waived too
-                row.invoice_status = "excluded"
-            elif row.fee_kind and row.partner_id and not row.amount:
-                row.invoice_status = "nothing"  # a fee of nothing
-            elif row.price_type == rules.FREE and not row.fee_kind:
-                row.invoice_status = "nothing"
-            elif not row.partner_id:
-                row.invoice_status = "no_customer"
-            elif not row.amount:  # only a free booking is invoiced at nothing
-                row.invoice_status = "no_price"
-            else:
-                row.invoice_status = "to_invoice"
+            row.invoice_status = rules.invoice_status(
+                bool(row.invoice_line_id) and row.invoice_state in LIVE_INVOICE_STATES, row.state == "cancelled",
+                row.excluded, row.fee_kind, bool(row.partner_id), row.amount, row.price_type)
 
     @api.depends("service_id.cancellation_policy_id", "business_id.cancellation_policy_id")
     def _compute_cancellation_policy(self):
         for row in self:
-            row.cancellation_policy_id = (row.service_id.cancellation_policy_id
-                                          or row.business_id.cancellation_policy_id)
+            row.cancellation_policy_id = row._policy_of(row.service_id, row.business_id)
+
+    @api.model
+    def _policy_of(self, service, business):
+        """The cancellation policy of a row of ``service`` in ``business``: the service's, else the business's."""
+        return service.cancellation_policy_id or business.cancellation_policy_id
 
     @api.depends("state", "start", "last_seen", "first_missed", "cancellation_policy_id.late_hours")
     def _compute_cancellation(self):
         for row in self:
-            policy = row.cancellation_policy_id
-            if row.state != "cancelled" or not row.first_missed or not policy:
-                row.cancellation = False
-                continue
-            row.cancellation = rules.cancellation_timing(
-                fields.Datetime.from_string(row.start), fields.Datetime.from_string(row.last_seen),
-                fields.Datetime.from_string(row.first_missed), policy.late_hours)
+            row.cancellation = row._cancellation_of(row.state, row.start, row.last_seen, row.first_missed,
+                                                    row.cancellation_policy_id)
+
+    @api.model
+    def _cancellation_of(self, state, start, last_seen, first_missed, policy):
+        """When a row of ``state`` was cancelled (``rules.cancellation_timing``, times as Odoo stores them), by its
+        ``policy``; False when it was not, or no policy tells."""
+        if state != "cancelled" or not first_missed or not policy:
+            return False
+        return rules.cancellation_timing(
+            fields.Datetime.from_string(start), fields.Datetime.from_string(last_seen),
+            fields.Datetime.from_string(first_missed), policy.late_hours)
 
     @api.depends("cancellation", "no_show", "cancellation_policy_id")
     def _compute_fee_kind(self):
         for row in self:
-            if not row.cancellation_policy_id:
-                row.fee_kind = False
-            elif row.no_show:
-                row.fee_kind = "no_show"
-            else:
-                row.fee_kind = "late_cancellation" if row.cancellation == "late" else False
+            row.fee_kind = rules.fee_kind(bool(row.cancellation_policy_id), row.no_show, row.cancellation)
 
     @api.depends("cancellation", "last_seen", "first_missed")
     def _compute_cancellation_text(self):
@@ -256,34 +247,42 @@ class BookingsAppointment(models.Model):
                  "cancellation_policy_id.no_show_fee")
     def _compute_invoice_terms(self):
         for row in self:
-            terms = row._invoice_terms()
-            if terms is None:
-                row.update({"quantity": 0.0, "unit_price": 0.0, "amount": 0.0, "price_to_confirm": False})
-                continue
-            row.update({"quantity": float(terms.quantity), "unit_price": float(terms.unit_price),
-                        "amount": float(terms.amount),
-                        "price_to_confirm": terms.to_confirm and not row.price_confirmed})
+            row.update(row._invoice_terms_values(row._invoice_terms(), row.price_confirmed))
+
+    @api.model
+    def _invoice_terms_values(self, terms, price_confirmed):
+        """The stored values of the invoice ``terms`` (``rules.InvoiceTerms`` or None) of a row."""
+        if terms is None:
+            return {"quantity": 0.0, "unit_price": 0.0, "amount": 0.0, "price_to_confirm": False}
+        return {"quantity": float(terms.quantity), "unit_price": float(terms.unit_price),
+                "amount": float(terms.amount), "price_to_confirm": terms.to_confirm and not price_confirmed}
 
     def _invoice_terms(self, date=None):
-        """What this row puts on its invoice line (``rules.invoice_terms``), in the row's currency; for a late
-        cancellation or a no-show, its policy's fee (``rules.fee_terms``). The product's sales price, which stands
-        in when Bookings gives no price, and a fixed fee are converted from the company's currency at ``date``
-        (today by default: drafts have no date yet)."""
+        """What this row puts on its invoice line (``_terms_of``); ``date``: today by default (drafts have no date
+        yet)."""
         self.ensure_one()
-        currency = self.currency_id or self.company_id.currency_id
+        return self._terms_of(self.price_type, self.price, self.duration, self.product_id, self.company_id,
+                              self.currency_id, self.fee_kind, self.cancellation_policy_id, date)
+
+    @api.model
+    def _terms_of(self, price_type, price, duration, product, company, currency, fee_kind, policy, date=None):
+        """What a row of these values puts on its invoice line (``rules.invoice_terms``), in its ``currency`` (the
+        company's without one); for a late cancellation or a no-show (``fee_kind``), its ``policy``'s fee
+        (``rules.fee_terms``). The product's sales price, which stands in when Bookings gives no price, and a fixed
+        fee are converted from the company's currency at ``date`` (today by default)."""
+        currency = currency or company.currency_id
         date = date or fields.Date.context_today(self)
         fallback = 0.0
-        if rules.uses_fallback_price(self.price_type, self.price):
-            fallback = self._fallback_price(self.product_id, self.company_id, currency, date)
+        if rules.uses_fallback_price(price_type, price):
+            fallback = self._fallback_price(product, company, currency, date)
         terms = rules.invoice_terms(
-            self.price_type, self.price, int(round(self.duration * 3600)), fallback,
-            currency_digits=currency.decimal_places,
+            price_type, price, int(round(duration * 3600)), fallback, currency_digits=currency.decimal_places,
             quantity_digits=self.env["decimal.precision"].precision_get("Product Unit of Measure"))
-        if not self.fee_kind:
+        if not fee_kind:
             return terms
-        fee_type, fee = self.cancellation_policy_id._fee(self.fee_kind)
+        fee_type, fee = policy._fee(fee_kind)
         if fee_type == "fixed":
-            fee = self._from_company_currency(fee, self.company_id, currency, date)
+            fee = self._from_company_currency(fee, company, currency, date)
         return rules.fee_terms(fee_type, fee, terms.amount if terms else 0, currency_digits=currency.decimal_places)
 
     @api.model
@@ -431,6 +430,30 @@ class BookingsAppointment(models.Model):
             "last_seen": False,  # back in Bookings: not cancelled, hence no fee
             "first_missed": False,
         }
+
+    @api.model
+    def _bookings_computed_values(self, business, values):
+        """A new row's invoicing values, by the rules of the compute methods. A synchronization's new row is on
+        no invoice: what it bills follows from its Bookings values, its service and its business."""
+        service = self.env["bookings.service"].browse(values.get("service_id"))
+        company = business.company_id
+        policy = self._policy_of(service, business)
+        cancellation = self._cancellation_of(values["state"], values["start"], values.get("last_seen"),
+                                             values.get("first_missed"), policy)
+        fee_kind = rules.fee_kind(bool(policy), values.get("no_show"), cancellation)
+        terms = self._terms_of(values.get("price_type"), values.get("price") or 0.0, values.get("duration") or 0.0,
+                               service.product_id, company, self.env["res.currency"].browse(values.get("currency_id")),
+                               fee_kind, policy)
+        computed = self._invoice_terms_values(terms, values.get("price_confirmed"))
+        computed.update({
+            "company_id": company.id, "product_id": service.product_id.id, "invoice_id": False,
+            "invoice_state": False, "cancellation_policy_id": policy.id, "cancellation": cancellation,
+            "fee_kind": fee_kind,
+            "invoice_status": rules.invoice_status(
+                False, values["state"] == "cancelled", values.get("excluded"), fee_kind, bool(values.get("partner_id")),
+                computed["amount"], values.get("price_type")),
+        })
+        return computed
 
     @api.model
     def _bookings_update(self, old, changes):

@@ -444,17 +444,15 @@ class BusinessImporter(object):
         the ids of its rows."""
         self._read_partners_of(emails)
         # the run is the record of what it created: no chatter message or follower per new row; changes to an
-        # existing row are tracked in its chatter. The new rows' stored computed fields are computed one after the
-        # other below, each write of one dropping the next one's inputs from the cache: without prefetching, each
-        # read fetches the one column it needs, not every column of the page's rows (a fifth of a first
-        # synchronization's time otherwise).
+        # existing row are tracked in its chatter. A new row is inserted with its invoicing values
+        # (``_bookings_create``); what the changes to existing rows change is recomputed once, after the page.
         Appointment = self.env["bookings.appointment"]
-        Untracked = Appointment.with_context(tracking_disable=True, prefetch_fields=False)
+        Untracked = Appointment.with_context(tracking_disable=True)
         bound = Appointment._bookings_bound(self.business, [record.id for record in records])
         seen = []
         counts = self.progress.counts
         kind = _("Appointment")  # once a page: a translation looks the language up
-        with self.env.norecompute():  # the stored computed fields of the page's new rows, in one batch below
+        with self.env.norecompute():
             for record in records:
                 self._warn(kind, record)
                 record = self._with_listed_customers(record)

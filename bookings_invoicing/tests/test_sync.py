@@ -72,6 +72,54 @@ class TestSync(BookingsCase):
                           run.customers_updated, run.services_updated), (0, 0, 0, 0, 0))
         self.assertEqual([q for q in statements if WRITES.match(q)], [])
 
+    def test_a_first_sync_inserts_each_row_with_what_it_bills(self):
+        """A new row is written once, by its INSERT, with the invoicing values its compute methods give."""
+        self.business.cancellation_policy_id = self.env["bookings.cancellation.policy"].create({
+            "name": "24 hours' notice", "late_hours": 24, "late_fee_type": "percent", "late_fee": 50.0,
+            "no_show_fee_type": "fixed", "no_show_fee": 25.0,
+            "product_id": self.env["product.product"].create({"name": "Fee", "type": "service"}).id})
+        hourly = self.add_service("Massage", price=1.86, price_type="hourly")
+        varies = self.add_service("Colour", price=0.0, price_type="priceVaries")  # billed at its product's price
+        self.env["product.product"].create({"name": "Colour", "type": "service", "list_price": 50.0})
+        unpriced = self.add_service("Advice", price=0.0, price_type="priceVaries")
+        free = self.add_service("Consultation", price=0.0, price_type="free")
+        self.add_appointment(self.cut, [self.ann], hours_ago(3), minutes=45)
+        self.add_appointment(self.yoga, [self.ann, self.bob], hours_ago(30))
+        self.add_appointment(self.cut, [], hours_ago(50))
+        self.add_appointment(hourly, [self.cid], hours_ago(70), minutes=125)
+        self.add_appointment(varies, [self.bob], hours_ago(90))
+        self.add_appointment(self.cut, [self.cid], hours_ago(110), price=40.0, price_type="startingAt")
+        self.add_appointment(free, [self.ann], hours_ago(130))
+        self.add_appointment(unpriced, [self.ann], hours_ago(150))
+        updates = []
+        execute = type(self.cr).execute
+
+        def spy(cr, query, params=None, log_exceptions=None):
+            if re.match(r'^\s*UPDATE\s+"?bookings_appointment\b', query):
+                updates.append(query)
+            return execute(cr, query, params, log_exceptions)
+
+        with patch.object(type(self.cr), "execute", spy):
+            run = self.sync()
+        self.assertEqual((run.state, run.appointments_created), ("done", 9))
+        self.assertEqual(updates, [])
+
+        Appointment = self.env["bookings.appointment"]
+        computed = sorted(name for name, field in Appointment._fields.items() if field.compute and field.store)
+        rows = self.rows()
+        inserted = rows.read(computed)
+        self.assertEqual(
+            sorted((row["invoice_status"], row["amount"], row["price_to_confirm"]) for row in inserted),
+            [("no_customer", 35.0, False), ("no_price", 0.0, True), ("nothing", 0.0, False),
+             ("to_invoice", 3.88, False), ("to_invoice", 12.0, False), ("to_invoice", 12.0, False),
+             ("to_invoice", 35.0, False),
+             ("to_invoice", 40.0, True), ("to_invoice", 50.0, True)])
+        for name in computed:
+            rows._recompute_todo(Appointment._fields[name])
+        rows.recompute()
+        rows.invalidate_cache()
+        self.assertEqual(rows.read(computed), inserted)
+
     def test_a_bookings_id_is_bound_once_per_business(self):
         booked = self.add_appointment(self.cut, [self.ann], hours_ago(3))
         self.sync()
