@@ -29,13 +29,13 @@ def _hash(text):
 
 
 @contextmanager
-def advisory_lock(dbname, key, wait=True):
-    """Hold the PostgreSQL session lock ``key`` while the block runs; yields whether it was obtained. With
-    ``wait=False`` a lock held elsewhere is not waited for."""
+def try_advisory_lock(dbname, key):
+    """Hold the PostgreSQL session lock ``key`` while the block runs, if no one else holds it; yields whether it
+    was obtained."""
     cr = sql_db.db_connect(dbname).cursor()
     try:
-        cr.execute("SELECT pg_advisory_lock(%s, %s)" if wait else "SELECT pg_try_advisory_lock(%s, %s)", key)
-        obtained = wait or cr.fetchone()[0]
+        cr.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        obtained = cr.fetchone()[0]
         try:
             yield obtained
         finally:

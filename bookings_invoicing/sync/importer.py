@@ -34,7 +34,7 @@ from odoo.tools.misc import format_date
 
 from .. import rules
 from ..graph import errors, read_all
-from ..locks import advisory_lock, advisory_locks, lock_key
+from ..locks import advisory_locks, lock_key, try_advisory_lock
 from ..messages import graph_error_message
 from ..mirror import mirror_context
 from .exporter import DirectoryExporter, RunLog
@@ -99,7 +99,7 @@ class BusinessImporter(object):
         Everything, the Graph client included, is read and written through the run's own cursor: a caller that had
         queried its own before the run committed would not see the run afterwards (Odoo's transactions are
         repeatable read)."""
-        with advisory_lock(self.registry.db_name, lock_key("sync", self.business_id), wait=False) as obtained:
+        with try_advisory_lock(self.registry.db_name, lock_key("sync", self.business_id)) as obtained:
             if not obtained:
                 raise SynchronizationRunning(
                     _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
@@ -408,8 +408,9 @@ class BusinessImporter(object):
         for page in client.appointment_pages(self.business.mailbox, *window_utc):
             self._skip(page.problems)
             unreadable.update(problem.params.get("item") for problem in page.problems)
-            emails = self._unlisted_emails(page.records)
-            seen.update(self._in_turn(self._email_keys(emails), lambda records=page.records, emails=emails:
+            records = [self._with_listed_customers(record) for record in page.records]
+            emails = self._unlisted_emails(records)
+            seen.update(self._in_turn(self._email_keys(emails), lambda records=records, emails=emails:
                                       self._import_page(records, staff, emails)))
             self.env.cache.invalidate()  # what a page read stays out of memory: the run's footprint is one page
         self.progress.warnings.extend(graph_error_message(self.env, notice) for notice in client.notices)
@@ -434,14 +435,14 @@ class BusinessImporter(object):
         return values
 
     def _unlisted_emails(self, records):
-        """The addresses of the attendees of the appointments ``records`` who are no customer of the list: the
-        page may create their partners."""
-        return {attendee.email for record in records for attendee in self._with_listed_customers(record).attendees
+        """The addresses of the attendees of the appointments ``records`` (``_with_listed_customers``) who are no
+        customer of the list: the page may create their partners."""
+        return {attendee.email for record in records for attendee in record.attendees
                 if attendee.email and attendee.customer_id not in self.progress.customers}
 
     def _import_page(self, records, staff, emails):
-        """Upsert the rows of a page of appointments, whose attendees of ``emails`` are no listed customer; returns
-        the ids of its rows."""
+        """Upsert the rows of a page of appointments ``records`` (``_with_listed_customers``), whose attendees of
+        ``emails`` are no listed customer; returns the ids of its rows."""
         self._read_partners_of(emails)
         # the run is the record of what it created: no chatter message or follower per new row; changes to an
         # existing row are tracked in its chatter. A new row is inserted with its invoicing values
@@ -455,7 +456,6 @@ class BusinessImporter(object):
         with self.env.norecompute():
             for record in records:
                 self._warn(kind, record)
-                record = self._with_listed_customers(record)
                 rows = rules.attendee_rows(record)
                 for key, attendee in rows:
                     values = self._appointment_values(record, attendee, staff)
