@@ -47,12 +47,19 @@ def try_advisory_lock(dbname, key):
 
 @contextmanager
 def advisory_locks(dbname, keys):
-    """Hold all the PostgreSQL session locks ``keys`` while the block runs, waiting for each. Every process takes
-    them in one order, so that two holders of some of them never wait for each other in a cycle."""
+    """Hold all the PostgreSQL session locks ``keys`` while the block runs, waiting for each. They are tried all
+    at once, in one query; when another process holds one of them, they are released and taken one by one in one
+    order shared by every process, so that two holders of some of them never wait for each other in a cycle."""
+    keys = sorted(set(keys))
     cr = sql_db.db_connect(dbname).cursor()
     try:
-        for key in sorted(set(keys)):
-            cr.execute("SELECT pg_advisory_lock(%s, %s)", key)
+        cr.execute("SELECT bool_and(pg_try_advisory_lock(k.class, k.number))"
+                   "  FROM unnest(%s::int[], %s::int[]) AS k(class, number)",
+                   ([key[0] for key in keys], [key[1] for key in keys]))
+        if not cr.fetchone()[0]:
+            cr.execute("SELECT pg_advisory_unlock_all()")
+            for key in keys:
+                cr.execute("SELECT pg_advisory_lock(%s, %s)", key)
         yield
     finally:
         try:

@@ -1,15 +1,17 @@
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError
+from odoo.tests.common import TransactionCase
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..locks import GRAPH_CONCURRENCY, lock_key
+from ..locks import GRAPH_CONCURRENCY, advisory_locks, lock_key
 from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase, database_cursor, hours_ago, wait_for
 
 WRITES = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(bookings_appointment|bookings_customer|"
@@ -627,3 +629,46 @@ class TestSync(BookingsCase):
             partner.action_open_bookings_appointments()["domain"]), self.rows())
         template = self.rows()[0].product_id.product_tmpl_id
         self.assertEqual((template.bookings_service_count, template.bookings_appointment_count), (1, 2))
+
+
+class TestAdvisoryLocks(TransactionCase):
+    """The turns that synchronizations of one company take on the e-mail addresses of their customers."""
+
+    def held(self, cr, keys):
+        """``{key: pid holding it}`` of the granted advisory locks among ``keys``."""
+        cr.execute("SELECT classid, objid, pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2")
+        return {(classid, objid): pid for classid, objid, pid in cr.fetchall() if (classid, objid) in keys}
+
+    def test_a_turn_waits_for_an_address_another_process_holds_then_holds_them_all(self):
+        keys = [lock_key("test turn", "%s@example.com" % name) for name in ("ann", "bob", "cid")]
+        inside, leave = threading.Event(), threading.Event()
+
+        def turn():
+            with advisory_locks(self.cr.dbname, keys):
+                inside.set()
+                leave.wait(60)
+
+        with database_cursor(self.cr.dbname) as other, database_cursor(self.cr.dbname) as watcher:
+            other.execute("SELECT pg_backend_pid(), pg_advisory_lock(%s, %s)", keys[1])
+            other_pid = other.fetchone()[0]
+            with ThreadPoolExecutor(1) as pool:
+                done = pool.submit(turn)
+                wait_for(lambda: self._waiting_on(watcher, keys[1]), "the turn waiting for bob's address")
+                self.assertFalse(inside.is_set(), "the turn does not begin while an address is held elsewhere")
+                self.assertEqual(self.held(watcher, keys).get(keys[1]), other_pid)
+                other.execute("SELECT pg_advisory_unlock(%s, %s)", keys[1])
+                self.assertTrue(inside.wait(60), "the turn begins once the address is free")
+                holders = self.held(watcher, keys)
+                self.assertEqual(set(holders), set(keys))
+                self.assertEqual(len(set(holders.values())), 1, "one process holds the three addresses")
+                self.assertNotIn(other_pid, holders.values())
+                leave.set()
+                done.result()
+            self.assertEqual(self.held(watcher, keys), {}, "all released when the turn ends")
+
+    @staticmethod
+    def _waiting_on(cr, key):
+        cr.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = %s "
+                   "AND objid = %s AND objsubid = 2", key)
+        row = cr.fetchone()
+        return row[0] if row else None
