@@ -68,21 +68,20 @@ class BookingsCustomer(models.Model):
 
     # --- partners -----------------------------------------------------------------------------------------------
     @api.model
-    def _partner_index(self, business, emails=None):
-        """Individual partners of the business's company (or shared), by trimmed lower-case e-mail; only those of
-        ``emails`` when given."""
-        query = """SELECT lower(trim(email)), id, lower(trim(name)) FROM res_partner
-                    WHERE active AND NOT is_company AND email IS NOT NULL AND trim(email) != ''
-                      AND (company_id = %s OR company_id IS NULL)"""
-        params = [business.company_id.id]
-        if emails is not None:
-            query += " AND lower(trim(email)) IN %s"
-            params.append(tuple(emails) or (None,))
-        self.env.cr.execute(query + " ORDER BY id", params)
+    def _partner_index(self, business, emails):
+        """``{e-mail: ((partner id, trimmed lower-case name), ...)}`` for each of the trimmed lower-case ``emails``:
+        the individual partners of the business's company (or shared) with that address, oldest first."""
+        if not emails:
+            return {}
+        self.env.cr.execute("""
+            SELECT lower(trim(email)), id, lower(trim(name)) FROM res_partner
+             WHERE active AND NOT is_company AND (company_id = %s OR company_id IS NULL)
+               AND lower(trim(email)) IN %s
+             ORDER BY id""", (business.company_id.id, tuple(emails)))
         index = defaultdict(list)
         for email, partner_id, name in self.env.cr.fetchall():
             index[email].append((partner_id, name or ""))
-        return index
+        return {email: tuple(index[email]) for email in emails}
 
     @api.model
     def _match_partner(self, business, name, email, partner_index, taken):

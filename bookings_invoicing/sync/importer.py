@@ -57,16 +57,19 @@ class _Progress(object):
         self.problems = []  # in words, for the run's message
         self.warnings = []  # in words: items read without an optional value that could not be read
         self.customers = {}  # Bookings customer id -> (bookings.customer id, partner id or False)
-        self.partner_index = {}  # e-mail -> [(partner id, lower-case name)], see bookings.customer._partner_index
+        # e-mail -> ((partner id, lower-case name), ...): the partners of the addresses the run met, read by the
+        # turn that met them (bookings.customer._partner_index)
+        self.partner_index = {}
         self.taken = {}  # partner id -> lower-case name of the Bookings customer linked to it
         self.listed = defaultdict(list)  # e-mail or None -> [(Bookings customer id, lower-case name)] of the list
 
     def snapshot(self):
-        """A copy that the next unit of work cannot change (it appends to the partner index's lists)."""
+        """A copy that the next unit of work cannot change (the partner index's entries are tuples, replaced and
+        never changed in place)."""
         copied = _Progress()
         copied.counts, copied.problems, copied.warnings = Counter(self.counts), list(self.problems), list(self.warnings)
         copied.customers, copied.taken, copied.listed = dict(self.customers), dict(self.taken), self.listed
-        copied.partner_index = defaultdict(list, {email: list(found) for email, found in self.partner_index.items()})
+        copied.partner_index = dict(self.partner_index)
         return copied
 
 
@@ -240,7 +243,7 @@ class BusinessImporter(object):
         progress.listed = defaultdict(list)
         for record in customer_list.records:
             progress.listed[record.email].append((record.id, record.display_name.lower()))
-        self._in_transaction(self._index_partners)
+        self._in_transaction(self._index_taken_partners)
         for part in split_every(CUSTOMERS_PER_TURN, customer_list.records):
             emails = {record.email for record in part if record.email}
             self._in_turn(self._email_keys(emails),
@@ -281,19 +284,16 @@ class BusinessImporter(object):
             result[record.id] = old["id"]
         return result
 
-    def _index_partners(self):
-        """The partners matched by e-mail (``bookings.customer._partner_index``) and those the business's
-        customers took (``_match_partner``)."""
-        Customer = self.env["bookings.customer"]
-        self.progress.partner_index = Customer._partner_index(self.business)
+    def _index_taken_partners(self):
+        """The partners the business's customers took (``_match_partner``)."""
         self.progress.taken = {row["partner_id"]: (row["name"] or "").strip().lower()
-                               for row in Customer._bookings_bound(self.business).values() if row["partner_id"]}
+                               for row in self.env["bookings.customer"]._bookings_bound(self.business).values()
+                               if row["partner_id"]}
 
     def _read_partners_of(self, emails):
-        """Read the partners of ``emails`` afresh into the run's index: another run may have just created them."""
-        if emails:
-            fresh = self.env["bookings.customer"]._partner_index(self.business, emails)
-            self.progress.partner_index.update((email, fresh[email]) for email in emails)
+        """Read the partners of ``emails`` afresh into the run's index, in the turn that may match them: another
+        run may have just created them."""
+        self.progress.partner_index.update(self.env["bookings.customer"]._partner_index(self.business, emails))
 
     def _import_customers(self, records, emails):
         """Upsert the customers ``records``, whose addresses are ``emails``, and link them to partners."""
@@ -340,9 +340,9 @@ class BusinessImporter(object):
             return False, reason
         name = (record.display_name or "").strip().lower()
         if record.email:
-            known = self.progress.partner_index[record.email]
+            known = progress.partner_index.get(record.email, ())
             if partner_id not in [known_id for known_id, _known_name in known]:
-                known.append((partner_id, name))
+                progress.partner_index[record.email] = known + ((partner_id, name),)
         progress.taken.setdefault(partner_id, name)
         return partner_id, reason
 
