@@ -98,17 +98,21 @@ class BookingsBinding(models.AbstractModel):
         if bookings_ids is not None and not bookings_ids:
             return {}
         columns = [name for name, field in self._fields.items() if field.store and field.column_type]
-        query = sql.SQL("SELECT {columns} FROM {table} WHERE business_id = %s").format(
+        if bookings_ids is None:
+            condition, param = sql.SQL("business_id = %s"), business.id
+        else:
+            # By the Bookings ids alone, whose index finds them whatever PostgreSQL's statistics know of the
+            # business: one synchronized for the first time is unknown to them until the table is next analyzed,
+            # and a condition on it would have the planner scan every row of the business for each page. Rows of
+            # another business with the same ids are left out below.
+            condition, param = sql.SQL("bookings_id IN %s"), tuple(bookings_ids)
+        query = sql.SQL("SELECT {columns} FROM {table} WHERE {condition}").format(
             columns=sql.SQL(", ").join(sql.Identifier(column) for column in columns),
-            table=sql.Identifier(self._table))
-        params = [business.id]
-        if bookings_ids is not None:
-            query += sql.SQL(" AND bookings_id IN %s")
-            params.append(tuple(bookings_ids))
-        self.env.cr.execute(query.as_string(self.env.cr._obj), params)
+            table=sql.Identifier(self._table), condition=condition)
+        self.env.cr.execute(query.as_string(self.env.cr._obj), [param])
         names = [description[0] for description in self.env.cr.description]
         rows = (dict(zip(names, row)) for row in self.env.cr.fetchall())
-        return {self._bookings_key(row): row for row in rows}
+        return {self._bookings_key(row): row for row in rows if row["business_id"] == business.id}
 
     # --- the mapping ------------------------------------------------------------------------------------------
     @api.model
