@@ -271,7 +271,6 @@ class BookingsAppointment(models.Model):
         (``rules.fee_terms``). The product's sales price, which stands in when Bookings gives no price, and a fixed
         fee are converted from the company's currency at ``date`` (today by default)."""
         currency = currency or company.currency_id
-        date = date or fields.Date.context_today(self)
         fallback = 0.0
         if rules.uses_fallback_price(price_type, price):
             fallback = self._fallback_price(product, company, currency, date)
@@ -292,9 +291,10 @@ class BookingsAppointment(models.Model):
         return self._from_company_currency(product.lst_price, company, currency, date)
 
     @api.model
-    def _from_company_currency(self, amount, company, currency, date):
-        """``amount`` of ``company``'s currency in ``currency`` at ``date``, unrounded: a product's price standing in
-        for a missing Bookings price, a fixed fee."""
+    def _from_company_currency(self, amount, company, currency, date=None):
+        """``amount`` of ``company``'s currency in ``currency`` at ``date`` (today by default), unrounded: a
+        product's price standing in for a missing Bookings price, a fixed fee."""
+        date = date or fields.Date.context_today(self)
         return company.currency_id.with_context(date=date).compute(amount, currency, round=False)
 
     @api.model
@@ -435,6 +435,7 @@ class BookingsAppointment(models.Model):
     def _bookings_computed_values(self, business, values):
         """A new row's invoicing values, by the rules of the compute methods. A synchronization's new row is on
         no invoice: what it bills follows from its Bookings values, its service and its business."""
+        computed = super(BookingsAppointment, self)._bookings_computed_values(business, values)
         service = self.env["bookings.service"].browse(values.get("service_id"))
         company = business.company_id
         policy = self._policy_of(service, business)
@@ -444,9 +445,9 @@ class BookingsAppointment(models.Model):
         terms = self._terms_of(values.get("price_type"), values.get("price") or 0.0, values.get("duration") or 0.0,
                                service.product_id, company, self.env["res.currency"].browse(values.get("currency_id")),
                                fee_kind, policy)
-        computed = self._invoice_terms_values(terms, values.get("price_confirmed"))
+        computed.update(self._invoice_terms_values(terms, values.get("price_confirmed")))
         computed.update({
-            "company_id": company.id, "product_id": service.product_id.id, "invoice_id": False,
+            "product_id": service.product_id.id, "invoice_id": False,
             "invoice_state": False, "cancellation_policy_id": policy.id, "cancellation": cancellation,
             "fee_kind": fee_kind,
             "invoice_status": rules.invoice_status(

@@ -129,8 +129,8 @@ class BookingsBinding(models.AbstractModel):
     def _bookings_computed_values(self, business, values):
         """The stored computed values of a new binding of ``business`` with ``values``, computed by the rules of
         their compute methods: ``_bookings_create`` gives them with its INSERT. Extend it with a stored computed
-        field that a new binding would otherwise compute row by row; none by default."""
-        return {}
+        field that a new binding would otherwise compute row by row."""
+        return {"company_id": business.company_id.id}
 
     @api.model
     def _bookings_create(self, business, key, values):
@@ -138,15 +138,17 @@ class BookingsBinding(models.AbstractModel):
         (what the synchronization keeps to compare the next Graph record of the same key).
 
         The binding is inserted with its stored computed values (``_bookings_computed_values``), which Odoo then
-        does not compute again when the synchronization recomputes its new bindings in one batch
-        (``env.norecompute()``): its page of appointments is written with one INSERT a row, not an INSERT and an
+        does not compute again: a page of appointments is written with one INSERT a row, not an INSERT and an
         UPDATE per computed field."""
         key_values = dict(zip(self._bookings_key_fields, key if isinstance(key, tuple) else (key,)))
         values = dict(values, business_id=business.id, **key_values)
         computed = self._bookings_computed_values(business, values)
-        record = self.create(dict(values, **computed))
-        for name in computed:
-            self.env.remove_todo(self._fields[name], record)
+        with self.env.norecompute():
+            record = self.create(dict(values, **computed))
+            for name in computed:
+                self.env.remove_todo(self._fields[name], record)
+        if self.env.recompute and self.env.context.get("recompute", True):
+            record.recompute()  # what the hook does not give, as create() would
         return dict(values, id=record.id, **computed)
 
     @api.model

@@ -450,6 +450,9 @@ class BusinessImporter(object):
         Appointment = self.env["bookings.appointment"]
         Untracked = Appointment.with_context(tracking_disable=True)
         bound = Appointment._bookings_bound(self.business, [record.id for record in records])
+        # what a new row's invoicing values read of its service (``_bookings_computed_values``): in one query
+        self.env["bookings.service"].browse(set(self.services.values())).read(
+            ["cancellation_policy_id", "product_id"], load="_classic_write")
         seen = []
         counts = self.progress.counts
         kind = _("Appointment")  # once a page: a translation looks the language up
