@@ -35,4 +35,5 @@
     ],
     "demo": ["demo/bookings_demo.xml"],
     "application": True,
+    "uninstall_hook": "uninstall_hook",
 }

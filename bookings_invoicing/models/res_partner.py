@@ -1,4 +1,9 @@
+from psycopg2 import sql
+
 from odoo import api, fields, models
+
+#: The index through which a synchronization matches its customers to partners by address; dropped on uninstall.
+EMAIL_INDEX = "res_partner_bookings_email_idx"
 
 
 class ResPartner(models.Model):
@@ -13,8 +18,9 @@ class ResPartner(models.Model):
         result = super(ResPartner, self).init()
         # A synchronization matches its customers to partners by address (bookings.customer._partner_index): read
         # through an index, a turn of 200 addresses costs the same whatever the number of partners.
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS res_partner_bookings_email_idx ON res_partner (lower(trim(email)))")
+        query = sql.SQL("CREATE INDEX IF NOT EXISTS {} ON res_partner (lower(trim(email)))").format(
+            sql.Identifier(EMAIL_INDEX))
+        self.env.cr.execute(query.as_string(self.env.cr._obj))
         return result
 
     def _compute_bookings_appointment_count(self):

@@ -11,7 +11,9 @@ from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from .. import uninstall_hook
 from ..locks import GRAPH_CONCURRENCY, advisory_locks, lock_key
+from ..models.res_partner import EMAIL_INDEX
 from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase, database_cursor, hours_ago, wait_for
 
 WRITES = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(bookings_appointment|bookings_customer|"
@@ -672,3 +674,16 @@ class TestAdvisoryLocks(TransactionCase):
                    "AND objid = %s AND objsubid = 2", key)
         row = cr.fetchone()
         return row[0] if row else None
+
+
+class TestPartnerIndex(TransactionCase):
+
+    def indexed(self):
+        self.env.cr.execute("SELECT 1 FROM pg_indexes WHERE tablename = 'res_partner' AND indexname = %s",
+                            (EMAIL_INDEX,))
+        return bool(self.env.cr.fetchone())
+
+    def test_the_index_of_partner_addresses_comes_and_goes_with_the_add_on(self):
+        self.assertTrue(self.indexed(), "made at install and at every update")
+        uninstall_hook(self.env.cr, self.registry)  # rolled back with the test
+        self.assertFalse(self.indexed())
