@@ -6,7 +6,7 @@ from unittest.mock import patch
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests.common import TransactionCase
+from odoo.tests.common import TransactionCase, at_install, post_install
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -633,6 +633,8 @@ class TestSync(BookingsCase):
         self.assertEqual((template.bookings_service_count, template.bookings_appointment_count), (1, 2))
 
 
+@at_install(False)
+@post_install(True)
 class TestAdvisoryLocks(TransactionCase):
     """The turns that synchronizations of one company take on the e-mail addresses of their customers."""
 
@@ -676,6 +678,8 @@ class TestAdvisoryLocks(TransactionCase):
         return row[0] if row else None
 
 
+@at_install(False)
+@post_install(True)
 class TestPartnerIndex(TransactionCase):
 
     def indexed(self):
