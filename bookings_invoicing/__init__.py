@@ -29,7 +29,7 @@ client, from the payloads of ``graph/payloads.py`` that the binding models prepa
 The screens are in ``views/`` and ``wizards/``; who may do what in ``security/``; the address a Power Automate flow
 calls to have a business synchronized at once in ``controllers/``.
 """
-from psycopg2 import sql
+from odoo.tools import sql
 
 from . import controllers
 from . import models
@@ -38,5 +38,4 @@ from . import wizards
 
 def uninstall_hook(cr, registry):
     """What the add-on put on Odoo's own tables goes with it: the index on the partners' e-mail addresses."""
-    cr.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(models.res_partner.EMAIL_INDEX))
-               .as_string(cr._obj))
+    sql.drop_index(cr, models.res_partner.EMAIL_INDEX, "res_partner")

@@ -1,6 +1,5 @@
-from psycopg2 import sql
-
 from odoo import api, fields, models
+from odoo.tools import sql
 
 #: The index through which a synchronization matches its customers to partners by address; dropped on uninstall.
 EMAIL_INDEX = "res_partner_bookings_email_idx"
@@ -18,9 +17,7 @@ class ResPartner(models.Model):
         result = super(ResPartner, self).init()
         # A synchronization matches its customers to partners by address (bookings.customer._partner_index): read
         # through an index, a turn of 200 addresses costs the same whatever the number of partners.
-        query = sql.SQL("CREATE INDEX IF NOT EXISTS {} ON res_partner (lower(trim(email)))").format(
-            sql.Identifier(EMAIL_INDEX))
-        self.env.cr.execute(query.as_string(self.env.cr._obj))
+        sql.create_index(self.env.cr, EMAIL_INDEX, self._table, ["lower(trim(email))"])
         return result
 
     def _compute_bookings_appointment_count(self):

@@ -8,6 +8,7 @@ from psycopg2 import IntegrityError
 from odoo.exceptions import AccessError, UserError
 from odoo.tests.common import TransactionCase, at_install, post_install
 from odoo.tools import mute_logger
+from odoo.tools.sql import index_exists
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -682,12 +683,7 @@ class TestAdvisoryLocks(TransactionCase):
 @post_install(True)
 class TestPartnerIndex(TransactionCase):
 
-    def indexed(self):
-        self.env.cr.execute("SELECT 1 FROM pg_indexes WHERE tablename = 'res_partner' AND indexname = %s",
-                            (EMAIL_INDEX,))
-        return bool(self.env.cr.fetchone())
-
     def test_the_index_of_partner_addresses_comes_and_goes_with_the_add_on(self):
-        self.assertTrue(self.indexed(), "made at install and at every update")
+        self.assertTrue(index_exists(self.env.cr, EMAIL_INDEX), "made at install and at every update")
         uninstall_hook(self.env.cr, self.registry)  # rolled back with the test
-        self.assertFalse(self.indexed())
+        self.assertFalse(index_exists(self.env.cr, EMAIL_INDEX))
