@@ -6,6 +6,7 @@ add-on's ``__init__`` (which loads Odoo models): this suite proves those modules
 import os
 import sys
 import types
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,7 +40,8 @@ def peer(store, monkeypatch):
 
 def settings_for(peer, **overrides):
     values = {"tenant_id": TENANT, "client_id": CLIENT_ID, "client_secret": SECRET, "authority_url": peer.url,
-              "graph_url": peer.url, "timeout": (5.0, 5.0), "backoff_factor": 0.01}
+              "graph_url": peer.url, "timeout": (5.0, 5.0), "backoff_factor": 0.01,
+              "allowed_hosts": frozenset([urlsplit(peer.url).netloc])}
     values.update(overrides)
     return GraphSettings(**values)
 

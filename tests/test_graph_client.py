@@ -260,7 +260,7 @@ def test_an_untrusted_certificate(store, monkeypatch, peer):
 
 def test_an_unreachable_host(peer):
     client = BookingsClient(settings_for(peer, authority_url="https://127.0.0.1:9", graph_url="https://127.0.0.1:9",
-                                         max_attempts=1))
+                                         max_attempts=1, allowed_hosts=frozenset(["127.0.0.1:9"])))
     with pytest.raises(errors.ConnectionFailed):
         client.get_business(BUSINESS)
 

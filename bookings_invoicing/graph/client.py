@@ -4,7 +4,8 @@ Three layers, none of which knows the ORM:
 
 * transport: ``requests`` sessions with urllib3 retries (429 and 503 wait for ``Retry-After`` in full, as Microsoft
   asks, out of a time budget per client; 5xx and connection resets back off exponentially) and a timeout on every
-  call;
+  call; every request, msal's included, goes to an allowed host only (Microsoft's, or one an administrator
+  allowed), follows no redirection, and its answer is read within a bound of bytes and an overall deadline;
 * authentication: one msal ``ConfidentialClientApplication`` per configuration per process, so the token is
   reused until it nears expiry; or, for a signed-in user (delegated), msal's authorization code flow with PKCE
   (``start_sign_in``, ``finish_sign_in``) and the user's token cache, whose refresh token the caller keeps;
@@ -18,12 +19,14 @@ import datetime
 import hashlib
 import json
 import logging
+import os
 import re
+import socket
 import threading
 import time
 from contextlib import nullcontext
 from dataclasses import astuple, dataclass, field
-from typing import Callable, ContextManager, Iterator, List, Optional, Tuple
+from typing import Callable, ContextManager, FrozenSet, Iterator, List, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 import msal
@@ -41,6 +44,13 @@ _logger = logging.getLogger(__name__)
 
 GLOBAL_AUTHORITY_URL = "https://login.microsoftonline.com"
 GLOBAL_GRAPH_URL = "https://graph.microsoft.com"
+#: Microsoft's sign-in and Graph hosts: the global cloud, US Government and China. No request goes elsewhere unless
+#: the settings allow another host.
+MICROSOFT_HOSTS = frozenset([
+    "login.microsoftonline.com", "graph.microsoft.com",
+    "login.microsoftonline.us", "graph.microsoft.us",
+    "login.chinacloudapi.cn", "microsoftgraph.chinacloudapi.cn",
+])
 READ_PERMISSION = "Bookings.Read.All"
 #: What a tenant whose Graph answers 401 to a token with the read permission had to grant (a June 2025 Q&A: an
 #: application with Bookings.ReadWrite.All only got 401 on appointments, services and staff until it was added).
@@ -72,6 +82,9 @@ class GraphSettings:
     backoff_factor: float = 0.5  # seconds: 0, 2x, 4x, 8x ... between attempts without Retry-After
     throttle_budget: float = 600.0  # seconds a client waits in all for Graph's Retry-After before it gives up
     max_items: int = 500000  # per collection read
+    allowed_hosts: FrozenSet[str] = MICROSOFT_HOSTS  # host names, or host:port, that requests may go to
+    max_answer_bytes: int = 32 * 1024 * 1024  # the largest answer read (a page of Graph is a few hundred KB)
+    deadline: float = 120.0  # seconds for one request and its whole answer, waits for Retry-After not counted
 
     @property
     def authority(self):
@@ -126,12 +139,13 @@ class _GraphRetry(Retry):
     when it would be overspent); without a budget (the token endpoint), for at most ``TOKEN_MAX_RETRY_AFTER``. An
     unreadable ``Retry-After`` falls back to exponential back-off."""
 
-    def __init__(self, *args, budget=None, **kwargs):
-        self.budget = budget
+    def __init__(self, *args, budget=None, waits=None, **kwargs):
+        self.budget, self.waits = budget, waits
         super().__init__(*args, **kwargs)
 
     def new(self, **kwargs):
         kwargs.setdefault("budget", self.budget)
+        kwargs.setdefault("waits", self.waits)
         return super().new(**kwargs)
 
     def parse_retry_after(self, retry_after):
@@ -157,13 +171,105 @@ class _GraphRetry(Retry):
         else:
             self.budget.take(seconds)
         _logger.info("Microsoft Graph asked to wait %s s before retrying", seconds)
+        if self.waits is not None:
+            self.waits.seconds += seconds
         time.sleep(seconds)
         return True
+
+
+def host_allowed(url, allowed_hosts):
+    """Whether ``url`` is an https address of one of ``allowed_hosts`` (names, or name:port for another port)."""
+    parts = urlsplit(url or "")
+    if parts.scheme != "https" or not parts.hostname:
+        return False
+    host = parts.hostname.lower().rstrip(".")
+    port = parts.port or 443
+    return any(host == name if port == 443 else "%s:%s" % (host, port) == name
+               for name in (allowed.strip().lower() for allowed in allowed_hosts))
+
+
+class _Waits(object):
+    """The seconds a session has slept for ``Retry-After``, which no request's deadline counts."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+
+class _Transport(requests.Session):
+    """The session of every request to Microsoft, msal's included: to an allowed host only, never following a
+    redirection (with the bearer token or the secret), its answer read within ``max_answer_bytes`` and ``deadline``
+    seconds in all, not only within a timeout between two reads: an answer trickled a byte at a time, or endless,
+    is cut off."""
+
+    def __init__(self, settings, waits):
+        super().__init__()
+        self.settings, self.waits = settings, waits
+
+    def request(self, method, url, **kwargs):
+        if not host_allowed(url, self.settings.allowed_hosts):
+            raise errors.HostNotAllowed(url=_origin(url))
+        kwargs.update(allow_redirects=False, stream=True)
+        kwargs.setdefault("timeout", self.settings.timeout)
+        started, waited = time.monotonic(), self.waits.seconds
+        response = super().request(method, url, **kwargs)
+        if response.is_redirect:
+            response.close()
+            raise errors.Redirected(url=_origin(url), location=_origin(response.headers.get("Location") or "") or "?")
+        left = self.settings.deadline + (self.waits.seconds - waited) - (time.monotonic() - started)
+        try:
+            _read_within(response, self.settings.max_answer_bytes, left, _origin(url))
+        except errors.AnswerTooSlow as error:  # said with the deadline, not what was left of it
+            raise errors.AnswerTooSlow(url=error.params["url"], seconds=int(self.settings.deadline))
+        return response
+
+
+def _read_within(response, limit, seconds, origin):
+    """Read the body of ``response`` (streamed) as its content, at most ``limit`` bytes within ``seconds``: past the
+    deadline its connection is shut down, which ends a read blocked on a silent or trickling peer."""
+    cut = threading.Event()
+    guard = threading.Lock()
+
+    def shut_down():
+        with guard:
+            if cut.is_set():
+                return
+            cut.set()
+            try:  # a copy of the connection's descriptor: the shutdown ends the connection, not the descriptor
+                with socket.socket(fileno=os.dup(response.raw.fileno())) as connection:
+                    connection.shutdown(socket.SHUT_RDWR)
+            except (OSError, ValueError) as error:  # closed meanwhile: nothing left to cut
+                _logger.debug("The connection to %s was closed before its deadline: %s", origin, error)
+
+    timer = threading.Timer(max(seconds, 0.0), shut_down)
+    timer.daemon = True
+    timer.start()
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > limit:
+                raise errors.AnswerTooLarge(url=origin, limit=limit)
+            chunks.append(chunk)
+    except (requests.RequestException, OSError) as error:  # urllib3 lets a TLS error through unwrapped
+        if not cut.is_set():
+            raise error if isinstance(error, requests.RequestException) else requests.ConnectionError(error)
+    finally:
+        with guard:
+            timer.cancel()
+            over = cut.is_set()
+            cut.set()
+        if over or size > limit:
+            response.close()
+    if over:
+        raise errors.AnswerTooSlow(url=origin, seconds=int(seconds))
+    # what requests' own ``content`` keeps once it has read a body
+    response._content, response._content_consumed = b"".join(chunks), True
 
 
 def _session(settings, budget=None):
     """A session retrying what is safe to repeat: token requests (no ``budget``); reads, updates and deletes, and a
     throttled create (a client's, spending its ``budget``)."""
+    waits = _Waits()
     retry = _GraphRetry(
         total=settings.max_attempts - 1,
         backoff_factor=settings.backoff_factor,
@@ -173,11 +279,10 @@ def _session(settings, budget=None):
         respect_retry_after_header=True,
         raise_on_status=False,
         budget=budget,
+        waits=waits,
     )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
+    session = _Transport(settings, waits)
+    session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
 
 
@@ -323,6 +428,8 @@ class BookingsClient:
         for name in ("authority_url", "graph_url"):
             if urlsplit(getattr(settings, name)).scheme != "https":
                 raise ValueError("%s must be an https URL" % name)
+            if not host_allowed(getattr(settings, name), settings.allowed_hosts):
+                raise errors.HostNotAllowed(url=_origin(getattr(settings, name)))
         self.settings = settings
         self.base_url = "%s/v1.0/solutions/bookingBusinesses" % settings.graph_url.rstrip("/")
         self.beta_url = "%s/beta/solutions/bookingBusinesses" % settings.graph_url.rstrip("/")

@@ -150,6 +150,27 @@ class ProtocolError(GraphError):
     template = _("Microsoft Graph sent an answer that cannot be read from %(url)s: %(detail)s")
 
 
+class HostNotAllowed(ConnectionFailed):
+    """A request to a host that is not Microsoft's nor allowed by an administrator: the secret never goes there."""
+
+    template = _(
+        "%(url)s is not a Microsoft sign-in or Graph host: nothing was sent there. An administrator can allow another "
+        "host in the system parameter bookings_invoicing.allowed_hosts."
+    )
+
+
+class Redirected(ProtocolError):
+    template = _("%(url)s answered with a redirection to %(location)s, which is not followed: nothing was read.")
+
+
+class AnswerTooLarge(ProtocolError):
+    template = _("%(url)s sent an answer larger than %(limit)s bytes; the read was stopped.")
+
+
+class AnswerTooSlow(ProtocolError):
+    template = _("%(url)s did not send its whole answer within %(seconds)s seconds; the read was stopped.")
+
+
 class PagingLoop(ProtocolError):
     template = _("Microsoft Graph sent the same next page twice for %(url)s; the read was stopped.")
 

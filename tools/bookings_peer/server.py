@@ -75,6 +75,10 @@ class Fault:
     hold: bool = False  # wait for ``BookingsPeer.release()`` before answering
     reset: bool = False  # close the connection without answering
     repeat_next_link: bool = False  # answer the page with a next link pointing at the same page
+    # Hostile answers, as a host that is not Microsoft's (or a broken proxy in front of it) could give:
+    redirect: Optional[str] = None  # answer 302 with this Location
+    huge: Optional[int] = None  # answer 200 with a JSON body of this many bytes (or more), sent piece by piece
+    trickle: Optional[float] = None  # send the answer a byte at a time, this many seconds apart
     times: Optional[int] = 1  # how many requests it hits; None: every one
     hits: int = 0
 
@@ -111,6 +115,8 @@ class Handler(BaseHTTPRequestHandler):
     def peer(self):
         return self.server.peer
 
+    trickle = None  # seconds between two bytes of the answer (a fault)
+
     def _send(self, status, payload=None, headers=None, raw=None):
         body = raw.encode("utf-8") if raw is not None else (
             b"" if payload is None else json.dumps(payload).encode("utf-8"))
@@ -120,7 +126,26 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if not self.trickle:
+            self.wfile.write(body)
+            return
+        for index in range(len(body)):  # until the client hangs up
+            self.wfile.write(body[index:index + 1])
+            self.wfile.flush()
+            time.sleep(self.trickle)
+
+    def _send_huge(self, size):
+        """A collection page of at least ``size`` bytes, written piece by piece (the peer holds none of it)."""
+        item = json.dumps({"id": "x" * 1000}).encode("utf-8")
+        count = size // (len(item) + 1) + 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(b'{"value": [') + count * (len(item) + 1) + len(b"]}") - 1))
+        self.end_headers()
+        self.wfile.write(b'{"value": [')
+        for index in range(count):
+            self.wfile.write((b"," if index else b"") + item)
+        self.wfile.write(b"]}")
 
     def _send_html(self, status, page):
         body = page.encode("utf-8")
@@ -167,6 +192,7 @@ class Handler(BaseHTTPRequestHandler):
             self.peer.release_slot(slot)
 
     def _answer(self, method, path, query, page):
+        self.trickle = None  # a fault of an earlier request on this connection
         fault = self.peer.take_fault(method, path, page) if not path.startswith("/_peer/") else None
         if fault:
             if fault.hold:
@@ -186,6 +212,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self._graph_error(fault.status, code, "An error has occurred (injected fault).", headers)
             if fault.body is not None:
                 return self._send(200, raw=fault.body)
+            if fault.redirect:
+                return self._send(302, {}, {"Location": fault.redirect})
+            if fault.huge:
+                return self._send_huge(fault.huge)
+            if fault.trickle:
+                self.trickle = fault.trickle
         try:
             if path.startswith("/_peer/"):
                 return self._control(method, path, query)
@@ -251,7 +283,8 @@ class Handler(BaseHTTPRequestHandler):
             if grant != "client_credentials":
                 return self._user_token(tenant, base, form)
             token = self.peer.issue_token(tenant, form["client_id"])
-            return self._send(200, {"token_type": "Bearer", "expires_in": self.peer.token_lifetime,
+            return self._send(200, {"token_type": "Bearer",  # nosec B105  # a token type
+                                    "expires_in": self.peer.token_lifetime,
                                     "ext_expires_in": self.peer.token_lifetime, "access_token": token})
         return self._send(404, {"error": "not_found"})
 
@@ -311,7 +344,8 @@ class Handler(BaseHTTPRequestHandler):
             secrets.token_bytes(64)))
         access_token = self.peer.issue_token(tenant, form["client_id"], user=user, scopes=grant["scopes"])
         return self._send(200, {
-            "token_type": "Bearer", "scope": " ".join(grant["requested"]), "expires_in": self.peer.token_lifetime,
+            "token_type": "Bearer",  # nosec B105  # a token type
+            "scope": " ".join(grant["requested"]), "expires_in": self.peer.token_lifetime,
             "ext_expires_in": self.peer.token_lifetime, "access_token": access_token,
             "refresh_token": self.peer.issue_refresh_token(tenant, form["client_id"], grant),
             "id_token": id_token,
@@ -812,7 +846,8 @@ def _assertion_refused(form, client, token_url):
     except jwt.InvalidTokenError:
         return "AADSTS50027: Invalid JWT token. Token format not valid."
     found = [certificate for certificate in client["certificates"]
-             if _base64url(certificate.fingerprint(hashes.SHA1())) == str(header.get("x5t")).rstrip("=")]  # noqa: S303
+             if _base64url(certificate.fingerprint(hashes.SHA1()))  # noqa: S303  # nosec B303  # the x5t thumbprint Entra ID uses
+             == str(header.get("x5t")).rstrip("=")]
     if not found:
         return ("AADSTS700027: The certificate with identifier used to sign the client assertion is not registered "
                 "on application.")
