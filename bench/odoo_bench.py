@@ -46,7 +46,15 @@ def business_for(env, connection, name):
               "authority_url": connection["url"], "graph_url": connection["url"],
               "sync_days_back": 400, "sync_days_ahead": 400}
     business = env["bookings.business"].search([("mailbox", "=", values["mailbox"])])
+    allow_host(env, connection["url"])
     return business or env["bookings.business"].create(values)
+
+
+def allow_host(env, url):
+    """Let businesses reach the host of ``url`` (a local peer is no Microsoft host), beside those already allowed."""
+    Parameter = env["ir.config_parameter"].sudo()
+    hosts = set(filter(None, (Parameter.get_param("bookings_invoicing.allowed_hosts") or "").split(",")))
+    Parameter.set_param("bookings_invoicing.allowed_hosts", ",".join(sorted(hosts | {url.split("/")[2]})))
 
 
 def rows_written(cr, business, since):
@@ -608,6 +616,8 @@ def parallel_sync(folder, businesses, appointments, customers, services):
             with runner_server(workers, 18640 + 10 * workers, peers[0][1]["ca_file"]) as call, \
                     closing(pg_connect(CONF, DB)) as connection:
                 call("ir.config_parameter", "set_param", "bookings_invoicing.sync_foreground_limit", "-1")
+                call("ir.config_parameter", "set_param", "bookings_invoicing.allowed_hosts",
+                     ",".join(settings["url"].split("/")[2] for _process, settings in peers))
                 ids = [call("bookings.business", "create", {
                     "name": "Bench parallel %d-%d" % (workers, index), "mailbox": settings["business_id"],
                     "tenant_id": settings["tenant_id"], "client_id": settings["client_id"],

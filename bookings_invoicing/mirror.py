@@ -15,6 +15,18 @@ def mirror_context():
     return {_MIRROR_KEY: _MIRROR}
 
 
+#: What a job or a synchronization keeps of its caller's context: how the user reads (language, time zone). Nothing
+#: else (``default_*``, ``active_test``, ``tracking_disable``, ...) reaches what it creates.
+KEPT_CONTEXT_KEYS = ("lang", "tz")
+
+
+def run_context(context, mirroring=False):
+    """A context built from scratch for a job or a synchronization started from ``context``: the caller's language
+    and time zone, and, with ``mirroring``, the right to change mirrored values."""
+    result = {key: context[key] for key in KEPT_CONTEXT_KEYS if context.get(key)}
+    return dict(result, **mirror_context()) if mirroring else result
+
+
 def is_mirroring(context):
     """Whether an environment of ``context`` may change mirrored values."""
     return context.get(_MIRROR_KEY) is _MIRROR

@@ -7,7 +7,7 @@ with a purchase order a month. The demo shows bookings to invoice, drafts, cance
 kind (changed on a draft, cancelled on a validated invoice), and late cancellations and a no-show to charge."""
 import datetime
 import os
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytz
 import requests
@@ -18,6 +18,8 @@ from bookings_peer.salon import CORPORATE_CLIENT, CORPORATE_EMPLOYEES, invoiced_
 
 business = env.ref("bookings_invoicing.demo_business")
 if os.environ.get("BOOKINGS_PEER_URL"):
+    env["ir.config_parameter"].set_param("bookings_invoicing.allowed_hosts",
+                                         urlsplit(os.environ["BOOKINGS_PEER_URL"]).netloc)
     business.write({"authority_url": os.environ["BOOKINGS_PEER_URL"], "graph_url": os.environ["BOOKINGS_PEER_URL"]})
 env.cr.commit()  # the synchronization works in a transaction of its own, which must see the peer's address
 changes_url = "%s/_peer/businesses/%s/planned-changes" % (business.graph_url, quote(business.mailbox))

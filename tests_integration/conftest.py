@@ -32,6 +32,8 @@ BUSINESS = """
         env = api.Environment(cr, SUPERUSER_ID, {})
         connection = %(connection)s
         business = env["bookings.business"].search([("mailbox", "=", connection["business_id"])])
+        # the local peer is no Microsoft host: allowed as an administrator allows any other
+        env["ir.config_parameter"].set_param("bookings_invoicing.allowed_hosts", connection["url"].split("/")[2])
         if not business:
             business = env["bookings.business"].create({
                 "name": "Crash test", "mailbox": connection["business_id"], "tenant_id": connection["tenant_id"],

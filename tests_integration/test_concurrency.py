@@ -24,6 +24,8 @@ SETUP = """
         env = api.Environment(cr, SUPERUSER_ID, {})
         settings = json.loads(%(settings)r)
         businesses = env["bookings.business"]
+        env["ir.config_parameter"].set_param("bookings_invoicing.allowed_hosts", ",".join(
+            connection["url"].split("/")[2] for connection in settings["peers"]))
         for connection in settings["peers"]:
             businesses |= businesses.create({
                 "name": connection["business_id"], "mailbox": connection["business_id"],

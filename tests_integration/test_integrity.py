@@ -22,8 +22,7 @@ SETUP = """
         tag = %(tag)r
         business = env["bookings.business"].create({
             "name": "Integrity " + tag, "mailbox": "integrity-%%s@contoso.onmicrosoft.com" %% tag,
-            "tenant_id": "t", "client_id": "c", "authority_url": "https://127.0.0.1:9",
-            "graph_url": "https://127.0.0.1:9"})
+            "tenant_id": "t", "client_id": "c"})
         product = env["product.product"].create({"name": "Integrity " + tag, "type": "service", "list_price": 40})
         partner = env["res.partner"].create({"name": "Ann " + tag, "email": "ann-%%s@example.com" %% tag})
         walk_in = env["res.partner"].create({"name": "Walk-in " + tag})

@@ -56,9 +56,10 @@ class BookingsAppointment(models.Model):
     _rec_name = "display_label"
 
     _bookings_key_fields = ("bookings_id", "attendee_key")
-    #: Everything but the partner (which a user may set while the row is not invoiced), the exclusion, the no-show
-    #: and the review: the synchronization's values (a cancellation's times included), and the invoicing's link to
-    #: the invoice line with what follows from it.
+    #: Everything but the partner (which a user may set while the row is not invoiced) and the no-show: the
+    #: synchronization's values (a cancellation's times included), the invoicing's link to the invoice line with what
+    #: follows from it, the review (set by the synchronization, cleared by its settlement) and the exclusion (by
+    #: *Exclude from invoicing* and *Restore*, which check what may be excluded).
     _bookings_mirrored_fields = (
         "business_id", "company_id", "bookings_id", "attendee_key", "bookings_customer_id", "customer_name",
         "customer_email", "customer_tz", "service_id", "service_name", "product_id", "start", "end", "duration",
@@ -66,7 +67,7 @@ class BookingsAppointment(models.Model):
         "invoice_line_id", "invoice_id", "invoice_state", "invoice_status", "quantity", "unit_price", "amount",
         "price_to_confirm", "price_confirmed", "credit_line_id", "custom_answers", "customer_reference",
         "booking_note", "last_seen", "first_missed", "cancellation_policy_id", "cancellation", "fee_kind",
-        "bookings_invoice_written",
+        "bookings_invoice_written", "needs_review", "review_reason", "excluded", "exclusion_reason",
     ) + tuple(billed for _field, billed in BILLED_FIELDS) + ("billed_amount",)
 
     attendee_key = fields.Char(required=True, readonly=True,
@@ -551,7 +552,9 @@ class BookingsAppointment(models.Model):
                             % {"rows": invoiced._describe()})
         if not (reason or "").strip():
             raise UserError(_("Say why these bookings are not to be invoiced."))
-        return self.write({"excluded": True, "exclusion_reason": reason.strip()})
+        self.check_access_rights("write")
+        self.check_access_rule("write")
+        return self._bookings_as_mirror().write({"excluded": True, "exclusion_reason": reason.strip()})
 
     # --- no-shows -------------------------------------------------------------------------------------------------
     @api.multi
@@ -599,7 +602,10 @@ class BookingsAppointment(models.Model):
 
     @api.multi
     def action_restore(self):
-        return self.write({"excluded": False, "exclusion_reason": False})
+        """Back to invoicing: these rows are no longer excluded."""
+        self.check_access_rights("write")
+        self.check_access_rule("write")
+        return self._bookings_as_mirror().write({"excluded": False, "exclusion_reason": False})
 
     def _describe(self, reasons=None):
         """One line per row, for messages: label and, if given, the reason."""

@@ -35,7 +35,7 @@ class BookingsBinding(models.AbstractModel):
     #: them unique with ``business_id`` in its ``_sql_constraints`` (``bookings_key_uniq``).
     _bookings_key_fields = ("bookings_id",)
     #: The fields only the synchronization changes: extend it with a field added to ``_bookings_to_odoo_values``.
-    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id")
+    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "needs_review", "review_reason")
     #: The model of the Odoo records a binding links to (and the push writes to Bookings), and the link's field.
     _bookings_odoo_model = None
     _bookings_link_field = None

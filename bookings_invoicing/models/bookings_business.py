@@ -6,8 +6,11 @@ from dataclasses import replace
 from functools import partial
 from urllib.parse import urlsplit
 
-from odoo import _, api, fields, models
+import psycopg2
+
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE
 from odoo.tools import html_escape
 from odoo.tools.misc import format_date
 from odoo.tools.safe_eval import safe_eval
@@ -20,15 +23,18 @@ from ..graph.client import (
     CUSTOMER_WRITE_PERMISSIONS,
     GLOBAL_AUTHORITY_URL,
     GLOBAL_GRAPH_URL,
+    MICROSOFT_HOSTS,
     SERVICE_WRITE_PERMISSIONS,
     finish_sign_in,
+    host_allowed,
     start_sign_in,
 )
 from ..graph.credentials import Certificate
-from ..locks import GRAPH_CONCURRENCY, one_of
+from ..locks import GRAPH_CONCURRENCY, advisory_locks, lock_key, one_of
 from ..messages import graph_error_message
 from ..rules import INVOICE_GROUPING_SELECTION
 from ..sync import BusinessImporter, InvoiceStatusWriter, SynchronizationRunning
+from .bookings_business_secret import notification_hash
 from .queue_job import recoverable_job
 
 #: Where a Power Automate flow calls to have a business synchronized at once.
@@ -36,6 +42,8 @@ NOTIFICATION_PATH = "/bookings_invoicing/notify"
 #: Where the browser comes back from signing in with Microsoft (the redirect URI to register on the application).
 SIGN_IN_PATH = "/bookings_invoicing/signed_in"
 
+#: The least time, in seconds, between the start of a synchronization and that of one a notification queues.
+NOTIFICATION_INTERVAL = 60
 #: Synchronize now runs at once for a business with at most this many appointment rows, as a job above.
 SYNC_FOREGROUND_LIMIT = 2000
 #: A background synchronization that finds another one of its business running is retried after this long.
@@ -50,7 +58,7 @@ DEFAULT_PUSH_SERVICE_DOMAIN = "[('bookings_duration', '>', 0)]"
 class BookingsBusiness(models.Model):
     _name = "bookings.business"
     _description = "Bookings Business"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "bookings.field.guard"]
     _order = "name"
 
     name = fields.Char(required=True, track_visibility="onchange")
@@ -72,7 +80,7 @@ class BookingsBusiness(models.Model):
              "application permission Bookings.Read.All granted and admin consent given.",
     )
     client_secret = fields.Char(
-        copy=False, groups="base.group_system",
+        compute="_compute_secrets", inverse="_inverse_client_secret", groups="base.group_system",
         help="A client secret of that application. Only administrators can read or change it.",
     )
     auth_method = fields.Selection(
@@ -92,7 +100,8 @@ class BookingsBusiness(models.Model):
                                  groups="bookings_invoicing.group_bookings_invoicing_manager")
     delegated_date = fields.Datetime(string="Signed in on", compute="_compute_delegated",
                                      groups="bookings_invoicing.group_bookings_invoicing_manager")
-    certificate_key = fields.Char(string="Private key", copy=False, groups="base.group_system")  # PEM: never shown
+    certificate_key = fields.Char(string="Private key", compute="_compute_secrets", inverse="_inverse_certificate_key",
+                                  groups="base.group_system")  # PEM: never shown
     certificate_pem = fields.Text(string="Certificate", copy=False, readonly=True)
     certificate_thumbprint = fields.Char(string="Certificate thumbprint", copy=False, readonly=True,
                                          help="Its SHA-1 thumbprint, as Microsoft Entra ID shows it.")
@@ -101,14 +110,12 @@ class BookingsBusiness(models.Model):
     certificate_state = fields.Selection(
         [("valid", "Valid"), ("expiring", "Expires within 30 days"), ("expired", "Expired")],
         string="Certificate validity", compute="_compute_certificate_state")
-    notification_token = fields.Char(string="Notification secret", copy=False, readonly=True,
-                                     groups="bookings_invoicing.group_bookings_invoicing_manager")
-    notification_url = fields.Char(
-        string="Notification address", compute="_compute_notification_url",
-        groups="bookings_invoicing.group_bookings_invoicing_manager",
-        help="Call this secret address (GET or POST) from a Power Automate flow triggered when an appointment is "
-             "created, updated or cancelled in Bookings: the business is synchronized within minutes. Renew it if "
-             "it has been shown to someone who should not call it.")
+    notification_date = fields.Datetime(
+        string="Notification address made on", copy=False, readonly=True,
+        help="A Power Automate flow triggered when an appointment is created, updated or cancelled in Bookings calls "
+             "the business's secret notification address: the business is synchronized within minutes. The address "
+             "is shown once, when it is made; renew it if it is lost or has been shown to someone who should not "
+             "call it.")
     authority_url = fields.Char(
         string="Authority URL", required=True, default=GLOBAL_AUTHORITY_URL,
         groups="bookings_invoicing.group_bookings_invoicing_manager",
@@ -241,7 +248,6 @@ class BookingsBusiness(models.Model):
     draft_invoice_count = fields.Integer(string="Draft invoices", compute="_compute_counts")
 
     _sql_constraints = [
-        ("notification_token_uniq", "unique(notification_token)", "Each business has its own notification address."),
         ("mailbox_uniq", "unique(mailbox)",
          "This Bookings business is already connected: one business is synchronized by one record only."),
         ("sync_window_check", "check(sync_days_back >= 0 and sync_days_ahead >= 0)",
@@ -297,6 +303,7 @@ class BookingsBusiness(models.Model):
 
     @api.constrains("authority_url", "graph_url")
     def _check_urls(self):
+        allowed = self._allowed_hosts()
         for business in self.sudo():
             for label, url in ((_("authority URL"), business.authority_url), (_("Graph URL"), business.graph_url)):
                 parts = urlsplit(url or "")
@@ -305,6 +312,19 @@ class BookingsBusiness(models.Model):
                         _("The %(label)s must be an https:// address without query, e.g. %(example)s; got %(url)r.")
                         % {"label": label, "url": url,
                            "example": GLOBAL_AUTHORITY_URL if label == _("authority URL") else GLOBAL_GRAPH_URL})
+                if not host_allowed(url, allowed):
+                    raise ValidationError(
+                        _("The %(label)s %(url)s is not a Microsoft sign-in or Graph host (global, US Government or "
+                          "China): the business's secret would be sent there. An administrator can allow another host "
+                          "in the system parameter bookings_invoicing.allowed_hosts (host names, or host:port, "
+                          "separated by commas).") % {"label": label, "url": url})
+
+    @api.model
+    def _allowed_hosts(self):
+        """The hosts the business's requests may go to: Microsoft's, and those an administrator allowed (system
+        parameter ``bookings_invoicing.allowed_hosts``, comma-separated, e.g. ``bookings.example.com:8443``)."""
+        extra = self.env["ir.config_parameter"].sudo().get_param("bookings_invoicing.allowed_hosts") or ""
+        return MICROSOFT_HOSTS | frozenset(host.strip().lower() for host in extra.split(",") if host.strip())
 
     @api.constrains("push_customer_domain", "push_service_domain")
     def _check_push_domains(self):
@@ -345,23 +365,27 @@ class BookingsBusiness(models.Model):
         acts as a signed-in user, that user's sign-in (``signing_in``: not yet)."""
         self.ensure_one()
         business = self.sudo()
+        secret = self.env["bookings.business.secret"]._of(self).get(self.id)
         certificate = None
         if business.auth_method == "certificate":
-            if not business.certificate_key:
+            if not (secret and secret.certificate_key):
                 raise UserError(_("Upload the certificate of %(name)s first (an administrator can).")
                                 % {"name": self.name})
-            certificate = replace(business._certificate_dates(), private_key=business.certificate_key)
-        elif not business.client_secret:
+            certificate = replace(business._certificate_dates(), private_key=secret.certificate_key)
+        elif not (secret and secret.client_secret):
             raise UserError(_("Enter the client secret of %(name)s first (an administrator can).")
                             % {"name": self.name})
         settings = GraphSettings(
             tenant_id=business.tenant_id.strip(),
             client_id=business.client_id.strip(),
-            client_secret=None if certificate else business.client_secret,
+            client_secret=None if certificate else secret.client_secret,
             client_certificate=certificate,
             authority_url=business.authority_url.strip().rstrip("/"),
             graph_url=business.graph_url.strip().rstrip("/"),
             throttle_budget=business.sync_throttle_budget,
+            allowed_hosts=self._allowed_hosts(),
+            max_answer_bytes=int(self.env["ir.config_parameter"].sudo().get_param(
+                "bookings_invoicing.graph_max_answer_bytes", GraphSettings.max_answer_bytes)),
         )
         if signing_in or business.graph_access != "delegated":
             return settings
@@ -550,44 +574,96 @@ class BookingsBusiness(models.Model):
     def _set_certificate(self, certificate):
         """Keep an uploaded ``graph.credentials.Certificate`` and sign in with it from now on (administrators)."""
         self.ensure_one()
-        self.sudo().write({"certificate_key": certificate.private_key})
+        self.env["bookings.business.secret"]._keep(self, {"certificate_key": certificate.private_key})
         self.write({"auth_method": "certificate", "certificate_pem": certificate.certificate,
                     "certificate_thumbprint": certificate.thumbprint, "certificate_subject": certificate.subject,
                     "certificate_expiry": fields.Datetime.to_string(certificate.not_after)})
 
-    @api.depends("notification_token")
-    def _compute_notification_url(self):
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+    def _compute_secrets(self):
+        """The secrets, for administrators (the fields' groups); an empty value for anyone else, whatever path of
+        the ORM computes them."""
+        secrets_of = self.env["bookings.business.secret"]._of(self) if self.user_has_groups("base.group_system") \
+            else {}
         for business in self:
-            business.notification_url = business.notification_token and "%s%s/%s" % (
-                base_url, NOTIFICATION_PATH, business.notification_token)
+            secret = secrets_of.get(business.id)
+            business.client_secret = secret and secret.client_secret
+            business.certificate_key = secret and secret.certificate_key
+
+    def _inverse_client_secret(self):
+        self._keep_secret("client_secret")
+
+    def _inverse_certificate_key(self):
+        self._keep_secret("certificate_key")
+
+    def _keep_secret(self, name):
+        if not self.user_has_groups("base.group_system"):  # a create, which Odoo does not check field by field
+            self.check_field_access_rights("write", [name])
+        for business in self:
+            self.env["bookings.business.secret"]._keep(business, {name: business[name] or False})
 
     @api.multi
     def action_renew_notification_url(self):
-        """Give the business a new secret notification address; the previous one answers 404 from now on."""
-        for business in self:
-            business.notification_token = secrets.token_urlsafe(32)
-        return True
+        """Make the business a new secret notification address, shown once in a dialog: only its hash is kept. The
+        previous address answers 404 from now on."""
+        self.ensure_one()
+        self._check_may_connect()
+        token = secrets.token_urlsafe(32)
+        self.env["bookings.business.secret"]._keep(self, {"notification_hash": notification_hash(token)})
+        self.notification_date = fields.Datetime.now()
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/")
+        return self.env["bookings.message"]._open(_("Notification address"), _(
+            "The notification address of %(name)s, for the HTTP action of its Power Automate flows:\n\n%(url)s\n\n"
+            "Copy it now: it is shown only this once. A flow that calls the previous address gets 404 from now on.")
+            % {"name": self.name, "url": "%s%s/%s" % (base_url, NOTIFICATION_PATH, token)})
 
     @api.model
-    def _notified(self, token):
-        """A call of the notification address ``token``: queue the synchronization of its business (one waiting
-        job at most) and return the business, or an empty recordset for an unknown or renewed address."""
-        business = self.sudo().search([("notification_token", "=", token), ("active", "=", True)], limit=1) \
-            if token else self.browse()
-        business._enqueue_synchronization()
-        return business
+    def _notified_business(self, token):
+        """The active business whose notification address has the secret ``token``; empty for an unknown or renewed
+        address."""
+        return self.env["bookings.business.secret"]._business_notified(token)
 
     @api.multi
-    def _enqueue_synchronization(self):
+    def _notified(self):
+        """A call of this business's notification address: queue its synchronization.
+
+        Calls of one business are taken one at a time (an advisory lock), each in a transaction begun once it holds
+        the lock, which sees the job the previous one queued: however many calls arrive at once, one job waits. A
+        call while a synchronization runs queues the next one, which starts after it, at least the notification
+        interval after the previous run began: a storm of calls costs a few reads of Graph, not one per call."""
+        self.ensure_one()
+        with advisory_locks(self.env.cr.dbname, [lock_key("notified", self.id)]):
+            for attempt in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
+                try:
+                    with self.pool.cursor() as cr:
+                        business = self.with_env(self.env(cr=cr, user=SUPERUSER_ID, context={}))
+                        business._enqueue_synchronization(eta=business._notification_eta())
+                    return
+                except psycopg2.extensions.TransactionRollbackError:  # a synchronization wrote the business meanwhile
+                    if attempt == MAX_TRIES_ON_CONCURRENCY_FAILURE:
+                        raise
+
+    def _notification_eta(self):
+        """When a synchronization a notification queues may start: the notification interval after the latest run
+        of the business began (system parameter ``bookings_invoicing.notification_interval``, seconds), or now."""
+        interval = int(self.env["ir.config_parameter"].sudo().get_param(
+            "bookings_invoicing.notification_interval", NOTIFICATION_INTERVAL))
+        latest = self.env["bookings.sync.run"].sudo().search([("business_id", "=", self.id)], limit=1)
+        if not latest:
+            return None
+        eta = fields.Datetime.from_string(latest.date_start) + datetime.timedelta(seconds=interval)
+        return eta if eta > datetime.datetime.utcnow() else None
+
+    @api.multi
+    def _enqueue_synchronization(self, eta=None):
         """A background synchronization of each business: a queue_job job on the channel ``root.bookings_sync``,
-        which any Odoo process running the job runner takes. A business whose job still waits gets no second; a
-        business being synchronized keeps its state (and its row, which that synchronization writes last)."""
+        which any Odoo process running the job runner takes, not before ``eta`` (naive UTC) when given. A business
+        whose job still waits gets no second; a business being synchronized keeps its state (and its row, which that
+        synchronization writes last)."""
         for business in self:
-            business.with_delay(identity_key=identity_exact,
+            business.with_delay(identity_key=identity_exact, eta=eta,
                                 description=_("Synchronize the Bookings business %s") % business.name,
                                 )._synchronize_job()
-        self.filtered(lambda business: business.last_sync_state != "running").write({
+        self.filtered(lambda business: business.last_sync_state not in ("running", "queued")).write({
             "last_sync_state": "queued", "last_sync_message": _("Queued: the synchronization runs in the background.")})
 
     @job(default_channel="root.bookings_sync")
@@ -625,6 +701,7 @@ class BookingsBusiness(models.Model):
             business.with_delay(identity_key=identity_exact)._write_invoice_status_job()
 
     @job(default_channel="root.bookings_sync")
+    @recoverable_job
     @api.multi
     def _write_invoice_status_job(self):
         """Write to Bookings (Graph beta) the invoice status of the bookings whose invoice changed; a refusal is

@@ -35,10 +35,10 @@ class BookingsCustomer(models.Model):
     @api.multi
     def write(self, values):
         by_hand = "partner_id" in values and not self._bookings_mirroring()
-        if by_hand and values["partner_id"]:
-            values = dict(values, needs_review=False, review_reason=False)
         result = super(BookingsCustomer, self).write(values)
         if by_hand and values["partner_id"]:
+            # the partner chosen settles why the customer waited for one
+            self._bookings_as_mirror().write({"needs_review": False, "review_reason": False})
             self._give_partner_to_bookings()
         return result
 

@@ -40,6 +40,8 @@ class BookingsInvoiceBatch(models.Model):
     name = fields.Char(required=True, readonly=True)
     company_id = fields.Many2one("res.company", required=True, readonly=True,
                                  default=lambda self: self.env.user.company_id)
+    user_id = fields.Many2one("res.users", string="Started by", readonly=True, index=True,
+                              help="Who asked for this invoicing: the batch's closing message is in her inbox.")
     grouping = fields.Selection(INVOICE_GROUPING_SELECTION, readonly=True,
                                 help="Empty: as each business invoices (its own grouping).")
     date_invoice = fields.Date(string="Invoice date", readonly=True,
@@ -80,22 +82,28 @@ class BookingsInvoiceBatch(models.Model):
     @api.model
     def _invoice_in_background(self, rows, grouping, date_invoice=None):
         """A batch invoicing ``rows`` (grouped by ``grouping``, dated ``date_invoice``) in parts, a job each;
-        returns the batch. A locked invoice date is refused before the batch is made."""
+        returns the batch. A locked invoice date is refused before the batch is made.
+
+        Batches and their parts are written by the invoicing only (users read them): the batch is made as the system,
+        for the user who asked, whom it names and tells how it ended; its parts' jobs invoice as that user."""
         rows._check_invoice_date(date_invoice)
         parts = []
         for group in rows._invoice_groups(grouping):
             if not parts or len(parts[-1]) >= PART_ROWS:
                 parts.append(rows.browse())
             parts[-1] |= group
-        batch = self.create({
+        batch = self.sudo().with_context(mail_create_nosubscribe=True).create({
             "name": _("Invoicing of %(count)s bookings") % {"count": len(rows)},
+            "company_id": self.env.user.company_id.id,
+            "user_id": self.env.uid,
             "grouping": grouping,
             "date_invoice": date_invoice or False,
             "row_count": len(rows),
             "customer_count": len(rows.mapped("partner_id")),
             "part_ids": [(0, 0, {"sequence": index, "row_ids": [(6, 0, part.ids)]})
                          for index, part in enumerate(parts, 1)],
-        })
+        }).sudo(self.env.uid)
+        batch.sudo().message_subscribe_users([self.env.uid])
         for part in batch.part_ids:
             part.with_delay(description=_("%(batch)s, part %(part)s of %(parts)s") % {
                 "batch": batch.name, "part": part.sequence, "parts": len(parts)})._invoice_job()
@@ -131,11 +139,12 @@ class BookingsInvoiceBatch(models.Model):
             state = "partial"
         else:
             state = "done"
-        self.state = state
-        # written by the company, not by its creator as whom the job runs: Odoo notifies no author of a message, and
-        # the creator is to find it in her inbox
-        self.message_post(
-            author_id=self.company_id.partner_id.id, partner_ids=[(4, self.create_uid.partner_id.id)],
+        # the batch's own state and chatter, which users only read; the message is written by the company, not by
+        # who started the batch as whom the job runs: Odoo notifies no author of a message, and she is to find it in
+        # her inbox
+        self.sudo().state = state
+        self.sudo().message_post(
+            author_id=self.company_id.partner_id.id, partner_ids=[(4, self.user_id.partner_id.id)],
             body=_("%(name)s ended: %(invoices)s draft invoice(s) made, %(skipped)s booking(s) not invoiced, "
                    "%(failed)s part(s) failed.") % {
                 "name": self.name, "invoices": self.invoice_count,
@@ -196,10 +205,10 @@ class BookingsInvoiceBatchPart(models.Model):
         except Exception as error:  # recorded on the part, so that the batch still ends
             if not isinstance(error, UserError):
                 _logger.exception("Part %s of the Bookings invoicing batch %s failed", self.sequence, self.batch_id.id)
-            self.write({"state": "failed", "error_message": _("Part %(part)s: %(error)s") % {
+            self.sudo().write({"state": "failed", "error_message": _("Part %(part)s: %(error)s") % {
                 "part": self.sequence, "error": error.name if isinstance(error, UserError) else error}})
         else:
-            self.write({
+            self.sudo().write({
                 "state": "done",
                 "invoice_ids": [(6, 0, invoices.ids)],
                 "skipped_count": len(skipped),
@@ -222,7 +231,7 @@ class BookingsInvoiceBatchPart(models.Model):
         for part_id, exc_info in self.env.cr.fetchall():
             part = self.browse(part_id)
             reason = (exc_info or "").strip().splitlines()[-1:] or [_("no reason given")]
-            part.write({"state": "failed", "error_message": _("Part %(part)s: its job failed: %(error)s") % {
+            part.sudo().write({"state": "failed", "error_message": _("Part %(part)s: its job failed: %(error)s") % {
                 "part": part.sequence, "error": reason[0]}})
             parts |= part
         parts.mapped("batch_id")._close_later()

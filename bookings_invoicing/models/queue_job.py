@@ -13,6 +13,7 @@ import logging
 from odoo import api, models, tools
 
 from ..locks import lock_key
+from ..mirror import run_context
 
 _logger = logging.getLogger(__name__)
 
@@ -25,14 +26,17 @@ JOB_LOCK = lock_key("job", 0)[0]
 def recoverable_job(method):
     """Declare a job method (under queue_job's ``@job``) safe to run again: as it starts, it holds its lock until
     its transaction ends (by its commit or its worker's death), and the recovery cron queues it again when its
-    worker died. Outside a job, the method just runs."""
+    worker died. It runs in a context built from scratch (``mirror.run_context``): nothing of the context it was
+    called in reaches what it creates. Outside a job, the method just runs, in such a context too."""
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         uuid = self.env.context.get("job_uuid")
         if uuid:
             self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, id) FROM queue_job WHERE uuid = %s",
                                 (JOB_LOCK, uuid))
-        return method(self, *args, **kwargs)
+        # the caller's context replaced, not extended: that is the point
+        clean = self.with_context(run_context(self.env.context))  # pylint: disable=context-overridden
+        return method(clean, *args, **kwargs)
 
     run.bookings_recoverable = True
     return run

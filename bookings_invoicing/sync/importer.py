@@ -36,7 +36,7 @@ from .. import rules
 from ..graph import errors, read_all
 from ..locks import advisory_locks, lock_key, try_advisory_lock
 from ..messages import graph_error_message
-from ..mirror import mirror_context
+from ..mirror import run_context
 from .exporter import DirectoryExporter, RunLog
 from .invoice_status import InvoiceStatusWriter
 
@@ -108,7 +108,7 @@ class BusinessImporter(object):
                     _("A synchronization of %(name)s is already running. Wait for it to finish, then look at its "
                       "result on the business.") % {"name": self.business.name})
             with api.Environment.manage(), self.registry.cursor() as cr:
-                self.env = api.Environment(cr, SUPERUSER_ID, dict(self.business.env.context, **mirror_context()))
+                self.env = api.Environment(cr, SUPERUSER_ID, run_context(self.business.env.context, mirroring=True))
                 self.business = self.env["bookings.business"].browse(self.business_id)
                 self._start()
                 try:
@@ -194,7 +194,7 @@ class BusinessImporter(object):
                     raise
                 _logger.info("Bookings synchronization of %s met a concurrent change (%s), attempt %d of %d",
                              self.business.mailbox, error.pgcode, attempt, MAX_TRIES_ON_CONCURRENCY_FAILURE)
-                time.sleep(random.uniform(0.1, 0.5) * attempt)
+                time.sleep(random.uniform(0.1, 0.5) * attempt)  # nosec B311  # a jitter, no secret
         raise UserError(_("Other users kept changing these bookings during the synchronization; run it again."))
 
     def _count(self, counter):

@@ -10,3 +10,4 @@ from . import test_invoice_batch
 from . import test_review
 from . import test_fees
 from . import test_invoice_status
+from . import test_security

@@ -66,6 +66,7 @@ class TestAccess(BookingsCase):
         }
         expected["user"]["bookings.appointment"] = {"read", "write"}  # set a partner, exclude, restore
         expected["user"]["bookings.customer"] = {"read", "write"}  # set its partner
+        expected["manager"]["bookings.sync.run"] = {"read"}  # written by the synchronization only
         checked = 0
         for name, allowed in expected.items():
             user = getattr(self, name)

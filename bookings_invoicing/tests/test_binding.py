@@ -21,8 +21,7 @@ class TestBinding(SavepointCase):
 
         cls.loader.update_registry((BookingsFakeBinding, BookingsFakeBindingExtended))
         cls.Binding = cls.env["bookings.fake.binding"]._bookings_as_mirror()  # as the synchronization
-        business = {"tenant_id": "t", "client_id": "c", "authority_url": "https://login.example.com",
-                    "graph_url": "https://graph.example.com"}
+        business = {"tenant_id": "t", "client_id": "c"}
         cls.one = cls.env["bookings.business"].create(dict(business, name="One", mailbox="one@example.com"))
         cls.two = cls.env["bookings.business"].create(dict(business, name="Two", mailbox="two@example.com"))
 

@@ -8,6 +8,7 @@ import requests
 from cryptography.hazmat.primitives import hashes
 from psycopg2 import IntegrityError
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import mute_logger
 from odoo.tools.misc import format_date
@@ -107,30 +108,48 @@ class TestBusiness(BookingsCase):
             self.business.sudo(self.manager).with_context(lang="fr_FR").action_test_connection()
 
     def test_a_call_of_the_notification_address_queues_one_synchronization(self):
-        """The address's answers over HTTP (202, 404) are the browser suite's, whose Odoo serves HTTP."""
+        """The address's answers over HTTP (202, 404, 413) are the integration suite's, whose Odoo serves HTTP."""
         business = self.business.sudo(self.manager)
-        self.assertFalse(business.notification_url)
-        business.action_renew_notification_url()
-        token = urlsplit(business.notification_url).path.rsplit("/", 1)[1]
-        self.assertEqual(business.notification_url,
-                         "%s/bookings_invoicing/notify/%s" % (self.env["ir.config_parameter"].get_param(
-                             "web.base.url"), token))
-        with self.assertRaises(AccessError):  # shown to managers only
-            self.business.sudo(self.user).read(["notification_url"])
+        self.assertFalse(business.notification_date)
+        token = self._notification_token(business.action_renew_notification_url())
+        self.assertTrue(business.notification_date)
+        with self.assertRaises(AccessError):  # made by managers only
+            self.business.sudo(self.user).action_renew_notification_url()
         Public = self.env["bookings.business"].sudo(self.env.ref("base.public_user"))
         before = self._synchronization_jobs()
         # a flow calls once per appointment changed: however many calls, one job waits
-        self.assertEqual([Public._notified(token) for _call in range(3)], [self.business] * 3)
+        for _call in range(3):
+            notified = Public._notified_business(token)
+            self.assertEqual(notified, self.business)
+            notified._notified()
         self.assertEqual(len(self._synchronization_jobs() - before), 1)
+        self.env.cache.invalidate()  # queued in a transaction of its own
         self.assertEqual(self.business.last_sync_state, "queued")
-        # a wrong or renewed address queues nothing
-        business.action_renew_notification_url()
-        self._synchronization_jobs().unlink()
+        # a wrong or renewed address is no business
+        self._notification_token(business.action_renew_notification_url())
         for wrong in (token, token[:-1], "", False):
-            self.assertFalse(Public._notified(wrong))
-        self.assertFalse(self._synchronization_jobs())
+            self.assertFalse(Public._notified_business(wrong))
         self.business.active = False
-        self.assertFalse(Public._notified(urlsplit(business.notification_url).path.rsplit("/", 1)[1]))
+        self.assertFalse(Public._notified_business(self._notification_token(
+            self.business.action_renew_notification_url())))
+
+    def test_a_notification_is_queued_the_interval_after_the_latest_run_began(self):
+        self.sync()
+        self.env["ir.config_parameter"].set_param("bookings_invoicing.notification_interval", "3600")
+        token = self._notification_token(self.business.action_renew_notification_url())
+        self.env["bookings.business"]._notified_business(token)._notified()
+        job = self._synchronization_jobs()
+        self.assertEqual(len(job), 1)
+        began = fields.Datetime.from_string(self.business.sync_run_ids[:1].date_start)
+        self.assertEqual(fields.Datetime.from_string(job.eta), began + datetime.timedelta(hours=1))
+
+    def _notification_token(self, action):
+        """The secret of the notification address that ``action`` (the dialog of its making) shows once."""
+        message = self.env["bookings.message"].browse(action["res_id"]).message
+        base_url = self.env["ir.config_parameter"].get_param("web.base.url")
+        found = re.search(re.escape(base_url) + r"/bookings_invoicing/notify/(\S+)", message)
+        self.assertTrue(found, message)
+        return found.group(1)
 
     def _synchronization_jobs(self):
         return self.env["queue.job"].search([("model_name", "=", "bookings.business"),

@@ -6,7 +6,7 @@ from odoo.tools import mute_logger
 
 from bookings_peer import BookingsPeer
 
-from .common import MAILBOX, BookingsCase, hours_ago
+from .common import MAILBOX, BookingsCase, allow_host, hours_ago
 
 BUSINESS = "odoo.addons.bookings_invoicing.models.bookings_business.BookingsBusiness"
 
@@ -100,6 +100,7 @@ class TestFaults(BookingsCase):
     def test_an_untrusted_certificate(self):
         stranger = BookingsPeer(self.store, page_size=10).start()  # the same data, a certificate no one trusts
         self.addCleanup(stranger.stop)
+        allow_host(self.env, stranger.url)
         self.business.write({"authority_url": stranger.url, "graph_url": stranger.url})
         with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
             run = self.sync()

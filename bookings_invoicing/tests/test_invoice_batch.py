@@ -100,8 +100,9 @@ class TestInvoiceBatch(BookingsCase):
 
     def test_a_part_whose_worker_died_is_queued_again_and_a_running_one_is_not(self):
         self.assertEqual(self.env["queue.job"]._bookings_recoverable_jobs(), (
-            ("bookings.business", "_synchronize_job"), ("bookings.invoice.batch", "_close_job"),
-            ("bookings.invoice.batch.part", "_invoice_job")), "every job of the add-on is recovered")
+            ("bookings.business", "_synchronize_job"), ("bookings.business", "_write_invoice_status_job"),
+            ("bookings.invoice.batch", "_close_job"), ("bookings.invoice.batch.part", "_invoice_job")),
+            "every job of the add-on is recovered")
         batch = self.invoice_all()
         jobs = self.env["queue.job"].search([("method_name", "=", "_invoice_job")], order="id")
         long_ago = fields.Datetime.to_string(datetime.datetime.utcnow() - datetime.timedelta(minutes=5))

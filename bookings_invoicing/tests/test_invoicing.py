@@ -632,7 +632,9 @@ class TestConcurrentInvoicing(BookingsCase):
         with database_cursor(dbname) as cr:  # committed data, which both transactions see
             env = api.Environment(cr, SUPERUSER_ID, {})
             business = env["bookings.business"].create(self._business_values(
-                self.peer, "concurrent@contoso.onmicrosoft.com", product_template_id=False))
+                self.peer, "concurrent@contoso.onmicrosoft.com", product_template_id=False,
+                # no request is sent: committed without the test's allowed hosts, at Microsoft's
+                authority_url="https://login.microsoftonline.com", graph_url="https://graph.microsoft.com"))
             partner = env["res.partner"].create({"name": "Concurrent customer"})
             product = env["product.product"].create({"name": "Concurrent service", "type": "service"})
             service = env["bookings.service"]._bookings_as_mirror().create({

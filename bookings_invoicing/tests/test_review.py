@@ -228,7 +228,9 @@ class TestReview(BookingsCase):
         with database_cursor(dbname) as cr:  # committed data, which both transactions see
             env = api.Environment(cr, SUPERUSER_ID, {})
             business = env["bookings.business"].create(self._business_values(
-                self.peer, "review@contoso.onmicrosoft.com", product_template_id=False))
+                self.peer, "review@contoso.onmicrosoft.com", product_template_id=False,
+                # no request is sent: committed without the test's allowed hosts, at Microsoft's
+                authority_url="https://login.microsoftonline.com", graph_url="https://graph.microsoft.com"))
             partner = env["res.partner"].create({"name": "Review customer"})
             product = env["product.product"].create({"name": "Review service", "type": "service",
                                                      "list_price": 10.0})
