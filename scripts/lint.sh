@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's lint gates: ruff over every Python file, pylint with pylint-odoo (OCA's checks for 11.0) over the
 # add-on and the local Bookings peer, OCA's pre-commit checks of the add-on's XML, CSV, manifest and translations,
-# and manifestoo over its manifest. Run from a Python 3.11 environment (.venv-lint); exits non-zero on any finding.
-# Configuration: ruff.toml and .pylintrc. Prints "N passed, N failed" over the four gates last.
+# manifestoo over its manifest, and bandit's security checks over the add-on and the peer. Run from a Python 3.11
+# environment (.venv-lint); exits non-zero on any finding. Configuration: ruff.toml and .pylintrc; each finding bandit
+# is told to pass over carries "# nosec <check>  # the reason" on its line. Prints "N passed, N failed" over the five
+# gates last.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 bash "$ROOT/scripts/setup.sh" --lint >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
@@ -39,6 +41,14 @@ if [ -z "$missing" ] && "${manifestoo[@]}" check-licenses && "${manifestoo[@]}" 
     passed=$((passed + 1))
 else
     echo "missing dependencies: ${missing:-none}"
+    failed=$((failed + 1))
+fi
+echo "== bandit: security checks of the add-on and the peer"
+if "$LINT_VENV/bin/bandit" -q -r bookings_invoicing tools/bookings_peer -x bookings_invoicing/tests \
+        -f custom --msg-template "{relpath}:{line}: {test_id} {severity}: {msg}" 2> >(grep -v "nosec encountered" >&2); then
+    echo "bandit: no finding"
+    passed=$((passed + 1))
+else
     failed=$((failed + 1))
 fi
 echo "$passed passed, $failed failed"

@@ -58,7 +58,7 @@ def load_certificate(data, password=None):
         private_key=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption()).decode("ascii"),
         certificate=certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"),
-        thumbprint=certificate.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303 - Entra ID's x5t is SHA-1
+        thumbprint=certificate.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303  # nosec B303  # the x5t thumbprint Entra ID uses
         subject=certificate.subject.rfc4514_string(),
         not_after=certificate.not_valid_after_utc.replace(tzinfo=None),
     )

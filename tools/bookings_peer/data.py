@@ -165,7 +165,7 @@ class Generator:
     """Seeded generation of realistic Bookings data."""
 
     def __init__(self, seed="demo", now=None):
-        self.rng = random.Random(str(seed))
+        self.rng = random.Random(str(seed))  # nosec B311  # seeded demo data, reproducible on purpose
         self.now = (now or datetime.datetime.utcnow()).replace(minute=0, second=0, microsecond=0)
 
     def _uuid(self):
