@@ -10,7 +10,7 @@ demo:
 test:
 	bash scripts/test.sh
 
-# The lint gates alone (ruff, pylint with pylint-odoo); make test runs them first.
+# The lint gates alone (ruff, pylint-odoo, OCA's checks, manifestoo, bandit); make test runs them first.
 lint:
 	bash scripts/lint.sh
 
@@ -30,3 +30,4 @@ screenshots:
 	cp artifacts/browser/*-late-cancellation-invoice.png docs/late-cancellation-invoice.png
 	cp artifacts/browser/*-company-invoice.png docs/company-invoice.png
 	cp artifacts/browser/*-draft-with-a-cancelled-booking.png docs/draft-cancelled-booking.png
+	cp artifacts/browser/*-bookings-to-review.png docs/bookings-to-review.png

@@ -2,10 +2,11 @@
 measured in the same run on the same machine. Figures are medians of several runs (the first sync of a size
 runs once: it creates what the next runs would find). Not a test: it prints a table and writes JSON.
 
-Usage: python bench/odoo_bench.py [--quick] [--runs N] [--json FILE]
+Usage: .venv/bin/python bench/odoo_bench.py [--quick] [--runs N] [--json FILE] (the project's environment, with Odoo)
 
 Each measurement of the Odoo side runs in a child process of its own (peak memory is that process's), against a
-database ``bookings_bench`` created for the run and the local Bookings peer in another process.
+database ``bookings_bench`` created for the run (and dropped at its end) and the local Bookings peer in another
+process.
 """
 import argparse
 import datetime
@@ -454,10 +455,14 @@ def odoo(*args):
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def fresh_database():
+def drop_database():
     env = dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo"))
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", os.environ.get("DB_USER", "odoo"), "--if-exists", DB],
                    check=True, env=env)
+
+
+def fresh_database():
+    drop_database()
     odoo("-i", "l10n_generic_coa,sale,bookings_invoicing")
 
 
@@ -491,38 +496,41 @@ def main():
 
     print("creating the database %s ..." % DB, flush=True)
     fresh_database()
-    results = {"runs": args.runs}
-    if "list" in args.only:
-        print("the Uninvoiced Bookings list ...", flush=True)
-        small = run_child("list", rows=1000, runs=args.runs * 3)
-        large = run_child("list", rows=args.list_rows, runs=args.runs * 3)
-        results["list"] = {"small": small, "large": large, "ratio": large["seconds"] / small["seconds"]}
-    if "invoicing" in args.only:
-        print("invoicing ...", flush=True)
-        results["invoicing"] = run_child("invoicing", customers=args.invoice_customers,
-                                         per_customer=args.invoice_lines, runs=args.runs)
-    if "batch" in args.only:
-        print("invoicing %d rows: immediate and as a batch ..." % (args.batch_customers * args.invoice_lines),
-              flush=True)
-        run_child("invoicing_rows", customers=args.batch_customers, per_customer=args.invoice_lines)
-        immediate = run_child("invoicing_immediate")
-        results["invoicing_batch"] = dict(run_child("invoicing_batch"), immediate=immediate)
-    with tempfile.TemporaryDirectory() as folder:
-        if "sync" in args.only:
-            results.update(synchronizations(folder, args))
-        if "parallel" in args.only:
-            print("invoicing %d rows as a batch, with 1 worker then 2 ..." % (
-                args.batch_customers * args.invoice_lines), flush=True)
-            results["invoicing_batch_parallel"] = parallel_invoicing(args.batch_customers, args.invoice_lines)
-            print("synchronizing %d businesses of %d appointments at once, with 1 worker then 2 ..." % (
-                args.parallel_businesses, args.parallel_appointments), flush=True)
-            results["sync_parallel"] = parallel_sync(folder, args.parallel_businesses, args.parallel_appointments,
-                                                     args.customers // 2, args.services)
-    report(results)
-    os.makedirs(os.path.dirname(args.json), exist_ok=True)
-    with open(args.json, "w") as handle:
-        json.dump(results, handle, indent=2)
-    print("written: %s" % args.json)
+    try:  # the database is the run's: dropped at its end, whatever happens
+        results = {"runs": args.runs}
+        if "list" in args.only:
+            print("the Uninvoiced Bookings list ...", flush=True)
+            small = run_child("list", rows=1000, runs=args.runs * 3)
+            large = run_child("list", rows=args.list_rows, runs=args.runs * 3)
+            results["list"] = {"small": small, "large": large, "ratio": large["seconds"] / small["seconds"]}
+        if "invoicing" in args.only:
+            print("invoicing ...", flush=True)
+            results["invoicing"] = run_child("invoicing", customers=args.invoice_customers,
+                                             per_customer=args.invoice_lines, runs=args.runs)
+        if "batch" in args.only:
+            print("invoicing %d rows: immediate and as a batch ..." % (args.batch_customers * args.invoice_lines),
+                  flush=True)
+            run_child("invoicing_rows", customers=args.batch_customers, per_customer=args.invoice_lines)
+            immediate = run_child("invoicing_immediate")
+            results["invoicing_batch"] = dict(run_child("invoicing_batch"), immediate=immediate)
+        with tempfile.TemporaryDirectory() as folder:
+            if "sync" in args.only:
+                results.update(synchronizations(folder, args))
+            if "parallel" in args.only:
+                print("invoicing %d rows as a batch, with 1 worker then 2 ..." % (
+                    args.batch_customers * args.invoice_lines), flush=True)
+                results["invoicing_batch_parallel"] = parallel_invoicing(args.batch_customers, args.invoice_lines)
+                print("synchronizing %d businesses of %d appointments at once, with 1 worker then 2 ..." % (
+                    args.parallel_businesses, args.parallel_appointments), flush=True)
+                results["sync_parallel"] = parallel_sync(folder, args.parallel_businesses, args.parallel_appointments,
+                                                         args.customers // 2, args.services)
+        report(results)
+        os.makedirs(os.path.dirname(args.json), exist_ok=True)
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+        print("written: %s" % args.json)
+    finally:
+        drop_database()
 
 
 def synchronizations(folder, args):

@@ -1,7 +1,7 @@
 {
     "name": "Microsoft Bookings Invoicing",
     "summary": "Synchronize Microsoft Bookings and turn completed appointments into draft invoices",
-    "version": "11.0.1.6.0",
+    "version": "11.0.1.6.1",
     "category": "Accounting",
     "license": "LGPL-3",
     "development_status": "Beta",
@@ -16,6 +16,7 @@
     "data": [
         "security/bookings_invoicing_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_config_parameter_data.xml",
         "data/ir_cron_data.xml",
         "data/res_partner_category_data.xml",
         "wizards/bookings_invoice_wizard_views.xml",

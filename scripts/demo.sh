@@ -33,6 +33,8 @@ if [ -n "$NEW_DATABASE" ]; then
 fi
 
 echo "[demo] synchronizing the demo business with the peer"
+# where the demo is opened, and where Microsoft's sign-in sends the browser back
+export BOOKINGS_BASE_URL=http://127.0.0.1:$HTTP_PORT
 "$ODOO" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn --no-http <"$ROOT/scripts/demo_setup.py" \
     2>>"$VAR/log/demo-install.log"
 

@@ -17,6 +17,9 @@ from odoo import fields
 from bookings_peer.salon import CORPORATE_CLIENT, CORPORATE_EMPLOYEES, invoiced_before
 
 business = env.ref("bookings_invoicing.demo_business")
+if os.environ.get("BOOKINGS_BASE_URL"):
+    env["ir.config_parameter"].set_param("web.base.url", os.environ["BOOKINGS_BASE_URL"])
+    env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
 if os.environ.get("BOOKINGS_PEER_URL"):
     env["ir.config_parameter"].set_param("bookings_invoicing.allowed_hosts",
                                          urlsplit(os.environ["BOOKINGS_PEER_URL"]).netloc)

@@ -33,29 +33,50 @@ def run(*command):
     return done.stdout
 
 
+def readme_block(section, language):
+    """The code block of ``language`` under the README's heading ``section``: what an integrator copies."""
+    with open(os.path.join(ROOT, "README.md")) as readme:
+        text = readme.read()
+    part = text.split("\n## %s\n" % section, 1)[1].split("\n## ", 1)[0]
+    return part.split("```%s\n" % language, 1)[1].split("```", 1)[0]
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     return tmp_path_factory.mktemp("packaging")
 
 
 @pytest.fixture(scope="module")
-def wheel(folder):
-    """The distribution, built from a clone of the committed tree (what a release contains)."""
+def target(folder):
+    """Odoo's environment as an integrator has it: a fresh Python 3.7 environment beside an Odoo 11 installation."""
+    target = folder / "target"
+    run(PYTHON37, "-m", "venv", target)
+    target_site = run(target / "bin" / "python", "-c", SITE).strip()
+    odoo_site = run(os.path.join(ROOT, ".venv", "bin", "python"), "-c", SITE).strip()
+    with open(os.path.join(target_site, "odoo11-server.pth"), "w") as handle:
+        handle.write(odoo_site + "\n")  # Odoo 11, installed beside
+    return target
+
+
+@pytest.fixture(scope="module")
+def wheel(folder, target):
+    """The distribution, built and installed by the README's commands as written, from a clone of the committed
+    tree (what a release contains), with the ``python`` of ``target``."""
     source = folder / "source"
     run("git", "clone", "--quiet", ROOT, source)
-    builder = folder / "builder"
-    run(PYTHON37, "-m", "venv", builder)
-    run(builder / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-r", source / "requirements" / "packaging.txt")
-    run(builder / "bin" / "python", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-        "--disable-pip-version-check", "--wheel-dir", folder / "dist", source / "setup" / "bookings_invoicing")
-    wheels = glob.glob(str(folder / "dist" / "*.whl"))
+    environment = dict(os.environ, PATH="%s:%s" % (target / "bin", os.environ["PATH"]),
+                       PIP_DISABLE_PIP_VERSION_CHECK="1")
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_block("Installing the add-on elsewhere", "sh")],
+                          cwd=str(source), env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:]
+    wheels = glob.glob(str(source / "dist" / "*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]
 
 
 def test_the_distribution_is_named_and_versioned_the_oca_way(wheel):
-    assert os.path.basename(wheel).startswith("odoo11_addon_bookings_invoicing-" + VERSION)
+    assert os.path.basename(wheel) == "odoo11_addon_bookings_invoicing-%s-py2.py3-none-any.whl" % VERSION
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata_name = next(name for name in names if name.endswith(".dist-info/METADATA"))
@@ -75,18 +96,17 @@ def test_the_distribution_is_named_and_versioned_the_oca_way(wheel):
         "the distribution must not replace Odoo's own packages"
 
 
-def test_odoo_finds_the_installed_addon_in_a_fresh_environment(wheel, folder):
-    target = folder / "target"
-    run(PYTHON37, "-m", "venv", target)
+def test_odoo_finds_the_installed_addon_in_a_fresh_environment(wheel, target):
     target_site = run(target / "bin" / "python", "-c", SITE).strip()
-    odoo_site = run(os.path.join(ROOT, ".venv", "bin", "python"), "-c", SITE).strip()
-    with open(os.path.join(target_site, "odoo11-server.pth"), "w") as handle:
-        handle.write(odoo_site + "\n")  # Odoo 11 and the add-on's dependencies, installed beside
-    run(target / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-        "--disable-pip-version-check", wheel)
     path, installable, version = json.loads(run(target / "bin" / "python", "-c", FIND_ADDON).splitlines()[-1])
     assert path == os.path.join(target_site, "odoo", "addons", "bookings_invoicing")
     assert (installable, version) == (True, VERSION)
+    # the dependencies at the versions tested, and queue_job beside the add-on
+    frozen = run(target / "bin" / "python", "-m", "pip", "freeze", "--all")
+    with open(os.path.join(ROOT, "requirements", "addon.txt")) as pins:
+        for pin in (line.strip() for line in pins if line.strip() and not line.startswith("#")):
+            assert pin.lower() in frozen.lower(), pin
+    assert "odoo11-addon-queue-job==11.0.1.4.0" in frozen.lower()
 
 
 def test_the_addon_readme_is_built_from_its_fragments():

@@ -20,6 +20,16 @@ from .seed import KINDS, seed_business
 from .server import BookingsPeer
 
 
+FAULTS_HELP = """faults on demand, while it runs:
+  POST /_peer/faults with a JSON object: "path" (a part of the request paths it hits), and any of
+    "status" (an HTTP status, with "retry_after" for 429/503), "body" (a raw body), "delay" (seconds),
+    "reset" (close the connection), "repeat_next_link", "redirect" (a Location), "huge" (bytes),
+    "trickle" (seconds between two bytes), "page", "method", "times" (null: every request)
+  DELETE /_peer/faults clears them; GET /_peer/requests lists the requests received.
+  e.g. curl --cacert ca.pem -X POST https://127.0.0.1:8443/_peer/faults -d '{"path": "calendarView", "status": 429,
+       "retry_after": 5}'"""
+
+
 def _utc(text):
     moment = isoparse(text)
     return moment.astimezone(tz.UTC).replace(tzinfo=None) if moment.tzinfo else moment
@@ -35,7 +45,9 @@ def client_certificate(path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="bookings-peer", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="bookings-peer", description=__doc__.splitlines()[0], epilog=FAULTS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=8443)
     parser.add_argument("--seed", default="demo")
     parser.add_argument("--now", type=_utc, help="the reference time of the seeded data, ISO 8601 (default: now)")
