@@ -12,8 +12,6 @@ from collections import namedtuple
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from .graph import PRICE_TYPES
-
 #: Graph's ``bookingPriceType`` values with their labels, as Odoo selections show them.
 PRICE_TYPE_SELECTION = [
     ("fixedPrice", "Fixed price"),
@@ -26,6 +24,9 @@ PRICE_TYPE_SELECTION = [
     ("undefined", "Undefined"),
     ("unknownFutureValue", "Other (new in Bookings)"),
 ]
+#: The values of Graph's ``bookingPriceType`` enumeration known to this add-on. Any other value (a future one) is
+#: kept as 'other'; the invoicing treats it like ``priceVaries``.
+PRICE_TYPES = tuple(value for value, _label in PRICE_TYPE_SELECTION)
 #: How appointments are grouped on draft invoices (the business's default, and Invoice All's choice).
 INVOICE_GROUPING_SELECTION = [
     ("customer", "One invoice per customer"),

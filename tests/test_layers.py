@@ -1,5 +1,6 @@
 """The add-on's layers import only those below them: the Graph client nothing of the add-on outside ``graph/``, the
-plain modules (rules, locks, the mirror guard, the wording of Graph errors) and the synchronization nothing of the
+billing rules nothing else at all (not the Graph client, which pulls msal and requests), the other plain modules
+(locks, the mirror guard, the wording of Graph errors) and the synchronization nothing of the
 models, wizards or controllers; and no module of the add-on imports, through others, itself."""
 import ast
 import os
@@ -11,7 +12,7 @@ PACKAGE = "bookings_invoicing"
 #: Each layer, and the layers it may import.
 ALLOWED = {
     "graph": {"graph"},
-    "rules": {"rules", "graph"},
+    "rules": {"rules"},
     "locks": {"locks"},
     "mirror": {"mirror"},
     "messages": {"messages", "graph"},

@@ -18,20 +18,6 @@ from tzlocal.windows_tz import win_tz
 
 from .errors import MalformedItem, _
 
-#: The values of Graph's ``bookingPriceType`` enumeration known to this add-on. Any other value (a future one)
-#: is kept as received; the invoicing treats it like ``priceVaries``.
-PRICE_TYPES = (
-    "undefined",
-    "fixedPrice",
-    "startingAt",
-    "hourly",
-    "free",
-    "priceVaries",
-    "callUs",
-    "notSet",
-    "unknownFutureValue",
-)
-
 #: An e-mail address as this add-on accepts one (Bookings customers and business mailboxes alike).
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

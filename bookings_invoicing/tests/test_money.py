@@ -5,7 +5,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ..graph import PRICE_TYPES
+from ..rules import PRICE_TYPES
 from .common import BookingsCase, hours_ago, set_rate
 
 #: a row: minutes (1 to 600), Bookings price in cents, price type (each of Graph's)
