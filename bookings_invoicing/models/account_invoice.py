@@ -56,6 +56,11 @@ class AccountInvoice(models.Model):
     bookings_review_message = fields.Char(string="Bookings to review (message)",
                                           compute="_compute_bookings_appointment_count")
 
+    def _bookings_date(self):
+        """The day the invoice bills: its invoice date, or the day a draft without one was made."""
+        self.ensure_one()
+        return fields.Date.from_string(self.date_invoice or self.create_date[:10])
+
     @api.multi
     def unlink(self):
         # the database deletes the lines with their invoice, without the lines' unlink

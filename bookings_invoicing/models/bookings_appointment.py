@@ -346,7 +346,7 @@ class BookingsAppointment(models.Model):
         types = dict(self._fields["price_type"]._description_selection(self.env))
 
         def money(value):
-            return formatLang(self.env, value, currency_obj=self.currency_id or self.company_id.currency_id)
+            return formatLang(self.env, value, currency_obj=self._billing_currency())
 
         pairs = [
             (_("Customer"), self.billed_partner_id.display_name, self.partner_id.display_name),
@@ -374,10 +374,7 @@ class BookingsAppointment(models.Model):
 
     def _local(self, moment):
         """The stored datetime ``moment`` in the time zone of the user (or of the context), as an aware datetime."""
-        if not moment:
-            return None
-        zone = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
-        return pytz.utc.localize(fields.Datetime.from_string(moment)).astimezone(zone)
+        return moment and fields.Datetime.context_timestamp(self, fields.Datetime.from_string(moment)) or None
 
     def _local_text(self, moment):
         """The stored datetime ``moment`` where the user is, in the formats of the user's language (to the minute)."""
@@ -403,9 +400,16 @@ class BookingsAppointment(models.Model):
         action.update({"domain": [("needs_review", "=", True)] + domain, "context": {}})
         return action
 
+    def _billing_currency(self):
+        """The currency the row bills in: its business's, else its company's."""
+        self.ensure_one()
+        return self.currency_id or self.company_id.currency_id
+
     @api.model
-    def _uninvoiced_domain(self):
-        return [("invoice_status", "in", UNINVOICED_STATUSES), ("is_completed", "=", True)]
+    def _uninvoiced_domain(self, statuses=UNINVOICED_STATUSES):
+        """The completed rows not invoiced yet whose status is one of ``statuses`` (by default all of them, as the
+        Uninvoiced Bookings list shows them)."""
+        return [("invoice_status", "in", list(statuses)), ("is_completed", "=", True)]
 
     # --- synchronization ------------------------------------------------------------------------------------
     @api.model

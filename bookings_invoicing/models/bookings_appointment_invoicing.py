@@ -48,7 +48,7 @@ class BookingsAppointment(models.Model):
                 return _("already on invoice %(invoice)s") % {"invoice": invoice.number}
             return _("already on the draft invoice of %(partner)s of %(date)s (%(amount)s)") % {
                 "partner": invoice.partner_id.display_name,
-                "date": format_date(self.env, invoice.date_invoice or invoice.create_date[:10]),
+                "date": format_date(self.env, invoice._bookings_date()),
                 "amount": formatLang(self.env, invoice.amount_total, currency_obj=invoice.currency_id)}
         if status == "cancelled":
             return _("cancelled in Bookings")
@@ -130,7 +130,7 @@ class BookingsAppointment(models.Model):
         amount = Decimal(float_repr(line.price_total, invoice.currency_id.decimal_places))
         return payloads.invoice_payload(
             invoice.number or "draft-%d" % invoice.id, status, amount,
-            fields.Date.from_string(invoice.date_invoice or invoice.create_date[:10]),
+            invoice._bookings_date(),
             "%s/web#id=%d&model=account.invoice&view_type=form" % (base_url, invoice.id))
 
     def _invoice_partner(self):
@@ -163,7 +163,7 @@ class BookingsAppointment(models.Model):
             "partner_id": partner.id,
             "company_id": company.id,
             "journal_id": self._invoice_journal().id,
-            "currency_id": (self.currency_id or company.currency_id).id,
+            "currency_id": self._billing_currency().id,
             "account_id": partner.property_account_receivable_id.id,
             "payment_term_id": partner.property_payment_term_id.id,
             "fiscal_position_id": fiscal_position_id,
@@ -210,7 +210,7 @@ class BookingsAppointment(models.Model):
         duration (at the hourly rate ``terms`` bill it at) and staff; said to be a late cancellation's or a no-show's
         fee in the words of the invoice's language; naming who came where a company (``payer``) pays; with the
         booking's note."""
-        currency = self.currency_id or self.company_id.currency_id
+        currency = self._billing_currency()
         rate = terms.hourly_rate and "%s %s" % (
             float_repr(float(terms.hourly_rate), currency.decimal_places), currency.name)
         local_start = self.with_context(tz=self._display_tz())._local(self.start)

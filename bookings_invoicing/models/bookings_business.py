@@ -479,6 +479,17 @@ class BookingsBusiness(models.Model):
 
         return {"customer_reference": answer(self.reference_question), "booking_note": answer(self.note_question)}
 
+    def _billing_currency(self):
+        """The currency the business bills in: what Bookings last said, else its company's."""
+        self.ensure_one()
+        return self.currency_id or self.company_id.currency_id
+
+    def _bookings_currency(self, iso_code):
+        """The currency Bookings bills in (its ``defaultCurrencyIso``), the company's where Odoo has none of that
+        code."""
+        self.ensure_one()
+        return self.env["res.currency"]._bookings_from_iso(iso_code) or self.company_id.currency_id
+
     def _check_may_connect(self):
         """Reaching Bookings is for who may configure the business (managers): the buttons are not the guard."""
         self.check_access_rights("write")
@@ -494,7 +505,7 @@ class BookingsBusiness(models.Model):
             granted = client.granted_permissions()
         except errors.GraphError as error:
             raise UserError(graph_error_message(self.env, error))
-        currency = self.env["res.currency"]._bookings_from_iso(info.currency) or self.company_id.currency_id
+        currency = self._bookings_currency(info.currency)
         self.currency_id = currency
         signed_in = (_("Signed in with the certificate %(thumbprint)s, which expires on %(date)s.")
                      % {"thumbprint": self.certificate_thumbprint,

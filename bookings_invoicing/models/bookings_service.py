@@ -68,7 +68,7 @@ class BookingsService(models.Model):
         hourly = product.uom_id.category_id == hour.category_id
         price = product.uom_id._compute_price(product.list_price, hour) if hourly else product.list_price
         company_currency = business.company_id.currency_id
-        currency = business.currency_id or company_currency
+        currency = business._billing_currency()
         if company_currency != currency:
             price = company_currency.with_context(date=fields.Date.context_today(self)).compute(price, currency)
         duration = (datetime.timedelta(minutes=round(product.bookings_duration * 60)) if product.bookings_duration

@@ -39,6 +39,7 @@ from ..messages import graph_error_message
 from ..mirror import run_context
 from .exporter import DirectoryExporter, RunLog
 from .invoice_status import InvoiceStatusWriter
+from .window import window_domain
 
 _logger = logging.getLogger(__name__)
 
@@ -219,13 +220,11 @@ class BusinessImporter(object):
 
     # --- the directory: currency, services, customers ----------------------------------------------------------
     def _import_currency(self, info):
-        self.currency = self.env["res.currency"]._bookings_from_iso(info.currency)
-        if not self.currency:
-            self.currency = self.business.company_id.currency_id
-            if info.currency:
-                self.progress.warnings.append(
-                    _("Bookings bills in %(code)s, a currency Odoo does not have: the company's currency, "
-                      "%(currency)s, is used.") % {"code": info.currency, "currency": self.currency.name})
+        self.currency = self.business._bookings_currency(info.currency)
+        if info.currency and self.currency.name != info.currency:
+            self.progress.warnings.append(
+                _("Bookings bills in %(code)s, a currency Odoo does not have: the company's currency, "
+                  "%(currency)s, is used.") % {"code": info.currency, "currency": self.currency.name})
         if self.business.currency_id != self.currency:
             self.business.currency_id = self.currency
 
@@ -488,12 +487,8 @@ class BusinessImporter(object):
         """Rows starting inside the window that Bookings no longer returns were cancelled there, after the earlier
         runs that read their window completely found them, and before this run's read began (``read_start``)."""
         self.log.appointments_read = read_start
-        missing = self.env["bookings.appointment"].search([
-            ("business_id", "=", self.business_id), ("state", "=", "active"),
-            ("start", ">=", fields.Datetime.to_string(self.window[0])),
-            ("start", "<", fields.Datetime.to_string(self.window[1])),
-            ("id", "not in", list(seen)), ("bookings_id", "not in", list(unreadable)),
-        ])
+        missing = self.env["bookings.appointment"].search(window_domain(self.business_id, self.window) + [
+            ("id", "not in", list(seen)), ("bookings_id", "not in", list(unreadable))])
         earlier = self.env["bookings.sync.run"].search([
             ("business_id", "=", self.business_id), ("id", "!=", self.log.id), ("appointments_read", "!=", False),
             ("window_end", ">", min(missing.mapped("start") or [read_start]))], order="appointments_read desc")

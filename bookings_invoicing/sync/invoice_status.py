@@ -8,10 +8,11 @@ changed (drafted, validated, paid, cancelled, credited), and only then."""
 import json
 import logging
 
-from odoo import _, fields
+from odoo import _
 
 from ..graph import errors
 from ..messages import graph_error_message
+from .window import window_domain
 
 _logger = logging.getLogger(__name__)
 
@@ -28,10 +29,7 @@ class InvoiceStatusWriter(object):
 
     def _rows(self):
         """The business's bookings of the window still in Bookings, that are or were on an invoice."""
-        start, end = self.business._sync_window()
-        return self.env["bookings.appointment"].search([
-            ("business_id", "=", self.business.id), ("state", "=", "active"),
-            ("start", ">=", fields.Datetime.to_string(start)), ("start", "<", fields.Datetime.to_string(end)),
+        return self.env["bookings.appointment"].search(window_domain(self.business.id, self.business._sync_window()) + [
             "|", "|", ("invoice_line_id", "!=", False), ("credit_line_id", "!=", False),
             ("bookings_invoice_written", "!=", False)], order="id")
 

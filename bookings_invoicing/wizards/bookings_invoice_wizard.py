@@ -63,7 +63,7 @@ class BookingsInvoiceWizard(models.TransientModel):
         zone = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
         local_end = datetime.datetime.combine(fields.Date.from_string(self.date_until), datetime.time.max)
         end_of_day = fields.Datetime.to_string(zone.localize(local_end).astimezone(pytz.utc))
-        domain = [("invoice_status", "in", list(statuses)), ("is_completed", "=", True), ("end", "<=", end_of_day)]
+        domain = self.env["bookings.appointment"]._uninvoiced_domain(statuses) + [("end", "<=", end_of_day)]
         if self.business_id:
             domain.append(("business_id", "=", self.business_id.id))
         return domain
