@@ -529,16 +529,21 @@ class BookingsAppointment(models.Model):
                 return run.appointments_read
         return False
 
+    def _check_not_invoiced(self):
+        """Refuse a change by hand to what these rows bill (their customer, their exclusion, their no-show) when
+        some are on an invoice: the invoice's lines bill them as they are."""
+        invoiced = self.filtered(lambda r: r.invoice_status == "invoiced")
+        if invoiced:
+            raise UserError(_("These bookings are on an invoice, whose lines bill them as they are: remove their "
+                              "lines from the draft first, or credit them on the validated invoice.\n%(rows)s")
+                            % {"rows": invoiced._describe()})
+
     @api.multi
     def write(self, values):
         self._check_no_show(values)
         by_hand = "partner_id" in values and not self._bookings_mirroring()
         if by_hand:
-            invoiced = self.filtered(
-                lambda r: r.invoice_status == "invoiced" and r.partner_id.id != values["partner_id"])
-            if invoiced:
-                raise UserError(_("These bookings are on an invoice: their customer cannot be changed.\n%(rows)s")
-                                % {"rows": invoiced._describe()})
+            self.filtered(lambda r: r.partner_id.id != values["partner_id"])._check_not_invoiced()
         result = super(BookingsAppointment, self).write(values)
         if by_hand and values["partner_id"]:
             # the first partner chosen for a Bookings customer is that customer's, for all its bookings
@@ -550,10 +555,7 @@ class BookingsAppointment(models.Model):
     @api.multi
     def action_exclude(self, reason):
         """Take rows out of invoicing (e.g. paid at the desk), with the reason; invoiced rows are refused."""
-        invoiced = self.filtered(lambda r: r.invoice_status == "invoiced")
-        if invoiced:
-            raise UserError(_("These bookings are on an invoice and cannot be excluded:\n%(rows)s")
-                            % {"rows": invoiced._describe()})
+        self._check_not_invoiced()
         if not (reason or "").strip():
             raise UserError(_("Say why these bookings are not to be invoiced."))
         self.check_access_rights("write")
@@ -577,10 +579,7 @@ class BookingsAppointment(models.Model):
         that is cancelled, not ended yet or without a cancellation policy: from a button, an import or RPC alike."""
         if "no_show" not in values and "no_show_note" not in values:
             return
-        invoiced = self.filtered(lambda r: r.invoice_status == "invoiced")
-        if invoiced:
-            raise UserError(_("These bookings are on an invoice: settle the invoice instead.\n%(rows)s")
-                            % {"rows": invoiced._describe()})
+        self._check_not_invoiced()
         if values.get("no_show"):
             refused = {row.id: reason for row, reason in ((row, row._no_show_problem()) for row in self) if reason}
             if refused:
