@@ -97,7 +97,8 @@ class BookingsAppointment(models.Model):
         return tuple(bill_to.get(value, value) if name == "partner_id" else value for name, value in values)
 
     def _invoice_groups(self, grouping):
-        """These rows by invoice, in the order of ``_create_invoices``: a list of recordsets. ``grouping``: as
+        """These rows by invoice: a list of recordsets, ordered by their paying party (``_bookings_bill_to``), then
+        by the start of their first booking; each invoice's rows by start. ``grouping``: as
         ``_invoice_group_fields``; when empty, each business's own."""
         bill_to = self.mapped("partner_id")._bookings_bill_to()
         groups = OrderedDict()

@@ -84,7 +84,7 @@ class BookingsCustomer(models.Model):
         return {email: tuple(index[email]) for email in emails}
 
     @api.model
-    def _match_partner(self, business, name, email, partner_index, taken):
+    def _match_partner(self, name, email, partner_index, taken):
         """``(partner id or False, review reason or False)`` for a customer not linked yet.
 
         ``taken`` maps a partner id to the name of the Bookings customer of this business already linked to it.
@@ -112,7 +112,7 @@ class BookingsCustomer(models.Model):
         """``(partner id or False, review reason or False)`` of a Bookings customer (or attendee) ``record`` not
         linked yet, by the matching rules (``_match_partner``), created when the business synchronizes customers
         and nothing matches."""
-        partner_id, reason = self._match_partner(business, record.display_name, record.email, partner_index, taken)
+        partner_id, reason = self._match_partner(record.display_name, record.email, partner_index, taken)
         if not partner_id and not reason:
             if not business.sync_customers:
                 return False, _("No partner has the e-mail %(email)s: link one by hand.") % {"email": record.email}

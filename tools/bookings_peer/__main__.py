@@ -19,7 +19,6 @@ from .data import Store
 from .seed import KINDS, seed_business
 from .server import BookingsPeer
 
-
 FAULTS_HELP = """faults on demand, while it runs:
   POST /_peer/faults with a JSON object: "path" (a part of the request paths it hits), and any of
     "status" (an HTTP status, with "retry_after" for 429/503), "body" (a raw body), "delay" (seconds),
