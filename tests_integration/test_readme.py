@@ -100,24 +100,14 @@ def odoo_names(database):
     return Odoo(database).run(NAMES)
 
 
-def demo_names():
-    """The names of the records of the add-on's demo data (the demo salon's), which a database made without demo
-    data has not."""
+def data_values(folder, field_name):
+    """The values of the fields ``field_name`` of the add-on's data files in ``folder`` (``data``, ``demo``)."""
     from lxml import etree
 
-    folder = os.path.join(ROOT, "bookings_invoicing", "demo")
+    folder = os.path.join(ROOT, "bookings_invoicing", folder)
     return {field.text.strip() for name in os.listdir(folder) if name.endswith(".xml")
             for field in etree.parse(os.path.join(folder, name)).iter("field")
-            if field.get("name") == "name" and field.text}
-
-
-def data_parameters():
-    """The system parameters the add-on's data makes with their defaults (a test of the suite may have removed one
-    from the database since)."""
-    from lxml import etree
-
-    tree = etree.parse(os.path.join(ROOT, "bookings_invoicing", "data", "ir_config_parameter_data.xml"))
-    return {field.text.strip() for field in tree.iter("field") if field.get("name") == "key"}
+            if field.get("name") == field_name and field.text}
 
 
 def translations():
@@ -131,7 +121,8 @@ def translations():
 def test_every_name_the_documents_give_exists_as_written(odoo_names, path):
     text = documents()[path]
     headings = set(re.findall(r"^#+ (.+)$", text, re.M))
-    known = {name.lower() for name in set(odoo_names["names"]) | demo_names()}
+    # the demo salon's names, which a database made without demo data has not
+    known = {name.lower() for name in set(odoo_names["names"]) | data_values("demo", "name")}
     menus = set(odoo_names["menus"])
     names, parameters = named(text)
     missing = []
@@ -144,8 +135,10 @@ def test_every_name_the_documents_give_exists_as_written(odoo_names, path):
         elif name.lower() not in known:
             missing.append(name)
     assert missing == [], "named in %s, absent from Odoo" % path
-    # the add-on's settings, made with their defaults (bookings_invoicing.allowed_hosts is empty unless set)
-    absent = set(parameters) - set(odoo_names["parameters"]) - data_parameters() - {"bookings_invoicing.allowed_hosts"}
+    # the add-on's settings, which its data makes with their defaults (a test of the suite may have removed one
+    # since); bookings_invoicing.allowed_hosts is empty unless set
+    made = set(odoo_names["parameters"]) | data_values("data", "key")
+    absent = set(parameters) - made - {"bookings_invoicing.allowed_hosts"}
     assert absent == set(), "system parameters named in %s" % path
 
 
