@@ -1,4 +1,5 @@
 from . import bookings_field_guard
+from . import bookings_local_time
 from . import bookings_business_secret
 from . import bookings_business
 from . import bookings_cancellation_policy

@@ -47,7 +47,7 @@ class BookingsAppointment(models.Model):
 
     _name = "bookings.appointment"
     _description = "Bookings Appointment"
-    _inherit = ["bookings.binding", "mail.thread"]
+    _inherit = ["bookings.binding", "bookings.local.time", "mail.thread"]
     _sql_constraints = [
         ("bookings_key_uniq", "unique(business_id, bookings_id, attendee_key)",
          "An attendee of a Bookings appointment is bound once per business."),
@@ -371,20 +371,6 @@ class BookingsAppointment(models.Model):
 
     def _display_label_for_message(self):
         return self.with_context(tz=self._display_tz()).display_label
-
-    def _local(self, moment):
-        """The stored datetime ``moment`` in the time zone of the user (or of the context), as an aware datetime."""
-        return moment and fields.Datetime.context_timestamp(self, fields.Datetime.from_string(moment)) or None
-
-    def _local_text(self, moment):
-        """The stored datetime ``moment`` where the user is, in the formats of the user's language (to the minute)."""
-        local = self._local(moment)
-        if not local:
-            return ""
-        lang = self.env["res.lang"]._lang_get(self.env.context.get("lang") or "en_US")
-        date_format = lang.date_format or "%m/%d/%Y"
-        time_format = (lang.time_format or "%H:%M:%S").replace(":%S", "")
-        return local.strftime("%s %s" % (date_format, time_format))
 
     @api.model
     def _action_open(self, domain):

@@ -34,11 +34,15 @@ class BookingsCancellationPolicy(models.Model):
         "product.product", string="Fee product", required=True, domain=[("sale_ok", "=", True)],
         help="The fees' invoice lines bill this product: its income account and taxes.")
 
-    @api.constrains("late_hours", "late_fee", "no_show_fee")
+    @api.constrains("late_hours", "late_fee_type", "late_fee", "no_show_fee_type", "no_show_fee")
     def _check_values(self):
         for policy in self:
             if policy.late_hours < 0 or policy.late_fee < 0 or policy.no_show_fee < 0:
                 raise ValidationError(_("The hours and the fees of a cancellation policy cannot be negative."))
+            fees = ((policy.late_fee_type, policy.late_fee), (policy.no_show_fee_type, policy.no_show_fee))
+            if any(fee_type == "percent" and fee > 100 for fee_type, fee in fees):
+                raise ValidationError(_("A fee in percent is a part of the booking's price: at most 100%. A fixed "
+                                        "fee may be any amount."))
 
     def _fee(self, kind):
         """``(fee type, fee)`` of ``kind``: ``"late_cancellation"`` or ``"no_show"``."""

@@ -6,6 +6,7 @@ class BookingsSyncRun(models.Model):
     messages."""
 
     _name = "bookings.sync.run"
+    _inherit = ["bookings.local.time"]
     _description = "Bookings Synchronization"
     _order = "id desc"
 
@@ -44,6 +45,11 @@ class BookingsSyncRun(models.Model):
         help="Bookings whose invoice's number, status, amount and date were written to Bookings (Graph beta).")
     message = fields.Text(readonly=True)
     summary = fields.Char(compute="_compute_summary")
+
+    @api.multi
+    def name_get(self):
+        """A run is named by its business and the time it started, where the user is."""
+        return [(run.id, "%s, %s" % (run.business_id.name, run._local_text(run.date_start))) for run in self]
 
     @api.depends("appointments_created", "appointments_updated", "appointments_cancelled", "items_skipped",
                  "items_warned", "customers_pushed", "customers_push_updated", "services_pushed",

@@ -1,6 +1,6 @@
 import datetime
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .common import MAILBOX, NOW, BookingsCase, hours_ago
 
@@ -161,6 +161,13 @@ class TestFees(BookingsCase):
         self.cancel(booked)
         row = self.rows(booked)
         self.assertEqual((row.cancellation_policy_id, row.cancellation, row.amount), (strict, "late", 10.0))
+
+    def test_a_fee_in_percent_is_at_most_the_bookings_price(self):
+        for values in ({"late_fee": 100.5}, {"no_show_fee_type": "percent", "no_show_fee": 150.0}):
+            with self.assertRaises(ValidationError), self.env.cr.savepoint():
+                self.policy.sudo(self.manager).write(values)
+        self.policy.sudo(self.manager).write({"late_fee": 100.0, "no_show_fee_type": "fixed", "no_show_fee": 250.0})
+        self.assertEqual((self.policy.late_fee, self.policy.no_show_fee), (100.0, 250.0), "a fixed fee: any amount")
 
     def test_only_managers_set_policies(self):
         with self.assertRaises(AccessError):

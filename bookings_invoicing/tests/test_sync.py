@@ -3,8 +3,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
+import pytz
 from psycopg2 import IntegrityError
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests.common import TransactionCase, at_install, post_install
 from odoo.tools import mute_logger
@@ -58,6 +60,14 @@ class TestSync(BookingsCase):
         self.assertEqual((self.business.last_sync_state, run.appointments_created), ("done", 1))
         self.assertIn(run.summary, self.business.last_sync_message, "the business shows what its last run did")
         self.assertEqual(self.business.sync_run_ids, run)
+
+    def test_a_run_is_named_by_its_business_and_when_it_started_where_the_user_is(self):
+        run = self.sync()
+        self.user.write({"tz": "America/Chicago", "lang": "en_US"})
+        started = pytz.utc.localize(fields.Datetime.from_string(run.date_start)).astimezone(
+            pytz.timezone("America/Chicago"))
+        self.assertEqual(run.sudo(self.user).display_name,
+                         "%s, %s" % (self.business.name, started.strftime("%m/%d/%Y %H:%M")))
 
     def test_a_second_sync_without_change_writes_nothing(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(3))
