@@ -5,6 +5,7 @@
 * ``invoice_terms``: what one row puts on an invoice line for each Bookings price type, exact to the cent.
 * ``cancellation_timing`` and ``fee_terms``: whether a cancellation was late by a cancellation policy, and what a
   late cancellation or a no-show is billed.
+* ``default_invoice_until``: the last day Invoice All invoices by default, last month's during its close.
 
 It also holds the selections that the Odoo models share (price types, invoice grouping), defined once here.
 """
@@ -44,6 +45,9 @@ CANCELLATION_SELECTION = [
     ("early", "In time"),
     ("unknown", "Not known"),
 ]
+
+#: The first days of a month, when last month is closed: Invoice All invoices up to its end by default.
+MONTH_CLOSE_DAYS = 10
 
 #: Key of the single row of an appointment that has no customer.
 NO_CUSTOMER_KEY = "-"
@@ -213,3 +217,11 @@ def fee_terms(fee_type, fee, booking_amount, currency_digits=2):
     if not amount > 0:
         return None
     return InvoiceTerms(Decimal(1), amount, amount, False, None)
+
+
+def default_invoice_until(today):
+    """The last day Invoice All invoices by default on ``today`` (a date): the last day of last month during the
+    first ``MONTH_CLOSE_DAYS`` days of a month, when the accountant closes it, else ``today``."""
+    if today.day <= MONTH_CLOSE_DAYS:
+        return today.replace(day=1) - timedelta(days=1)
+    return today

@@ -163,3 +163,13 @@ def test_a_fee_of_nothing_bills_nothing(fee_type, fee, booking_amount):
 
 def test_a_fee_in_a_currency_without_cents():
     assert rules.fee_terms("percent", 50, Decimal("1001"), currency_digits=0).amount == Decimal("501")
+
+
+@pytest.mark.parametrize("today, until", [
+    ("2026-12-01", "2026-11-30"), ("2026-12-07", "2026-11-30"), ("2026-12-10", "2026-11-30"),
+    ("2026-12-11", "2026-12-11"), ("2026-12-31", "2026-12-31"), ("2027-01-05", "2026-12-31"),
+    ("2028-03-01", "2028-02-29"),
+])
+def test_invoice_all_closes_last_month_during_its_first_days_and_invoices_to_today_after(today, until):
+    day = datetime.date.fromisoformat
+    assert rules.default_invoice_until(day(today)) == day(until)

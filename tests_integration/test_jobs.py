@@ -85,7 +85,9 @@ def test_invoice_all_of_a_month_end_under_production_limits_survives_a_killed_wo
         count = admin("bookings.appointment", "search_count", ready)
         customers = len(admin("bookings.appointment", "read_group", ready, ["partner_id"], ["partner_id"]))
         assert count >= 1800 and customers >= 350, (count, customers)
-        wizard = admin("bookings.invoice.wizard", "create", {"business_id": business_id})
+        # up to tomorrow: every booking that has ended, wherever the user is and whatever the day of the month
+        until = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+        wizard = admin("bookings.invoice.wizard", "create", {"business_id": business_id, "date_until": until})
         action = admin("bookings.invoice.wizard", "action_create_invoices", [wizard])
         assert action["res_model"] == "bookings.invoice.batch", "Invoice All of a month: a batch, not the request"
         batch_id = action["res_id"]

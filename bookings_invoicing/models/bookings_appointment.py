@@ -5,6 +5,8 @@ from odoo.exceptions import UserError
 from odoo.tools import html_escape
 from odoo.tools.misc import formatLang
 
+from odoo.addons import decimal_precision as dp
+
 from .. import rules
 
 #: Invoice states in which an invoice holds its appointments; a cancelled or deleted invoice sets them free.
@@ -135,6 +137,9 @@ class BookingsAppointment(models.Model):
     billed_price_type = fields.Selection(rules.PRICE_TYPE_SELECTION, string="Billed price type", readonly=True)
     billed_price = fields.Monetary(string="Billed Bookings price", readonly=True)
     billed_amount = fields.Monetary(string="Billed", readonly=True, help="What the invoice line bills, before taxes.")
+    review_amount = fields.Monetary(
+        string="Now", compute="_compute_review_amount",
+        help="What the booking bills once its review is settled: nothing when Bookings cancelled it.")
     review_changes = fields.Text(string="Changes", compute="_compute_review_changes",
                                  help="What Bookings changed after invoicing: what was billed -> what it says now.")
     credit_line_id = fields.Many2one("account.invoice.line", string="Credit note line", readonly=True, copy=False,
@@ -147,7 +152,8 @@ class BookingsAppointment(models.Model):
     invoice_id = fields.Many2one(related="invoice_line_id.invoice_id", store=True, readonly=True, index=True)
     invoice_state = fields.Selection(related="invoice_id.state", store=True, readonly=True)
     invoice_status = fields.Selection(INVOICE_STATUS, compute="_compute_invoice_status", store=True, index=True)
-    quantity = fields.Float(compute="_compute_invoice_terms", store=True, digits=(16, 4))
+    quantity = fields.Float(compute="_compute_invoice_terms", store=True,
+                            digits=dp.get_precision("Product Unit of Measure"))
     unit_price = fields.Monetary(compute="_compute_invoice_terms", store=True)
     amount = fields.Monetary(
         compute="_compute_invoice_terms", store=True,
@@ -330,6 +336,11 @@ class BookingsAppointment(models.Model):
         for row in self:
             row.display_label = " - ".join(filter(None, (
                 row.service_name, row.customer_name or _("<No customer>"), row._local_text(row.start))))
+
+    @api.depends("state", "amount")
+    def _compute_review_amount(self):
+        for row in self:
+            row.review_amount = 0.0 if row.state == "cancelled" else row.amount
 
     def _compute_review_changes(self):
         for row in self:

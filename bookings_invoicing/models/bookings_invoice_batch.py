@@ -99,7 +99,7 @@ class BookingsInvoiceBatch(models.Model):
             "grouping": grouping,
             "date_invoice": date_invoice or False,
             "row_count": len(rows),
-            "customer_count": len(rows.mapped("partner_id")),
+            "customer_count": len(set(rows.mapped("partner_id")._bookings_bill_to().values())),
             "part_ids": [(0, 0, {"sequence": index, "row_ids": [(6, 0, part.ids)]})
                          for index, part in enumerate(parts, 1)],
         }).sudo(self.env.uid)

@@ -173,6 +173,16 @@ class BookingsCase(SavepointCase):
         return self.store.put(mailbox, "appointments", item)
 
     # --- Odoo side ----------------------------------------------------------------------------------------------
+    def today(self):
+        """Today where the Bookings user is."""
+        return fields.Date.context_today(self.env["bookings.invoice.wizard"].sudo(self.user))
+
+    def invoice_all_wizard(self, context=None, **values):
+        """Invoice All opened by the Bookings user, up to today unless told: it then takes in every completed
+        booking (by default it stops at the end of last month during a month's first days)."""
+        values.setdefault("date_until", self.today())
+        return self.env["bookings.invoice.wizard"].sudo(self.user).with_context(**(context or {})).create(values)
+
     def sync(self, business=None):
         run = (business or self.business).sudo(self.manager)._synchronize()
         self.env.cache.invalidate()  # the synchronization wrote through an environment of its own

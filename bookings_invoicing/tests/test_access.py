@@ -92,17 +92,19 @@ class TestAccess(BookingsCase):
         self.assertEqual(row.sudo(self.user).action_create_invoices()["res_model"], "account.invoice")
 
     def test_the_menus(self):
-        """The Bookings menus each kind of user sees (by their XML ids): users what they invoice with, managers also
-        the dashboard and the synchronizations; people outside the Bookings groups nothing."""
+        """The Bookings menus each kind of user sees (by their XML ids): users the dashboard and what they invoice
+        with, managers also the synchronizations; people outside the Bookings groups nothing. The application opens
+        on the dashboard."""
         root = self.env.ref("bookings_invoicing.bookings_menu_root")
         data = self.env["ir.model.data"].search([("model", "=", "ir.ui.menu"), ("module", "=", "bookings_invoicing")])
         names = {item.res_id: item.name for item in data}
-        shared = {"bookings_menu_root", "bookings_appointment_menu_uninvoiced", "bookings_appointment_menu",
-                  "bookings_appointment_event_menu", "bookings_invoice_wizard_menu", "bookings_appointment_menu_review",
+        shared = {"bookings_menu_root", "bookings_dashboard_menu", "bookings_appointment_menu_uninvoiced",
+                  "bookings_appointment_menu", "bookings_appointment_event_menu", "bookings_invoice_wizard_menu",
+                  "bookings_appointment_menu_review",
                   "bookings_invoice_draft_menu", "bookings_invoice_batch_menu", "bookings_menu_configuration",
                   "bookings_business_menu", "bookings_customer_menu", "bookings_service_menu",
                   "bookings_cancellation_policy_menu"}
-        managed = shared | {"bookings_dashboard_menu", "bookings_sync_run_menu"}
+        managed = shared | {"bookings_sync_run_menu"}
         for user, expected in ((self.portal, set()), (self.internal, set()), (self.user, shared),
                                (self.manager, managed), (self.admin, managed)):
             try:
@@ -111,6 +113,9 @@ class TestAccess(BookingsCase):
                 menus = self.env["ir.ui.menu"]
             shown = {names[menu.id] for menu in menus.sudo() if self._under_visible_parents(menu, menus, root)}
             self.assertEqual(shown, expected, user.name)
+            if expected:  # the web client opens an application on its first menu with an action
+                first = menus.filtered("action").sorted(lambda menu: (menu.sequence, menu.id))[:1]
+                self.assertEqual(names[first.id], "bookings_dashboard_menu", user.name)
 
     @staticmethod
     def _under_visible_parents(menu, visible, root):

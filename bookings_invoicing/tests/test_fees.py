@@ -42,7 +42,7 @@ class TestFees(BookingsCase):
         late_filter = [("business_id", "=", self.business.id), ("fee_kind", "=", "late_cancellation")]
         self.assertEqual(self.env["bookings.appointment"].search(late_filter), row)
         self.assertEqual(self.business.sudo(self.manager).fee_count, 1)
-        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({"business_id": self.business.id})
+        wizard = self.invoice_all_wizard(business_id=self.business.id)
         self.assertEqual((wizard.row_count, wizard.fee_count), (1, 1))
 
         invoices, skipped = row._create_invoices()

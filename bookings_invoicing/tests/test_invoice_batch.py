@@ -26,7 +26,7 @@ class TestInvoiceBatch(BookingsCase):
         self.addCleanup(parts_of_four.stop)
 
     def invoice_all(self):
-        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({"business_id": self.business.id})
+        wizard = self.invoice_all_wizard(business_id=self.business.id)
         action = wizard.action_create_invoices()
         self.assertEqual(action["res_model"], "bookings.invoice.batch", "more rows than the threshold: a batch")
         return self.env["bookings.invoice.batch"].browse(action["res_id"])
@@ -58,6 +58,13 @@ class TestInvoiceBatch(BookingsCase):
         self.assertIn(self.user.partner_id, batch.message_follower_ids.mapped("partner_id"))
         # its creator is notified (in her inbox, or by e-mail as she prefers), though the job ran as her
         self.assertIn(self.user.partner_id, message.needaction_partner_ids)
+
+    def test_a_batch_counts_the_parties_that_pay_as_its_preview_does(self):
+        company = self.env["res.partner"].create({"name": "Fabrikam", "is_company": True})
+        self.rows().mapped("partner_id")[:2].write({"parent_id": company.id})  # 2 of the 5 work for it
+        wizard = self.invoice_all_wizard(business_id=self.business.id)
+        self.assertEqual(wizard.customer_count, 4)
+        self.assertEqual(self.invoice_all().customer_count, wizard.customer_count)
 
     def test_a_part_run_again_makes_nothing_twice(self):
         batch = self.invoice_all()

@@ -71,7 +71,7 @@ class TestInvoicing(BookingsCase):
         self.add_appointment(minimum, [self.ann], hours_ago(5))
         self.add_appointment(self.cut, [self.ann], hours_ago(8))
         self.sync()
-        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({"business_id": self.business.id})
+        wizard = self.invoice_all_wizard(business_id=self.business.id)
         self.assertEqual((wizard.row_count, wizard.to_confirm_count), (2, 1))
         invoices, _skipped = self.invoice(self.rows())
         self.assertEqual((invoices.bookings_appointment_count, invoices.bookings_to_confirm_count), (2, 1))
@@ -106,7 +106,7 @@ class TestInvoicing(BookingsCase):
         self.assertEqual((row.invoice_status, row.amount), ("no_price", 0.0), "never invoiced at 0.00")
         business = self.business.sudo(self.manager)
         self.assertEqual((business.uninvoiced_count, business.ready_count, business.no_price_count), (2, 1, 1))
-        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({"business_id": self.business.id})
+        wizard = self.invoice_all_wizard(business_id=self.business.id)
         self.assertEqual((wizard.row_count, wizard.waiting_count), (1, 1))
         self.assertEqual(self.env["bookings.appointment"].search(wizard.action_open_waiting()["domain"]), row)
         _invoices, skipped = self.invoice(row)
@@ -348,7 +348,7 @@ class TestInvoicing(BookingsCase):
                          self.rows(changed).invoice_id)
         # the card's Invoice All opens the wizard of this business
         invoice_all = business.action_invoice_all()
-        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).with_context(**invoice_all["context"]).create({})
+        wizard = self.invoice_all_wizard(invoice_all["context"])
         self.assertEqual((invoice_all["res_model"], wizard.business_id), ("bookings.invoice.wizard", self.business))
         self.assertEqual((wizard.row_count, wizard.waiting_count), (2, 1))
         Appointment = self.env["bookings.appointment"]
@@ -519,14 +519,21 @@ class TestInvoicing(BookingsCase):
             row.sudo(self.user).action_exclude("too late")
         self.assertEqual((row.invoice_status, row.exclusion_reason), ("invoiced", False))
 
+    def test_invoice_all_opens_up_to_the_end_of_last_month_during_its_first_days(self):
+        today = fields.Date.from_string(self.today())
+        last_month_end = today.replace(day=1) - datetime.timedelta(days=1)
+        expected = fields.Date.to_string(last_month_end if today.day <= 10 else today)
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({})
+        self.assertEqual((wizard.date_until, wizard.date_invoice), (expected, expected), "the drafts dated that day")
+
     def test_invoice_all_shows_what_it_will_do(self):
         for hours in (5, 24 * 3):
             self.add_appointment(self.cut, [self.ann], hours_ago(hours))
         self.add_appointment(self.cut, [self.bob], hours_ago(6))
         self.add_appointment(self.cut, [self.bob], hours_ago(-5))  # not completed
         self.sync()
-        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).with_context(
-            active_model="bookings.business", active_id=self.business.id).create({})
+        wizard = self.invoice_all_wizard(
+            {"active_model": "bookings.business", "active_id": self.business.id})
         self.assertEqual((wizard.row_count, wizard.customer_count, wizard.invoice_count), (3, 2, 2))
         def money(amount):
             return formatLang(self.env, amount, currency_obj=self.company.currency_id)

@@ -104,6 +104,10 @@ class TestReview(BookingsCase):
         self.store.remove(MAILBOX, "appointments", booked["id"])
         self.sync()
         self.assertEqual(draft.bookings_cancelled_count, 1)
+        cancelled = self.rows(booked)
+        self.assertEqual((cancelled.billed_amount, cancelled.review_amount), (cancelled.amount, 0.0),
+                         "To Review: what was billed, and nothing now")
+        self.assertEqual(self.rows(other).review_amount, self.rows(other).amount)
         self.settle(self.rows(booked))
         row = self.rows(booked)
         self.assertEqual((row.needs_review, row.invoice_status, row.state), (False, "cancelled", "cancelled"))

@@ -20,8 +20,10 @@ class BookingsInvoiceWizard(models.TransientModel):
 
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
     business_id = fields.Many2one("bookings.business", help="Only this business; all businesses when empty.")
-    date_until = fields.Date(string="Up to", required=True, default=fields.Date.context_today,
-                             help="Invoice the appointments that ended on or before this day.")
+    date_until = fields.Date(
+        string="Up to", required=True, default=lambda self: self._default_date_until(),
+        help="Invoice the appointments that ended on or before this day. By default, during the first days of a "
+             "month, the last day of last month; else today.")
     date_invoice = fields.Date(string="Invoice date",
                                help="The date of the draft invoices: the period they are booked in, and the "
                                     "start of their payment terms. By default (empty) the Up to day.")
@@ -55,6 +57,12 @@ class BookingsInvoiceWizard(models.TransientModel):
         if "date_invoice" in field_names and values.get("date_until"):
             values.setdefault("date_invoice", values["date_until"])
         return values
+
+    @api.model
+    def _default_date_until(self):
+        """Last month's last day while it is closed, else today, as the user's calendar reads."""
+        today = fields.Date.from_string(fields.Date.context_today(self))
+        return fields.Date.to_string(rules.default_invoice_until(today))
 
     def _rows_domain(self, statuses=("to_invoice",)):
         """The completed rows of the chosen business up to the chosen day whose status is one of ``statuses``: by
