@@ -98,9 +98,16 @@ class AccountInvoice(models.Model):
 
     @api.multi
     def action_confirm_bookings_prices(self):
-        """The accountant checked the lines whose Bookings price was to be confirmed: they are no longer flagged."""
-        self.mapped("bookings_appointment_ids").filtered("price_to_confirm")._confirm_price()
-        return True
+        """The accountant checked the lines of these drafts whose Bookings price was to be confirmed: they are no
+        longer flagged (``bookings.appointment.action_confirm_prices``)."""
+        return self.mapped("bookings_appointment_ids").action_confirm_prices()
+
+    @api.multi
+    def invoice_validate(self):
+        """A validated invoice bills the prices it holds: none of its bookings' prices is still to confirm."""
+        result = super(AccountInvoice, self).invoice_validate()
+        self.sudo().mapped("bookings_appointment_ids").filtered("price_to_confirm")._confirm_price()
+        return result
 
     @api.multi
     def action_open_bookings_review(self):

@@ -601,6 +601,22 @@ class BookingsAppointment(models.Model):
             self.sudo()._bookings_as_mirror().write({"price_confirmed": True})
 
     @api.multi
+    def action_confirm_prices(self):
+        """The accountant checked the prices of these bookings on their draft invoices (*Confirm prices*, on a
+        selection of bookings or of drafts): they are confirmed, and each draft's chatter says which."""
+        self.check_access_rights("write")
+        self.check_access_rule("write")
+        rows = self.filtered(lambda row: row.price_to_confirm and row.invoice_state == "draft")
+        if not rows:
+            raise UserError(_("None of these bookings has a price to confirm on a draft invoice."))
+        for invoice in rows.mapped("invoice_id"):
+            confirmed = rows.filtered(lambda row, invoice=invoice: row.invoice_id == invoice)
+            invoice.message_post(body=_("Prices confirmed:<br/>%(rows)s") % {
+                "rows": "<br/>".join(html_escape(row._display_label_for_message()) for row in confirmed)})
+        rows._confirm_price()
+        return True
+
+    @api.multi
     def action_restore(self):
         """Back to invoicing: these rows are no longer excluded."""
         self.check_access_rights("write")

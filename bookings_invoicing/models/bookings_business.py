@@ -246,6 +246,9 @@ class BookingsBusiness(models.Model):
         help="Late cancellations and no-shows ready to invoice at their cancellation policy's fee (counted among "
              "those to invoice).")
     draft_invoice_count = fields.Integer(string="Draft invoices", compute="_compute_counts")
+    to_confirm_count = fields.Integer(
+        string="Prices to confirm", compute="_compute_counts",
+        help="Bookings on draft invoices whose price is not firm in Bookings (a minimum, or no price).")
 
     _sql_constraints = [
         ("mailbox_uniq", "unique(mailbox)",
@@ -266,9 +269,13 @@ class BookingsBusiness(models.Model):
             return {group["business_id"][0]: group["__count"] for group in groups}
 
         totals, review = count([]), count([("needs_review", "=", True)])
-        drafts = Counter(group["business_id"][0] for group in Appointment.read_group(  # a group per draft invoice
-            mine + [("invoice_state", "=", "draft")], ["business_id", "invoice_id"], ["business_id", "invoice_id"],
-            lazy=False))
+        drafts, to_confirm = defaultdict(set), Counter()
+        for group in Appointment.read_group(mine + [("invoice_state", "=", "draft")],
+                                            ["business_id", "invoice_id", "price_to_confirm"],
+                                            ["business_id", "invoice_id", "price_to_confirm"], lazy=False):
+            drafts[group["business_id"][0]].add(group["invoice_id"][0])
+            if group["price_to_confirm"]:
+                to_confirm[group["business_id"][0]] += group["__count"]
         waiting = defaultdict(lambda: (0, 0.0))  # (business id, status) -> (count, amount)
         fees = Counter()
         for group in Appointment.read_group(mine + Appointment._uninvoiced_domain(),
@@ -290,7 +297,8 @@ class BookingsBusiness(models.Model):
             business.no_customer_amount = no_customer[1]
             business.no_price_count = no_price[0]
             business.fee_count = fees[business.id]
-            business.draft_invoice_count = drafts.get(business.id, 0)
+            business.draft_invoice_count = len(drafts[business.id])
+            business.to_confirm_count = to_confirm[business.id]
 
     @api.constrains("mailbox")
     def _check_mailbox(self):
@@ -770,6 +778,14 @@ class BookingsBusiness(models.Model):
     @api.multi
     def action_open_review(self):
         return self.env["bookings.appointment"]._action_open_review([("business_id", "=", self.id)])
+
+    @api.multi
+    def action_open_to_confirm(self):
+        """The bookings of the business's drafts whose price is to confirm, where *Confirm prices* confirms them."""
+        self.ensure_one()
+        action = self.env.ref("bookings_invoicing.bookings_appointment_action_to_confirm").read()[0]
+        action["domain"] = [("business_id", "=", self.id)] + safe_eval(action["domain"])
+        return action
 
     @api.multi
     def action_open_draft_invoices(self):

@@ -84,6 +84,46 @@ class TestInvoicing(BookingsCase):
         invoices.unlink()
         self.assertTrue(shown.price_to_confirm)
 
+    def test_the_months_prices_are_confirmed_in_one_action_across_drafts(self):
+        minimum = self.add_service("Colour from", price=40.0, price_type="startingAt")
+        for customer, hours in ((self.ann, 5), (self.bob, 6), (self.ann, 30)):
+            self.add_appointment(minimum, [customer], hours_ago(hours))
+        self.add_appointment(self.cut, [self.bob], hours_ago(8))
+        self.sync()
+        drafts, _skipped = self.invoice(self.rows())
+        self.assertEqual(len(drafts), 2)
+        business = self.business.sudo(self.user)
+        action = business.action_open_to_confirm()
+        to_confirm = self.env["bookings.appointment"].sudo(self.user).search(action["domain"])
+        self.assertEqual((business.to_confirm_count, len(to_confirm)), (3, 3), "the dashboard's figure, its list")
+        self.assertEqual(to_confirm, self.rows().filtered("price_to_confirm"))
+        Invoice = self.env["account.invoice"].sudo(self.user)
+        to_confirm_filter = [("id", "in", drafts.ids), ("state", "=", "draft"),
+                             ("bookings_appointment_ids.price_to_confirm", "=", True)]
+        self.assertEqual(Invoice.search(to_confirm_filter), drafts)
+        to_confirm.action_confirm_prices()
+        self.assertFalse(self.rows().filtered("price_to_confirm"))
+        self.assertEqual((business.to_confirm_count, Invoice.search(to_confirm_filter)), (0, Invoice))
+        for draft in drafts:
+            note = draft.message_ids[0]
+            self.assertEqual(note.author_id, self.user.partner_id)
+            self.assertEqual(note.body.count("Colour from"), len(draft.bookings_appointment_ids.filtered(
+                lambda row: row.service_name == "Colour from")), "the note names the bookings confirmed")
+        # nothing left to confirm: said, and nothing changes
+        with self.assertRaises(UserError):
+            to_confirm.action_confirm_prices()
+
+    def test_a_validated_invoice_has_no_price_left_to_confirm(self):
+        minimum = self.add_service("Colour from", price=40.0, price_type="startingAt")
+        self.add_appointment(minimum, [self.ann], hours_ago(5))
+        self.sync()
+        invoice, _skipped = self.invoice(self.rows())
+        self.assertTrue(self.rows().price_to_confirm)
+        invoice.action_invoice_open()
+        self.assertEqual((invoice.state, self.rows().price_to_confirm, invoice.bookings_to_confirm_count),
+                         ("open", False, 0))
+        self.assertEqual(self.rows().amount, 40.0, "what the invoice billed")
+
     def test_changing_the_price_of_a_line_confirms_it(self):
         minimum = self.add_service("Colour from", price=40.0, price_type="startingAt")
         self.add_appointment(minimum, [self.ann], hours_ago(5))
