@@ -46,8 +46,9 @@ if not business.last_sync_date:
     env["bookings.customer"].search([("business_id", "=", business.id), ("name", "in", CORPORATE_EMPLOYEES)]).mapped(
         "partner_id").write({"parent_id": fabrikam.id})
     accountant = env.ref("bookings_invoicing.demo_user_bookings")
+    today = fields.Date.from_string(fields.Date.context_today(accountant))  # her day, in Chicago
     month_start = pytz.timezone(accountant.tz).localize(
-        datetime.datetime.combine(datetime.date.today().replace(day=1), datetime.time()))
+        datetime.datetime.combine(today.replace(day=1), datetime.time()))
     closed = invoiced_before(month_start.astimezone(pytz.utc).replace(tzinfo=None), datetime.datetime.utcnow())
     planned = requests.get(changes_url, timeout=30)
     planned.raise_for_status()
@@ -63,7 +64,7 @@ if not business.last_sync_date:
     cancelled_invoices = on_invoice.filtered(lambda row: touched[row.bookings_id]).mapped("invoice_id")
     # one of them, when another cancelled booking stays on a draft
     validated = (cancelled_invoices - changed_invoices)[:1] if len(cancelled_invoices) > 1 else invoices.browse()
-    validated.action_invoice_open()
+    validated.sudo(accountant).action_invoice_open()  # dated her day
     env.cr.commit()
     print("[demo] last month: %d bookings on %d draft invoices, %d validated" % (
         len(rows) - len(skipped), len(invoices), len(validated)))

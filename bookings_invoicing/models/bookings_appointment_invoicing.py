@@ -1,5 +1,6 @@
 """Invoicing of appointment rows, as Odoo's sale orders are invoiced: rows grouped by ``_invoice_group_fields``, one
-draft invoice per group (``_prepare_invoice``), one line per row (``_prepare_invoice_line``), linked back to it.
+draft invoice per group (``_prepare_invoice``), or the party's draft of the period that the group joins
+(``_joinable_draft``), one line per row (``_prepare_invoice_line``), linked back to it.
 
 Then the settlement of the rows raised for review (Bookings changed or cancelled them after they were invoiced): on
 a draft invoice the row's line is put right (removed, or rewritten by the rules of any line); on a validated invoice
@@ -11,6 +12,7 @@ from collections import OrderedDict
 from decimal import Decimal
 
 import psycopg2
+from dateutil.relativedelta import relativedelta
 from psycopg2 import errorcodes
 
 from odoo import _, api, fields, models
@@ -262,6 +264,29 @@ class BookingsAppointment(models.Model):
                                 % {"date": format_date(self.env, date_invoice), "company": company.name,
                                    "lock": format_date(self.env, lock_date)})
 
+    def _joinable_draft(self, values, grouping=None):
+        """The draft this row's group joins instead of a new one, ``values`` being the new one's
+        (``_prepare_invoice``): one invoice per paying party and period. A draft of this business to the same party,
+        in the same company, journal and currency, under the same customer reference, dated in the same month (a
+        draft without date: made in it); the oldest when several. None when each booking has its invoice
+        (``grouping``, else the business's)."""
+        self.ensure_one()
+        if not self._invoice_group_fields(grouping or self.business_id.invoice_grouping):
+            return None
+        day = fields.Date.from_string(values["date_invoice"] or fields.Date.context_today(self))
+        first = day.replace(day=1)
+        following = first + relativedelta(months=1)
+        made_from, made_before = self._stored_moment(first), self._stored_moment(following)  # where the user is
+        first, following = fields.Date.to_string(first), fields.Date.to_string(following)
+        return self.env["account.invoice"].search([
+            ("type", "=", values["type"]), ("state", "=", "draft"), ("partner_id", "=", values["partner_id"]),
+            ("company_id", "=", values["company_id"]), ("journal_id", "=", values["journal_id"]),
+            ("currency_id", "=", values["currency_id"]), ("name", "=", values["name"]),
+            ("bookings_appointment_ids.business_id", "=", self.business_id.id),
+            "|", "&", ("date_invoice", ">=", first), ("date_invoice", "<", following),
+            "&", "&", ("date_invoice", "=", False), ("create_date", ">=", made_from), ("create_date", "<", made_before),
+        ], order="id", limit=1) or None
+
     @api.multi
     def _create_invoices(self, grouping=None, date_invoice=None):
         """Invoice the rows that can be invoiced, all or nothing, dated ``date_invoice`` (a date string, or None),
@@ -282,13 +307,15 @@ class BookingsAppointment(models.Model):
         lines = self.env["account.invoice.line"].with_context(**mirror_context())  # links back to the rows
         for group in rows._invoice_groups(grouping):
             values = group[0]._prepare_invoice(date_invoice)
-            invoice = invoices.with_context(force_company=values["company_id"]).create(values)
-            if date_invoice:
-                invoice._onchange_payment_term_date_invoice()  # the due date, as the invoice form sets it
+            invoice = group[0]._joinable_draft(values, grouping)
+            if not invoice:
+                invoice = invoices.with_context(force_company=values["company_id"]).create(values)
+                if date_invoice:
+                    invoice._onchange_payment_term_date_invoice()  # the due date, as the invoice form sets it
             with self.env.norecompute():
                 for row in group:
-                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id, date_invoice,
-                                                            invoice.partner_id)
+                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id,
+                                                            invoice.date_invoice or date_invoice, invoice.partner_id)
                     lines.create(dict(line_values, invoice_id=invoice.id))
                 invoice.compute_taxes()
             self.recompute()

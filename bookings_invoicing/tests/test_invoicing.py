@@ -84,6 +84,37 @@ class TestInvoicing(BookingsCase):
         invoices.unlink()
         self.assertTrue(shown.price_to_confirm)
 
+    def test_a_party_has_one_draft_per_period_that_later_bookings_join(self):
+        first = self.add_appointment(self.cut, [self.ann], hours_ago(30))
+        self.add_appointment(self.cut, [self.bob], hours_ago(28))
+        self.sync()
+        drafts, _skipped = self.invoice(self.rows())
+        ann_draft = self.rows(first).invoice_id
+        later = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        joined, _skipped = self.invoice(self.rows(later))
+        self.assertEqual(joined, ann_draft, "the booking joins Ann's draft of the month")
+        self.assertEqual((len(ann_draft.invoice_line_ids), ann_draft.amount_untaxed, ann_draft.amount_tax),
+                         (2, 70.0, 14.0), "a line added, totals and taxes recomputed")
+        self.assertEqual(len(drafts), 2)
+        # a validated invoice is not joined, nor a draft of another period, nor one under another reference
+        ann_draft.action_invoice_open()
+        again = self.add_appointment(self.cut, [self.ann], hours_ago(4))
+        self.sync()
+        new_draft, _skipped = self.invoice(self.rows(again))
+        self.assertNotIn(new_draft, drafts)
+        next_month = fields.Date.to_string(NOW.date().replace(day=1) + datetime.timedelta(days=40))
+        new_draft.date_invoice = next_month
+        other = self.add_appointment(self.cut, [self.ann], hours_ago(3))
+        self.sync()
+        this_month, _skipped = self.invoice(self.rows(other))
+        self.assertNotIn(this_month, new_draft | drafts)
+        # each booking its invoice: nothing is joined
+        per_booking = self.add_appointment(self.cut, [self.ann], hours_ago(2))
+        self.sync()
+        separate, _skipped = self.invoice(self.rows(per_booking), grouping="appointment")
+        self.assertNotIn(separate, this_month | new_draft | drafts)
+
     def test_the_months_prices_are_confirmed_in_one_action_across_drafts(self):
         minimum = self.add_service("Colour from", price=40.0, price_type="startingAt")
         for customer, hours in ((self.ann, 5), (self.bob, 6), (self.ann, 30)):
@@ -708,7 +739,8 @@ class TestConcurrentInvoicing(BookingsCase):
                 self.assertEqual(sorted(skipped), ids[1:3])
                 self.assertTrue(all("already on the draft invoice of Concurrent customer" in reason
                                     for reason in skipped.values()))
-                self.assertEqual(len(invoices.invoice_line_ids), 1)
+                self.assertEqual((len(invoices), len(invoices.invoice_line_ids)), (1, 4),
+                                 "the last booking joins the customer's draft of the month")
             with database_cursor(dbname) as cr:
                 cr.execute("""SELECT a.bookings_id, count(l.id) FROM bookings_appointment a
                                 JOIN account_invoice_line l ON l.id = a.invoice_line_id

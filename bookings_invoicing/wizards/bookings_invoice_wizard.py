@@ -1,8 +1,6 @@
 import datetime
 from collections import OrderedDict, defaultdict
 
-import pytz
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_date, formatLang
@@ -16,6 +14,7 @@ class BookingsInvoiceWizard(models.TransientModel):
     and afterwards what it created and what it left out."""
 
     _name = "bookings.invoice.wizard"
+    _inherit = ["bookings.local.time"]
     _description = "Invoice Bookings Appointments"
 
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
@@ -67,10 +66,7 @@ class BookingsInvoiceWizard(models.TransientModel):
     def _rows_domain(self, statuses=("to_invoice",)):
         """The completed rows of the chosen business up to the chosen day whose status is one of ``statuses``: by
         default, those Invoice All invoices."""
-        # the end of the chosen day where the user is, in UTC as the database keeps times
-        zone = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
-        local_end = datetime.datetime.combine(fields.Date.from_string(self.date_until), datetime.time.max)
-        end_of_day = fields.Datetime.to_string(zone.localize(local_end).astimezone(pytz.utc))
+        end_of_day = self._stored_moment(fields.Date.from_string(self.date_until), datetime.time.max)
         domain = self.env["bookings.appointment"]._uninvoiced_domain(statuses) + [("end", "<=", end_of_day)]
         if self.business_id:
             domain.append(("business_id", "=", self.business_id.id))
