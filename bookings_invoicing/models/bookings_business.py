@@ -147,6 +147,10 @@ class BookingsBusiness(models.Model):
              "whose invoice changed its invoice's number, status, amount and date, through Microsoft Graph's beta "
              "API (the application needs BookingsAppointment.ReadWrite.All). Microsoft does not support beta in "
              "production: a refusal is a warning on the synchronization and never stops invoicing.")
+    walk_in_partner_id = fields.Many2one(
+        "res.partner", string="Walk-in customer", domain=[("is_company", "=", False)],
+        help="The partner billed for bookings that name no customer (walk-ins). Empty: each waits for its "
+             "customer to be set.")
     partner_template_id = fields.Many2one(
         "res.partner",
         help="New customers copy this partner's payment terms, fiscal position, tags, language and salesperson.",

@@ -347,8 +347,8 @@ class BusinessImporter(object):
 
     def _attendee_links(self, attendee):
         """``(bookings.customer id or False, partner id or False)`` of an appointment's attendee (or None)."""
-        if attendee is None:
-            return False, False
+        if attendee is None:  # a walk-in: the business's walk-in customer, where it has one
+            return False, self.business.walk_in_partner_id.id or False
         if attendee.customer_id in self.progress.customers:
             return self.progress.customers[attendee.customer_id]
         if attendee.customer_id:  # not in the customer list (removed since): recorded from the appointment
@@ -470,8 +470,8 @@ class BusinessImporter(object):
                         seen.append(old["id"])
                         continue
                     seen.append(old["id"])
-                    if not values["partner_id"]:
-                        values.pop("partner_id")  # keep a partner set by hand
+                    if not values["partner_id"] or (attendee is None and old["partner_id"]):
+                        values.pop("partner_id")  # keep a partner set by hand, a walk-in's once it has one
                     changes = Appointment._bookings_changes(old, values)
                     if changes:
                         counts["appointments_updated"] += 1

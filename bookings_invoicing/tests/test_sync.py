@@ -293,6 +293,63 @@ class TestSync(BookingsCase):
         self.sync()
         self.assertEqual(row.partner_id.name, "Walk-in", "a partner set by hand is kept")
 
+    def set_customer(self, rows, **values):
+        wizard = self.env["bookings.customer.wizard"].sudo(self.user).with_context(
+            active_model="bookings.appointment", active_ids=rows.ids).create(values)
+        wizard.action_apply()
+        return wizard
+
+    def test_walk_ins_get_their_customer_at_once(self):
+        walk_ins = [self.add_appointment(self.cut, [], hours_ago(hours)) for hours in (5, 7)]
+        self.sync()
+        rows = self.rows(walk_ins[0]) | self.rows(walk_ins[1])
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            self.set_customer(rows)  # no partner, and no name to create one with
+        self.assertEqual(set(rows.mapped("invoice_status")), {"no_customer"}, "nothing changed")
+        wizard = self.set_customer(rows, name="Walk-in, Tuesday")
+        self.assertEqual((len(rows.mapped("partner_id")), rows[0].partner_id.name, rows[0].partner_id.company_id),
+                         (1, "Walk-in, Tuesday", self.company))
+        self.assertEqual(set(rows.mapped("invoice_status")), {"to_invoice"})
+        self.assertEqual(wizard.appointment_ids, rows)
+
+    def test_bookings_of_a_customer_without_email_take_the_bookings_name_for_their_new_partner(self):
+        dan = self.add_customer("Dan Dale", "")
+        visits = [self.add_appointment(self.cut, [dan], hours_ago(hours)) for hours in (5, 30)]
+        self.sync()
+        rows = self.rows(visits[0]) | self.rows(visits[1])
+        wizard = self.env["bookings.customer.wizard"].sudo(self.user).with_context(
+            active_model="bookings.appointment", active_ids=rows.ids).create({})
+        self.assertEqual(wizard.name, "Dan Dale", "the name Bookings gives, offered")
+        wizard.action_apply()
+        self.assertEqual(rows.mapped("partner_id").name, "Dan Dale")
+        self.assertEqual(rows.mapped("bookings_customer_id").partner_id, rows.mapped("partner_id"),
+                         "kept for all of that customer's bookings")
+
+    def test_the_customer_of_an_invoiced_booking_is_not_set_again(self):
+        visit = self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        row = self.rows(visit)
+        row.sudo(self.user)._create_invoices()
+        other = self.env["res.partner"].create({"name": "Someone else"})
+        billed = row.partner_id
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            self.set_customer(row, partner_id=other.id)
+        self.assertEqual(row.partner_id, billed)
+
+    def test_a_business_bills_walk_ins_to_its_walk_in_customer(self):
+        walk_in = self.env["res.partner"].create({"name": "Walk-in customer"})
+        chosen = self.add_appointment(self.cut, [], hours_ago(8))
+        self.sync()
+        desk = self.env["res.partner"].create({"name": "Paid at the desk"})
+        self.rows(chosen).sudo(self.user).partner_id = desk
+        self.business.walk_in_partner_id = walk_in
+        later = self.add_appointment(self.cut, [], hours_ago(5))
+        self.add_appointment(self.cut, [self.ann], hours_ago(6))
+        self.sync()
+        self.assertEqual((self.rows(later).partner_id, self.rows(later).invoice_status), (walk_in, "to_invoice"))
+        self.assertEqual(self.rows(chosen).partner_id, desk, "a customer set by hand is kept")
+        self.assertEqual(self.rows(later).sudo(self.user).bookings_customer_id.ids, [])
+
     def _legacy_shape(self, appointment, customer):
         """The appointment as Graph v1.0 also lists it: ``customers`` empty, the customer in the legacy fields
         (microsoft-graph-docs-contrib#539, microsoft-graph-docs#15647, msgraph-metadata#408)."""

@@ -4,3 +4,4 @@ from . import bookings_message
 from . import bookings_certificate_upload
 from . import bookings_review_wizard
 from . import bookings_no_show_wizard
+from . import bookings_customer_wizard
