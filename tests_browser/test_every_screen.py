@@ -11,13 +11,13 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-import pytz
 from conftest import ADMIN, wait_for
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from test_accountant_day import Screen
+from zoneinfo import ZoneInfo
 
 USERS = {"user": ("bookings", "bookings"), "manager": ("bookings-manager", "bookings-manager"), "admin": ADMIN}
 #: Each menu of the app with an action, and what it opens: a view of a model, or a dialog.
@@ -466,7 +466,7 @@ def test_invoice_all_of_a_month_runs_as_a_batch_whose_form_follows_it(server, br
     default = bea("bookings.invoice.wizard", "default_get", ["date_until"])["date_until"]
     assert until.get_attribute("value") == local_date(default), (until.get_attribute("value"), default)
     until.clear()
-    until.send_keys(local_date(datetime.datetime.now(pytz.timezone("America/Chicago")).date().isoformat()) + Keys.TAB)
+    until.send_keys(local_date(datetime.datetime.now(ZoneInfo("America/Chicago")).date().isoformat()) + Keys.TAB)
     screen.wait(lambda driver: screen.text(".modal .o_field_widget[name=row_count]") == str(ready))
     screen.press("Create draft invoices", scope="//div[contains(@class, 'modal')]")
     screen.wait_view("bookings.invoice.batch", "form")

@@ -230,15 +230,27 @@ class BookingsAppointment(models.Model):
         for row in self:
             row.fee_kind = rules.fee_kind(bool(row.cancellation_policy_id), row.no_show, row.cancellation)
 
-    @api.depends("cancellation", "last_seen", "first_missed")
+    @api.depends("cancellation", "start", "last_seen", "first_missed")
     def _compute_cancellation_text(self):
         for row in self:
             if not row.first_missed:
                 row.cancellation_text = False
                 continue
-            between = (_("Cancelled between %(seen)s and %(missed)s") if row.last_seen else
-                       _("Cancelled before %(missed)s")) % {
-                "seen": row._local_text(row.last_seen), "missed": row._local_text(row.first_missed)}
+            times = {"seen": row._local_text(row.last_seen), "missed": row._local_text(row.first_missed)}
+            if row.last_seen and row.last_seen >= row.start:
+                # still there once it had begun: what happened is not a cancellation before it
+                row.cancellation_text = (_(
+                    "Removed from Bookings after its start: still there at %(seen)s, gone at %(missed)s.")
+                    % times + (" " + _("Charged as a late cancellation, as the policy says.")
+                               if row.cancellation == "late" else ""))
+                continue
+            if row.first_missed > row.start:
+                between = (_("Not seen in Bookings after %(seen)s, before its start, and gone at %(missed)s, after "
+                             "it") if row.last_seen else _("Gone from Bookings at %(missed)s, after its start"))
+            else:
+                between = (_("Cancelled between %(seen)s and %(missed)s") if row.last_seen else
+                           _("Cancelled before %(missed)s"))
+            between %= times
             hours = row.cancellation_policy_id.late_hours
             why = {
                 "late": _("less than %(hours)s hours before the start: charged"),

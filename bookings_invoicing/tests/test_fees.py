@@ -38,6 +38,12 @@ class TestFees(BookingsCase):
                          ("cancelled", "late", "late_cancellation", "to_invoice", "late_cancellation"))
         self.assertEqual(row.amount, 20.0, "half of the booking's price")
         self.assertTrue(row.last_seen and row.last_seen <= row.first_missed)
+        # still found once it had begun: it says so, and the policy's rule for that case bills it
+        self.assertGreater(row.last_seen, row.start)
+        reader = row.with_context(lang="en_US", tz="UTC")
+        self.assertEqual(reader.cancellation_text, (
+            "Removed from Bookings after its start: still there at %s, gone at %s. Charged as a late cancellation, "
+            "as the policy says." % (reader._local_text(row.last_seen), reader._local_text(row.first_missed))))
         self.assertEqual(self.uninvoiced(), row)
         late_filter = [("business_id", "=", self.business.id), ("fee_kind", "=", "late_cancellation")]
         self.assertEqual(self.env["bookings.appointment"].search(late_filter), row)
