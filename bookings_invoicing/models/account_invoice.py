@@ -100,7 +100,10 @@ class AccountInvoice(models.Model):
     def action_confirm_bookings_prices(self):
         """The accountant checked the lines of these drafts whose Bookings price was to be confirmed: they are no
         longer flagged (``bookings.appointment.action_confirm_prices``)."""
-        return self.mapped("bookings_appointment_ids").action_confirm_prices()
+        if not self.env.user.has_group("bookings_invoicing.group_bookings_invoicing_user"):
+            raise UserError(_("Only Bookings users confirm the prices of Bookings appointments."))
+        return self.filtered(lambda invoice: invoice.type == "out_invoice").mapped(
+            "bookings_appointment_ids").action_confirm_prices()
 
     @api.multi
     def invoice_validate(self):

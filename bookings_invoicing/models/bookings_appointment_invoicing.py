@@ -248,16 +248,22 @@ class BookingsAppointment(models.Model):
             result |= twin
         return result
 
+    @api.model
+    def _lock_date(self, company):
+        """The last day locked for the user in ``company`` (a date string), or None: its fiscal year's lock, and for
+        who is no adviser its period's."""
+        adviser = self.env.user.has_group("account.group_account_manager")
+        return max(filter(None, [company.fiscalyear_lock_date, None if adviser else company.period_lock_date]),
+                   default=None)
+
     @api.multi
     def _check_invoice_date(self, date_invoice):
         """Refuse an invoice date in a period locked for the user in a company of these rows, as Odoo would refuse
         the drafts' validation: before anything is created."""
         if not date_invoice:
             return
-        adviser = self.env.user.has_group("account.group_account_manager")
         for company in self.mapped("company_id"):
-            lock_date = max(filter(None, [company.fiscalyear_lock_date,
-                                          None if adviser else company.period_lock_date]), default=None)
+            lock_date = self._lock_date(company)
             if lock_date and date_invoice <= lock_date:
                 raise UserError(_("The invoice date %(date)s is in a period locked in %(company)s (up to "
                                   "%(lock)s): choose a later date, or ask an adviser to reopen the period.")
@@ -267,24 +273,21 @@ class BookingsAppointment(models.Model):
     def _joinable_draft(self, values, grouping=None):
         """The draft this row's group joins instead of a new one, ``values`` being the new one's
         (``_prepare_invoice``): one invoice per paying party and period. A draft of this business to the same party,
-        in the same company, journal and currency, under the same customer reference, dated in the same month (a
-        draft without date: made in it); the oldest when several. None when each booking has its invoice
-        (``grouping``, else the business's)."""
+        in the same company, journal, currency, receivable account, payment terms and fiscal position, under the same
+        customer reference, and of the same date (without one: made this month, where the user is); the oldest when
+        several. None when each booking has its invoice (``grouping``, else the business's)."""
         self.ensure_one()
         if not self._invoice_group_fields(grouping or self.business_id.invoice_grouping):
             return None
-        day = fields.Date.from_string(values["date_invoice"] or fields.Date.context_today(self))
-        first = day.replace(day=1)
-        following = first + relativedelta(months=1)
-        made_from, made_before = self._stored_moment(first), self._stored_moment(following)  # where the user is
-        first, following = fields.Date.to_string(first), fields.Date.to_string(following)
-        return self.env["account.invoice"].search([
-            ("type", "=", values["type"]), ("state", "=", "draft"), ("partner_id", "=", values["partner_id"]),
-            ("company_id", "=", values["company_id"]), ("journal_id", "=", values["journal_id"]),
-            ("currency_id", "=", values["currency_id"]), ("name", "=", values["name"]),
-            ("bookings_appointment_ids.business_id", "=", self.business_id.id),
-            "|", "&", ("date_invoice", ">=", first), ("date_invoice", "<", following),
-            "&", "&", ("date_invoice", "=", False), ("create_date", ">=", made_from), ("create_date", "<", made_before),
+        domain = [(name, "=", values[name]) for name in (
+            "type", "partner_id", "company_id", "journal_id", "currency_id", "account_id", "payment_term_id",
+            "fiscal_position_id", "name", "date_invoice")]
+        if not values["date_invoice"]:
+            first = fields.Date.from_string(fields.Date.context_today(self)).replace(day=1)
+            domain += [("create_date", ">=", self._stored_moment(first)),
+                       ("create_date", "<", self._stored_moment(first + relativedelta(months=1)))]
+        return self.env["account.invoice"].search(domain + [
+            ("state", "=", "draft"), ("bookings_appointment_ids.business_id", "=", self.business_id.id),
         ], order="id", limit=1) or None
 
     @api.multi
@@ -308,14 +311,17 @@ class BookingsAppointment(models.Model):
         for group in rows._invoice_groups(grouping):
             values = group[0]._prepare_invoice(date_invoice)
             invoice = group[0]._joinable_draft(values, grouping)
-            if not invoice:
+            if invoice:
+                invoice.message_post(body=_("Bookings added:<br/>%(rows)s") % {
+                    "rows": "<br/>".join(html_escape(row._display_label_for_message()) for row in group)})
+            else:
                 invoice = invoices.with_context(force_company=values["company_id"]).create(values)
                 if date_invoice:
                     invoice._onchange_payment_term_date_invoice()  # the due date, as the invoice form sets it
             with self.env.norecompute():
                 for row in group:
-                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id,
-                                                            invoice.date_invoice or date_invoice, invoice.partner_id)
+                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id, date_invoice,
+                                                            invoice.partner_id)
                     lines.create(dict(line_values, invoice_id=invoice.id))
                 invoice.compute_taxes()
             self.recompute()

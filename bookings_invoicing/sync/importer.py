@@ -454,6 +454,7 @@ class BusinessImporter(object):
             ["cancellation_policy_id", "product_id"], load="_classic_write")
         seen = []
         counts = self.progress.counts
+        walk_in = self.business.walk_in_partner_id.id
         kind = _("Appointment")  # once a page: a translation looks the language up
         with self.env.norecompute():
             for record in records:
@@ -470,8 +471,11 @@ class BusinessImporter(object):
                         seen.append(old["id"])
                         continue
                     seen.append(old["id"])
-                    if not values["partner_id"] or (attendee is None and old["partner_id"]):
-                        values.pop("partner_id")  # keep a partner set by hand, a walk-in's once it has one
+                    # keep a partner set by hand, and a walk-in's once it has one; a walk-in whom Bookings now
+                    # names is billed to that customer, or waits for one
+                    named_now = attendee is not None and walk_in and old["partner_id"] == walk_in
+                    if not named_now and (not values["partner_id"] or (attendee is None and old["partner_id"])):
+                        values.pop("partner_id")
                     changes = Appointment._bookings_changes(old, values)
                     if changes:
                         counts["appointments_updated"] += 1

@@ -94,6 +94,8 @@ class TestInvoicing(BookingsCase):
         self.sync()
         joined, _skipped = self.invoice(self.rows(later))
         self.assertEqual(joined, ann_draft, "the booking joins Ann's draft of the month")
+        self.assertIn(self.rows(later)._display_label_for_message(), ann_draft.message_ids[0].body,
+                      "the draft's chatter names the booking added")
         self.assertEqual((len(ann_draft.invoice_line_ids), ann_draft.amount_untaxed, ann_draft.amount_tax),
                          (2, 70.0, 14.0), "a line added, totals and taxes recomputed")
         self.assertEqual(len(drafts), 2)
@@ -596,6 +598,10 @@ class TestInvoicing(BookingsCase):
         expected = fields.Date.to_string(last_month_end if today.day <= 10 else today)
         wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({})
         self.assertEqual((wizard.date_until, wizard.date_invoice), (expected, expected), "the drafts dated that day")
+        # once last month is locked, its drafts could not be dated in it: up to today
+        self.company.period_lock_date = fields.Date.to_string(last_month_end)
+        wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({})
+        self.assertEqual(wizard.date_until, self.today())
 
     def test_invoice_all_shows_what_it_will_do(self):
         for hours in (5, 24 * 3):

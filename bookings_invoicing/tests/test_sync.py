@@ -325,6 +325,19 @@ class TestSync(BookingsCase):
         self.assertEqual(rows.mapped("bookings_customer_id").partner_id, rows.mapped("partner_id"),
                          "kept for all of that customer's bookings")
 
+    def test_one_partner_is_never_given_to_several_people_at_once(self):
+        dan, eve = self.add_customer("Dan Dale", ""), self.add_customer("Eve Ellis", "")
+        visits = [self.add_appointment(self.cut, people, hours_ago(hours))
+                  for people, hours in (([dan], 5), ([eve], 6), ([], 7))]
+        self.sync()
+        dans, eves, walk_in = (self.rows(visit) for visit in visits)
+        someone = self.env["res.partner"].create({"name": "Someone"})
+        for rows in (dans | eves, dans | walk_in):
+            with self.assertRaises(UserError), self.env.cr.savepoint():
+                self.set_customer(rows, partner_id=someone.id)
+        self.assertFalse((dans | eves | walk_in).mapped("partner_id") | (dans | eves).mapped(
+            "bookings_customer_id.partner_id"), "nobody was given the partner")
+
     def test_the_customer_of_an_invoiced_booking_is_not_set_again(self):
         visit = self.add_appointment(self.cut, [self.ann], hours_ago(5))
         self.sync()
@@ -335,6 +348,19 @@ class TestSync(BookingsCase):
         with self.assertRaises(UserError), self.env.cr.savepoint():
             self.set_customer(row, partner_id=other.id)
         self.assertEqual(row.partner_id, billed)
+
+    def test_a_walk_in_whom_bookings_names_later_leaves_the_walk_in_customer(self):
+        self.business.walk_in_partner_id = self.env["res.partner"].create({"name": "Walk-in customer"})
+        dan = self.add_customer("Dan Dale", "")  # no e-mail: no partner of his own
+        booked = self.add_appointment(self.cut, [], hours_ago(5))
+        self.sync()
+        self.assertEqual(self.rows(booked).partner_id, self.business.walk_in_partner_id)
+        self.store.update(MAILBOX, "appointments", booked["id"], customers=[
+            {"customerId": dan["id"], "name": dan["displayName"], "emailAddress": ""}])
+        self.sync()
+        row = self.rows(booked)
+        self.assertEqual((row.bookings_customer_id.bookings_id, row.partner_id.id, row.invoice_status),
+                         (dan["id"], False, "no_customer"), "Dan's booking waits for Dan's partner")
 
     def test_a_business_bills_walk_ins_to_its_walk_in_customer(self):
         walk_in = self.env["res.partner"].create({"name": "Walk-in customer"})

@@ -35,6 +35,12 @@ class BookingsCustomerWizard(models.TransientModel):
         rows = self.appointment_ids
         if not rows:
             raise UserError(_("Select the bookings whose customer to set."))
+        customers = rows.mapped("bookings_customer_id")
+        if len(customers) > 1 or (customers and rows.filtered(lambda row: not row.bookings_customer_id)):
+            # the partner given to a Bookings customer's booking becomes that customer's, for all its bookings
+            raise UserError(_("These bookings are of several people (Bookings customers, or walk-ins): one partner "
+                              "would become the customer of each of them for good. Select the bookings of one "
+                              "Bookings customer, or walk-ins only."))
         partner = self.partner_id or self._create_partner(rows)
         rows.write({"partner_id": partner.id})
         return {"type": "ir.actions.act_window_close"}

@@ -59,9 +59,12 @@ class BookingsInvoiceWizard(models.TransientModel):
 
     @api.model
     def _default_date_until(self):
-        """Last month's last day while it is closed, else today, as the user's calendar reads."""
-        today = fields.Date.from_string(fields.Date.context_today(self))
-        return fields.Date.to_string(rules.default_invoice_until(today))
+        """Last month's last day while it is closed, else today, as the user's calendar reads; today once last month
+        is locked for the user (its drafts could not be dated in it)."""
+        today = fields.Date.context_today(self)
+        until = fields.Date.to_string(rules.default_invoice_until(fields.Date.from_string(today)))
+        lock_date = self.env["bookings.appointment"]._lock_date(self.env.user.company_id)
+        return today if lock_date and until <= lock_date else until
 
     def _rows_domain(self, statuses=("to_invoice",)):
         """The completed rows of the chosen business up to the chosen day whose status is one of ``statuses``: by
