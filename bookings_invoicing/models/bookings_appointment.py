@@ -395,6 +395,10 @@ class BookingsAppointment(models.Model):
     def _display_label_for_message(self):
         return self.with_context(tz=self._display_tz()).display_label
 
+    def _labels_html(self):
+        """These rows' labels (``_display_label_for_message``), a line each, for a chatter message."""
+        return "<br/>".join(html_escape(row._display_label_for_message()) for row in self)
+
     @api.model
     def _action_open(self, domain):
         """The All Bookings action, restricted to ``domain``: what the smart buttons open."""
@@ -624,7 +628,7 @@ class BookingsAppointment(models.Model):
         for invoice in rows.mapped("invoice_id"):
             confirmed = rows.filtered(lambda row, invoice=invoice: row.invoice_id == invoice)
             invoice.message_post(body=_("Prices confirmed:<br/>%(rows)s") % {
-                "rows": "<br/>".join(html_escape(row._display_label_for_message()) for row in confirmed)})
+                "rows": confirmed._labels_html()})
         rows._confirm_price()
         return True
 

@@ -313,7 +313,7 @@ class BookingsAppointment(models.Model):
             invoice = group[0]._joinable_draft(values, grouping)
             if invoice:
                 invoice.message_post(body=_("Bookings added:<br/>%(rows)s") % {
-                    "rows": "<br/>".join(html_escape(row._display_label_for_message()) for row in group)})
+                    "rows": group._labels_html()})
             else:
                 invoice = invoices.with_context(force_company=values["company_id"]).create(values)
                 if date_invoice:
@@ -460,7 +460,7 @@ class BookingsAppointment(models.Model):
         credit_note.message_post(body=_("Credit note of %(invoice)s for bookings changed or cancelled in Bookings "
                                         "after invoicing:<br/>%(rows)s") % {
             "invoice": html_escape(invoice.number),
-            "rows": "<br/>".join(html_escape(row._display_label_for_message()) for row in self)})
+            "rows": self._labels_html()})
         return credit_note
 
     def _settled(self, what, reason=None, invoice=None):
