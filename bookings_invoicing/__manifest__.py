@@ -1,7 +1,7 @@
 {
     "name": "Microsoft Bookings Invoicing",
     "summary": "Synchronize Microsoft Bookings and turn completed appointments into draft invoices",
-    "version": "11.0.1.7.0",
+    "version": "11.0.1.8.0",
     "category": "Accounting",
     "license": "LGPL-3",
     "development_status": "Beta",
@@ -20,6 +20,7 @@
         "data/ir_cron_data.xml",
         "data/res_partner_category_data.xml",
         "wizards/bookings_invoice_wizard_views.xml",
+        "wizards/bookings_month_close_views.xml",
         "views/assets.xml",
         "views/bookings_business_views.xml",
         "views/bookings_customer_views.xml",

@@ -5,7 +5,8 @@
 * ``invoice_terms``: what one row puts on an invoice line for each Bookings price type, exact to the cent.
 * ``cancellation_timing`` and ``fee_terms``: whether a cancellation was late by a cancellation policy, and what a
   late cancellation or a no-show is billed.
-* ``default_invoice_until``: the last day Invoice All invoices by default, last month's during its close.
+* ``default_invoice_until``: the last day Invoice All invoices by default, last month's during its close;
+  ``month_to_close``: the month closed on a day.
 
 It also holds the selections that the Odoo models share (price types, invoice grouping), defined once here.
 """
@@ -225,3 +226,10 @@ def default_invoice_until(today):
     if today.day <= MONTH_CLOSE_DAYS:
         return today.replace(day=1) - timedelta(days=1)
     return today
+
+
+def month_to_close(today):
+    """``(first day, last day)`` of the month an accountant closes on ``today`` (a date): last month, whichever day
+    of this one it is."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last

@@ -229,6 +229,7 @@ def test_customer_service_and_business():
     assert service.default_price == Decimal("12.5") and service.default_duration == datetime.timedelta(minutes=90)
     business = parse_business({"id": "shop@contoso.com", "displayName": "Shop", "defaultCurrencyIso": "eur "})
     assert business.currency == "EUR"
+    assert business.time_zone is None  # a business that never published its booking page
     with pytest.raises(errors.MalformedItem):
         parse_service({"id": "s2"})  # a service needs a name
 
@@ -267,3 +268,18 @@ def test_the_answers_to_custom_questions_are_kept_and_odd_ones_are_warnings():
     assert len(record.warnings) == 2, "an entry without question is a warning, an unanswered question is not"
     record = parse_appointment(appointment(customers=[dict(customer, customQuestionAnswers="PO-7")]))
     assert (record.attendees[0].answers, len(record.warnings)) == ((), 1)
+
+
+@pytest.mark.parametrize("settings, time_zone, warned", [
+    ({"businessTimeZone": "America/Chicago"}, "America/Chicago", False),
+    ({"businessTimeZone": "Central Standard Time"}, "America/Chicago", False),  # a Windows name
+    ({"businessTimeZone": "UTC"}, "UTC", False),
+    ({}, None, False),
+    ({"businessTimeZone": "Mars/Olympus"}, None, True),
+    ({"businessTimeZone": 6}, None, True),
+    ("Central", None, True),
+])
+def test_the_business_time_zone_is_read_liberally(settings, time_zone, warned):
+    business = parse_business({"id": "shop@contoso.com", "displayName": "Shop", "bookingPageSettings": settings})
+    assert business.time_zone == time_zone
+    assert bool(business.warnings) == warned

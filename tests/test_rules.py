@@ -173,3 +173,13 @@ def test_a_fee_in_a_currency_without_cents():
 def test_invoice_all_closes_last_month_during_its_first_days_and_invoices_to_today_after(today, until):
     day = datetime.date.fromisoformat
     assert rules.default_invoice_until(day(today)) == day(until)
+
+
+@pytest.mark.parametrize("today, first, last", [
+    ("2026-12-01", "2026-11-01", "2026-11-30"), ("2026-12-07", "2026-11-01", "2026-11-30"),
+    ("2026-12-31", "2026-11-01", "2026-11-30"), ("2027-01-15", "2026-12-01", "2026-12-31"),
+    ("2028-03-01", "2028-02-01", "2028-02-29"),
+])
+def test_the_month_to_close_is_last_month_whichever_day_it_is(today, first, last):
+    day = datetime.date.fromisoformat
+    assert rules.month_to_close(day(today)) == (day(first), day(last))

@@ -147,6 +147,8 @@ class Business:
     display_name: str
     email: Optional[str]
     currency: Optional[str]
+    time_zone: Optional[str] = None  # the IANA name of the business's zone; None when absent or unknown
+    warnings: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -244,13 +246,28 @@ def _parser(kind):
 
 @_parser(_("Business"))
 def parse_business(item):
+    warnings = []
     currency = _text(item, "defaultCurrencyIso")
     return Business(
         id=item["id"],
         display_name=_text(item, "displayName") or item["id"],
         email=normalize_email(item.get("email")),
         currency=currency.strip().upper() if currency else None,
+        time_zone=_optional(warnings, _business_time_zone, item),
+        warnings=tuple(warnings),
     )
+
+
+def _business_time_zone(item):
+    """The IANA name of the business's zone: ``bookingPageSettings.businessTimeZone``, an IANA or a Windows name,
+    absent where the business never published its booking page."""
+    settings = item.get("bookingPageSettings")
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        raise _Invalid("bookingPageSettings is not an object")
+    name = _text(settings, "businessTimeZone")
+    return _time_zone(name).zone if name else None
 
 
 @_parser(_("Service"))

@@ -121,6 +121,10 @@ class BookingsAppointment(models.Model):
     no_show = fields.Boolean(string="No-show", readonly=True, copy=False, track_visibility="onchange",
                              help="The customer did not come: the booking bills the policy's no-show fee.")
     no_show_note = fields.Char(string="No-show note", readonly=True, copy=False, track_visibility="onchange")
+    set_price = fields.Monetary(
+        string="Price set in Odoo", readonly=True, copy=False, track_visibility="onchange",
+        help="The price of a booking Bookings gives no price for (price varies, call us, not set), set by the "
+             "accountant: billed instead of the product's sales price, and confirmed by being set.")
     fee_kind = fields.Selection(
         FEE_KIND, string="Fee", compute="_compute_fee_kind", store=True, index=True,
         help="What the booking bills instead of its price, by the cancellation policy.")
@@ -261,7 +265,7 @@ class BookingsAppointment(models.Model):
             row.cancellation_text = "%s, %s." % (between, why % {"hours": hours}) if why else between + "."
 
     @api.depends("price_type", "price", "duration", "product_id.product_tmpl_id.list_price", "currency_id",
-                 "price_confirmed", "fee_kind", "cancellation_policy_id.late_fee_type",
+                 "price_confirmed", "set_price", "fee_kind", "cancellation_policy_id.late_fee_type",
                  "cancellation_policy_id.late_fee", "cancellation_policy_id.no_show_fee_type",
                  "cancellation_policy_id.no_show_fee")
     def _compute_invoice_terms(self):
@@ -281,21 +285,27 @@ class BookingsAppointment(models.Model):
         yet)."""
         self.ensure_one()
         return self._terms_of(self.price_type, self.price, self.duration, self.product_id, self.company_id,
-                              self.currency_id, self.fee_kind, self.cancellation_policy_id, date)
+                              self.currency_id, self.fee_kind, self.cancellation_policy_id, date, self.set_price)
 
     @api.model
-    def _terms_of(self, price_type, price, duration, product, company, currency, fee_kind, policy, date=None):
+    def _terms_of(self, price_type, price, duration, product, company, currency, fee_kind, policy, date=None,
+                  set_price=0.0):
         """What a row of these values puts on its invoice line (``rules.invoice_terms``), in its ``currency`` (the
         company's without one); for a late cancellation or a no-show (``fee_kind``), its ``policy``'s fee
-        (``rules.fee_terms``). The product's sales price, which stands in when Bookings gives no price, and a fixed
-        fee are converted from the company's currency at ``date`` (today by default)."""
+        (``rules.fee_terms``). When Bookings gives no price, the price set in Odoo stands in (``set_price``, in
+        ``currency``: a firm price), else the product's sales price; the product's price and a fixed fee are
+        converted from the company's currency at ``date`` (today by default)."""
         currency = currency or company.currency_id
-        fallback = 0.0
-        if rules.uses_fallback_price(price_type, price):
+        fallback, set_in_odoo = 0.0, set_price > 0 and rules.uses_fallback_price(price_type, price)
+        if set_in_odoo:
+            fallback = set_price
+        elif rules.uses_fallback_price(price_type, price):
             fallback = self._fallback_price(product, company, currency, date)
         terms = rules.invoice_terms(
             price_type, price, int(round(duration * 3600)), fallback, currency_digits=currency.decimal_places,
             quantity_digits=self.env["decimal.precision"].precision_get("Product Unit of Measure"))
+        if set_in_odoo:
+            terms = terms._replace(to_confirm=False)
         if not fee_kind:
             return terms
         fee_type, fee = policy._fee(fee_kind)
@@ -318,8 +328,9 @@ class BookingsAppointment(models.Model):
 
     @api.model
     def _fallback_domain(self):
-        """The rows billed at their product's price (``rules.uses_fallback_price``)."""
-        return [("price_type", "not in", list(rules.FIRM_PRICE_TYPES)), "|", ("price", "<=", 0), ("price", "=", False)]
+        """The rows billed at their product's price (``rules.uses_fallback_price``, no price set in Odoo)."""
+        return [("price_type", "not in", list(rules.FIRM_PRICE_TYPES)), "|", ("price", "<=", 0), ("price", "=", False),
+                "|", ("set_price", "<=", 0), ("set_price", "=", False)]
 
     def _compute_is_completed(self):
         now = fields.Datetime.now()
@@ -554,6 +565,7 @@ class BookingsAppointment(models.Model):
     @api.multi
     def write(self, values):
         self._check_no_show(values)
+        self._check_set_price(values)
         by_hand = "partner_id" in values and not self._bookings_mirroring()
         if by_hand:
             self.filtered(lambda r: r.partner_id.id != values["partner_id"])._check_not_invoiced()
@@ -598,6 +610,19 @@ class BookingsAppointment(models.Model):
             if refused:
                 raise UserError(_("These bookings cannot be marked as no-shows:\n%(rows)s")
                                 % {"rows": self.browse(list(refused))._describe(refused)})
+
+    def _check_set_price(self, values):
+        """Refuse a price set in Odoo on a booking on an invoice (its line bills what it was), on one Bookings gives a
+        price for, and below nothing: from the month's close, an import or RPC alike."""
+        if "set_price" not in values:
+            return
+        self._check_not_invoiced()
+        if (values["set_price"] or 0.0) < 0:
+            raise UserError(_("A price cannot be below nothing."))
+        priced = self.filtered(lambda row: not rules.uses_fallback_price(row.price_type, row.price))
+        if priced and values["set_price"]:
+            raise UserError(_("Bookings gives these bookings their price; change it in Bookings:\n%(rows)s")
+                            % {"rows": priced._describe()})
 
     def _no_show_problem(self):
         """Why this row, not invoiced, cannot be marked as a no-show, in words; False when it can."""

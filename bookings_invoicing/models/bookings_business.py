@@ -133,6 +133,11 @@ class BookingsBusiness(models.Model):
         help="Currency of the Bookings prices. Set from the business's default currency at each "
              "synchronization; the company's currency when Bookings names none.",
     )
+    time_zone = fields.Char(
+        readonly=True, copy=False,
+        help="The business's time zone in Bookings (its booking page's), set at each synchronization: its months are "
+             "closed in it. Empty when Bookings names none: each user's own time zone then.",
+    )
     reference_question = fields.Char(
         string="Purchase-order question",
         help="The custom question of the Bookings business (its text, as Bookings has it) whose answer is the "
@@ -797,6 +802,12 @@ class BookingsBusiness(models.Model):
         action = self.env.ref("bookings_invoicing.account_invoice_action_bookings_drafts").read()[0]
         action["domain"] = [("bookings_appointment_ids.business_id", "=", self.id), ("state", "=", "draft")]
         return action
+
+    @api.multi
+    def action_close_month(self):
+        """Close last month: what is left, step by step (``bookings.month.close``)."""
+        self.ensure_one()
+        return self.env["bookings.month.close"]._action_for(self)
 
     @api.multi
     def action_invoice_all(self):

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.tools.sql import escape_psql
 
 from ..graph.payloads import customer_payload
-from ..graph.records import Address
+from ..graph.records import Address, Customer
 
 
 class BookingsCustomer(models.Model):
@@ -51,6 +51,20 @@ class BookingsCustomer(models.Model):
             rows = Appointment.search([("bookings_customer_id", "=", customer.id), ("invoice_status", "!=", "invoiced"),
                                        "|", ("partner_id", "=", False), ("partner_id", "!=", customer.partner_id.id)])
             rows.write({"partner_id": customer.partner_id.id})
+
+    @api.multi
+    def action_create_partners(self):
+        """A new partner for each of these Bookings customers without one (those Bookings gives no e-mail address to
+        be matched by), made from what Bookings says of them as the synchronization makes one
+        (``_prepare_partner_values``): the customer of their bookings not invoiced yet."""
+        self.check_access_rights("write")
+        self.check_access_rule("write")
+        Partner = self.env["res.partner"]
+        for customer in self.filtered(lambda customer: not customer.partner_id):
+            record = Customer(id=customer.bookings_id, display_name=customer.name, email=customer.email or None,
+                              phone=customer.phone or None)
+            customer.partner_id = Partner.create(self._prepare_partner_values(customer.business_id, record))
+        return True
 
     @api.model
     def _bookings_to_odoo_values(self, record):

@@ -144,7 +144,7 @@ class BusinessImporter(object):
             info = client.get_business(business.mailbox)
             service_list = read_all(client.service_pages(business.mailbox))
             customer_list = read_all(client.customer_pages(business.mailbox))
-            self._in_transaction(lambda: self._import_currency(info))
+            self._in_transaction(lambda: self._import_business(info))
             DirectoryExporter(RunLog(self.env, business, self._problem, self._in_transaction, self._count),
                               client).push(service_list, customer_list)
             self._import_directory(service_list, customer_list)
@@ -219,7 +219,11 @@ class BusinessImporter(object):
             self._problem(graph_error_message(self.env, problem))
 
     # --- the directory: currency, services, customers ----------------------------------------------------------
-    def _import_currency(self, info):
+    def _import_business(self, info):
+        """The business's currency and time zone, as Bookings gives them."""
+        self._warn(_("Business"), info)
+        if self.business.time_zone != info.time_zone:
+            self.business.time_zone = info.time_zone
         self.currency = self.business._bookings_currency(info.currency)
         if info.currency and self.currency.name != info.currency:
             self.progress.warnings.append(

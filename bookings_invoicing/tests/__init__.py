@@ -11,3 +11,4 @@ from . import test_review
 from . import test_fees
 from . import test_invoice_status
 from . import test_security
+from . import test_month_close

@@ -5,3 +5,4 @@ from . import bookings_certificate_upload
 from . import bookings_review_wizard
 from . import bookings_no_show_wizard
 from . import bookings_customer_wizard
+from . import bookings_month_close

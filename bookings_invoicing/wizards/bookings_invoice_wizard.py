@@ -177,7 +177,7 @@ class BookingsInvoiceWizard(models.TransientModel):
         if counts.get("no_customer"):
             parts.append(_("%(count)s without customer: set their customer") % {"count": counts["no_customer"]})
         if counts.get("no_price"):
-            parts.append(_("%(count)s without price: set the sales price of their service's product")
+            parts.append(_("%(count)s without price: set their price (Close last month)")
                          % {"count": counts["no_price"]})
         return "; ".join(parts) or False
 
@@ -213,7 +213,8 @@ class BookingsInvoiceWizard(models.TransientModel):
         if not rows:
             raise UserError(_("No completed booking is ready to invoice up to %(date)s.")
                             % {"date": format_date(self.env, self.date_until)})
-        return rows._invoice_action(self.grouping, self._invoice_date(), wizard=self)
+        return self.env["bookings.month.close"]._back(
+            rows._invoice_action(self.grouping, self._invoice_date(), wizard=self))
 
     @api.model
     def _result_action(self, invoices, skipped_rows, reasons, wizard=None):

@@ -190,6 +190,7 @@ class Generator:
         return []
 
     def business(self, business_id, name, currency="USD"):
+        """A business as v1.0 gave it before July 2024: no ``bookingPageSettings``, so no time zone."""
         return {
             "id": business_id,
             "displayName": name,

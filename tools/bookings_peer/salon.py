@@ -92,7 +92,9 @@ class SalonGenerator(Generator):
                     businessType="Salon and spa", phone="+1 312 555 0100", webSiteUrl="https://salon.example.com",
                     address={"street": "1420 N Milwaukee Ave", "city": "Chicago", "state": "IL",
                              "postalCode": "60622", "countryOrRegion": "United States"},
-                    businessHours=hours)
+                    businessHours=hours,
+                    # the published page's settings (v1.0 since July 2024); a Windows zone name, as Outlook names it
+                    bookingPageSettings={"businessTimeZone": "Central Standard Time"})
 
     def staff(self):
         return [{"id": self._uuid(), "displayName": name, "role": "externalGuest",
