@@ -31,3 +31,5 @@ screenshots:
 	cp artifacts/browser/*-company-invoice.png docs/company-invoice.png
 	cp artifacts/browser/*-draft-with-a-cancelled-booking.png docs/draft-cancelled-booking.png
 	cp artifacts/browser/*-bookings-to-review.png docs/bookings-to-review.png
+	cp artifacts/browser/*-today-close-last-month.png docs/close-last-month.png
+	cp artifacts/browser/*-today-month-closed.png docs/month-closed.png

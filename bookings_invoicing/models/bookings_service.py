@@ -6,6 +6,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import float_repr
 from odoo.tools.sql import escape_psql
 
+from odoo.addons import decimal_precision as dp
+
 from ..graph.payloads import DEFAULT_DURATION, service_payload
 from ..rules import PRICE_TYPE_SELECTION, price_type_value
 
@@ -32,6 +34,12 @@ class BookingsService(models.Model):
     default_duration = fields.Float(string="Default duration (hours)", readonly=True)
     product_id = fields.Many2one("product.product", domain=[("type", "=", "service")], ondelete="restrict",
                                  index=True)
+    product_price = fields.Float(
+        string="Sales price", compute="_compute_product_price", inverse="_inverse_product_price",
+        digits=dp.get_precision("Product Price"),
+        help="The sales price of the service's product, in the company's currency: what its bookings bill when "
+             "Bookings gives them no price (price varies, call us, not set). A Bookings manager sets it here for the "
+             "bookings to come, without the right to edit products.")
     cancellation_policy_id = fields.Many2one(
         "bookings.cancellation.policy", ondelete="restrict",
         help="What a late cancellation and a no-show of this service cost, instead of the business's policy.")
@@ -40,6 +48,19 @@ class BookingsService(models.Model):
                                  "with. A service born in Bookings is never written by Odoo.")
     removed_in_bookings = fields.Boolean(string="Deleted in Bookings", readonly=True,
                                          help="Pushed from Odoo, then deleted in Bookings: no longer pushed.")
+
+    @api.depends("product_id.list_price")
+    def _compute_product_price(self):
+        for service in self:
+            service.product_price = service.product_id.sudo().list_price
+
+    def _inverse_product_price(self):
+        """The product's sales price, written for who may change this service (a Bookings manager): the one field
+        of the product the add-on writes for her."""
+        self.check_access_rights("write")
+        self.check_access_rule("write")
+        for service in self.filtered("product_id"):
+            service.product_id.sudo().list_price = service.product_price
 
     @api.constrains("product_id")
     def _check_product_is_service(self):

@@ -3,7 +3,7 @@ import datetime
 import pytz
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .. import rules
 from .common import MAILBOX, TENANT, BookingsCase
@@ -114,3 +114,22 @@ class TestMonthClose(BookingsCase):
         with self.assertRaises(UserError):
             scalp.write({"set_price": 25.0})  # its line bills 20.00
         self.assertEqual((scalp.set_price, scalp.invoice_line_id.price_unit), (20.0, 20.0))
+
+    def test_a_manager_sets_a_service_price_for_the_bookings_to_come(self):
+        service = self.env["bookings.service"].search([("business_id", "=", self.business.id),
+                                                       ("name", "=", "Scalp treatment")])
+        self.assertEqual((service.product_price, self.rows(self.scalp_row).invoice_status), (0.0, "no_price"))
+        with self.assertRaises(AccessError), self.cr.savepoint():  # a user sets a booking's price, not a product's
+            close = self.close()
+            close.price_ids.write({"price": 42.5, "for_later": True})
+            close.action_set_prices()
+        close = self.business.sudo(self.manager).action_close_month()
+        close = self.env["bookings.month.close"].sudo(self.manager).browse(close["res_id"])
+        close.price_ids.write({"price": 45.0, "for_later": True})
+        close.action_set_prices()
+        self.assertEqual((service.product_id.list_price, service.sudo(self.user).product_price), (45.0, 45.0))
+        self.assertEqual(self.rows(self.scalp_row).set_price, 45.0)
+        later = self.add_appointment(self.scalp, [self.ann], datetime.datetime.utcnow() - datetime.timedelta(hours=2),
+                                     minutes=30)
+        self.sync()
+        self.assertEqual((self.rows(later).amount, self.rows(later).invoice_status), (45.0, "to_invoice"))

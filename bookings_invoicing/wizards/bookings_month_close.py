@@ -196,6 +196,8 @@ class BookingsMonthClose(models.TransientModel):
             raise UserError(_("Type the price of a service first."))
         for line in lines:
             line.appointment_ids.write({"set_price": line.price})
+            if line.for_later:
+                line._set_service_price()
         self._refresh_prices()
 
     @api.multi
@@ -264,9 +266,24 @@ class BookingsMonthClosePrice(models.TransientModel):
     count = fields.Integer(string="Bookings", compute="_compute_count")
     currency_id = fields.Many2one("res.currency", readonly=True)
     price = fields.Monetary(help="The price of each of these bookings, before taxes.")
+    for_later = fields.Boolean(
+        string="For later bookings too",
+        help="Also the sales price of the service's product, which bookings to come bill when Bookings gives them no "
+             "price (Bookings managers).")
 
     @api.depends("appointment_ids")
     def _compute_count(self):
         for line in self:
             line.count = len(line.appointment_ids)
+
+    def _set_service_price(self):
+        """The line's price as its service's product's sales price, which is in the company's currency."""
+        self.ensure_one()
+        company = self.service_id.company_id
+        if self.currency_id != company.currency_id:
+            raise UserError(_("%(service)s bills in %(currency)s, its product in %(company_currency)s: set the "
+                              "product's price on the service.") % {
+                "service": self.service_name, "currency": self.currency_id.name,
+                "company_currency": company.currency_id.name})
+        self.service_id.product_price = self.price
 
