@@ -452,7 +452,7 @@ def test_the_business_form_each_tab_and_button(server, browser, rpc):
 
 def test_invoice_all_of_a_month_runs_as_a_batch_whose_form_follows_it(server, browser, rpc):
     """Last: it invoices every booking ready. Above the batch threshold, Invoice All opens the batch's form, which
-    queue_job's runner (started with the server) works through, and which the user refreshes until it has ended."""
+    queue_job's runner (started with the server) works through, and which follows it until it has ended."""
     bea = rpc(*USERS["user"])
     ready = bea("bookings.appointment", "search_count", [("invoice_status", "=", "to_invoice"),
                                                          ("is_completed", "=", True)])
@@ -475,21 +475,10 @@ def test_invoice_all_of_a_month_runs_as_a_batch_whose_form_follows_it(server, br
     batch = bea("bookings.invoice.batch", "search_read", [], ["state", "row_count"], limit=1, order="id desc")[0]
     assert batch["row_count"] == ready
 
-    def ended(_driver):
-        """The batch has ended on the server, and the user presses Refresh (shown while it runs) to see it."""
-        if bea("bookings.invoice.batch", "read", [batch["id"]], ["state"])[0]["state"] == "running":
-            return False
-        for button in screen.all(".o_form_statusbar button"):
-            if button.is_displayed() and button.text.strip() == "Refresh":
-                button.click()
-        return True
-
-    def refresh_shown(_driver):
-        return any(button.is_displayed() and button.text.strip() == "Refresh"
-                   for button in screen.all(".o_form_statusbar button"))
-
-    screen.wait(ended, timeout=300)
-    screen.wait(lambda driver: not refresh_shown(driver))  # the form read again shows the batch ended
+    # the form follows the batch by itself, with nothing to press, until its status bar says it has ended
+    screen.wait(lambda driver: "btn-primary" in screen.find(
+        ".o_form_statusbar .o_statusbar_status button[data-value=done]").get_attribute("class"), timeout=300)
+    assert not [banner for banner in screen.all(".o_form_view .o_bookings_batch_running") if banner.is_displayed()]
     screen.healthy()
     assert bea("bookings.invoice.batch", "read", [batch["id"]], ["state"])[0]["state"] == "done"
     assert bea("bookings.appointment", "search_count", [("invoice_status", "=", "to_invoice"),
@@ -517,6 +506,10 @@ def test_a_manager_signs_in_with_microsoft_and_the_business_acts_as_them(server,
                     driver.current_url and "id=%d" % business["id"] in driver.current_url)
         screen.wait_view("bookings.business", "form")
         screen.healthy()
+        # where they left: the business's form under its list's breadcrumb, the Bookings side menu beside it
+        assert len(screen.all(".o_control_panel .breadcrumb li")) == 2
+        menu = ".o_sub_menu a[data-menu-xmlid='bookings_invoicing.bookings_business_menu']"
+        assert [link for link in screen.all(menu) if link.is_displayed()]
         values = max_("bookings.business", "read", [business["id"]], ["graph_access", "delegated_user"])[0]
         assert (values["graph_access"], values["delegated_user"]) == \
             ("delegated", "Max Manager (manager@contoso.onmicrosoft.com)")

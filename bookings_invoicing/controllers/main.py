@@ -97,11 +97,11 @@ class BookingsSignIn(http.Controller):
     @http.route(SIGN_IN_PATH, type="http", auth="user", methods=["GET"])
     def signed_in(self, **params):
         """Where Microsoft sends the browser back after a sign-in begun on a business: the sign-in ends, and the
-        business's form opens again; a refusal is shown with the way back."""
+        business's form opens again as the menu opens it; a refusal is shown with the way back."""
         try:
             business = request.env["bookings.business"]._finish_sign_in(params)
         except UserError as error:
             body = "<h1>%s</h1><p>%s</p><p><a href=\"/web\">%s</a></p>" % (
                 html_escape(_("Sign-in with Microsoft failed")), html_escape(error.name), html_escape(_("Back")))
             return request.make_response(body, headers=[("Content-Type", "text/html; charset=utf-8")])
-        return werkzeug.utils.redirect("/web#id=%d&model=bookings.business&view_type=form" % business.id)
+        return werkzeug.utils.redirect(business._form_url())

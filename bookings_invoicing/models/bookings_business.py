@@ -67,7 +67,7 @@ class BookingsBusiness(models.Model):
         "res.company", required=True, default=lambda self: self.env.user.company_id, ondelete="restrict",
     )
     mailbox = fields.Char(
-        string="Business Id", required=True,
+        string="Business Id", copy=False,  # required on the form: a duplicate is saved without it, to be entered
         help="The Bookings business id: the SMTP address of its mailbox, e.g. contosolunch@contoso.onmicrosoft.com.",
     )
     tenant_id = fields.Char(
@@ -133,6 +133,9 @@ class BookingsBusiness(models.Model):
         help="Currency of the Bookings prices. Set from the business's default currency at each "
              "synchronization; the company's currency when Bookings names none.",
     )
+    sign_in_missing = fields.Selection(
+        [("mailbox", "The business id"), ("secret", "The client secret"), ("certificate", "The certificate")],
+        string="Missing to sign in", compute="_compute_sign_in_missing")
     time_zone = fields.Char(
         readonly=True, copy=False,
         help="The business's time zone in Bookings (its booking page's), set at each synchronization: its months are "
@@ -234,7 +237,7 @@ class BookingsBusiness(models.Model):
          ("partial", "Done with problems"), ("failed", "Failed")],
         string="Synchronization state", default="never", readonly=True, copy=False,
     )
-    last_sync_message = fields.Text(string="Synchronization message", readonly=True, copy=False)
+    last_sync_message = fields.Text(string="Synchronization message", compute="_compute_last_sync_message")
     sync_run_ids = fields.One2many("bookings.sync.run", "business_id", string="Synchronizations", readonly=True)
     appointment_count = fields.Integer(compute="_compute_counts")
     uninvoiced_count = fields.Integer(
@@ -309,14 +312,58 @@ class BookingsBusiness(models.Model):
             business.draft_invoice_count = len(drafts[business.id])
             business.to_confirm_count = to_confirm[business.id]
 
+    @api.depends("last_sync_state", "last_sync_date")
+    def _compute_last_sync_message(self):
+        """What the latest ended run did, in the reader's language (a run's summary is written as it is read), or
+        that a run is queued."""
+        Run = self.env["bookings.sync.run"].sudo()
+        for business in self:
+            if business.last_sync_state == "queued":
+                business.last_sync_message = _("Queued: the synchronization runs in the background.")
+                continue
+            run = Run.search([("business_id", "=", business.id), ("date_end", "!=", False)], limit=1) \
+                if business.id else Run
+            business.last_sync_message = "\n".join(filter(None, [run.summary, run.message])) if run else False
+
     @api.constrains("mailbox")
     def _check_mailbox(self):
-        for business in self:
-            if not EMAIL_RE.match(business.mailbox or ""):
+        for business in self.filtered("mailbox"):
+            if not EMAIL_RE.match(business.mailbox):
                 raise ValidationError(
                     _("The business id %(mailbox)r is not an e-mail address. Bookings names a business by the "
                       "SMTP address of its mailbox, e.g. contosolunch@contoso.onmicrosoft.com.")
                     % {"mailbox": business.mailbox})
+
+    @api.constrains("auth_method", "certificate_pem")
+    def _check_certificate(self):
+        if self.filtered(lambda business: business.auth_method == "certificate" and not business.certificate_pem):
+            raise ValidationError(_(
+                "A business signs in with a certificate once one is uploaded, and only an administrator can upload "
+                "it: keep the client secret until then. Upload the certificate (Connection tab) makes the business "
+                "sign in with it."))
+
+    @api.multi
+    def copy(self, default=None):
+        """A duplicate keeps the connection's settings and the invoicing rules; its business id and secrets are
+        entered anew (``sign_in_missing`` says what is missing)."""
+        self.ensure_one()
+        default = dict(default or {})
+        default.setdefault("name", _("%s (copy)") % self.name)
+        if self.auth_method == "certificate":
+            default.setdefault("auth_method", "secret")  # the certificate and its key are not copied
+        return super(BookingsBusiness, self).copy(default)
+
+    @api.depends("mailbox", "auth_method", "certificate_pem")
+    def _compute_sign_in_missing(self):
+        """What the business needs before it can sign in: its business id, the client secret or the certificate
+        (which only administrators enter, and nobody else reads: only whether there is one is said)."""
+        secrets_of = self.env["bookings.business.secret"]._of(self)
+        for business in self:
+            secret = secrets_of.get(business.id)
+            business.sign_in_missing = (
+                "mailbox" if not business.mailbox else
+                "certificate" if business.auth_method == "certificate" and not (secret and secret.certificate_key)
+                else "secret" if business.auth_method == "secret" and not (secret and secret.client_secret) else False)
 
     @api.constrains("authority_url", "graph_url")
     def _check_urls(self):
@@ -382,6 +429,8 @@ class BookingsBusiness(models.Model):
         acts as a signed-in user, that user's sign-in (``signing_in``: not yet)."""
         self.ensure_one()
         business = self.sudo()
+        if not business.mailbox:
+            raise UserError(_("Enter the business id of %(name)s first.") % {"name": self.name})
         secret = self.env["bookings.business.secret"]._of(self).get(self.id)
         certificate = None
         if business.auth_method == "certificate":
@@ -480,6 +529,12 @@ class BookingsBusiness(models.Model):
         self._check_may_connect()
         self._sign_in().unlink()
         return self.write({"graph_access": "application"})
+
+    def _form_url(self):
+        """The address of the business's form as the Bookings menu opens it: with its breadcrumb and side menu."""
+        return "/web#id=%d&model=%s&view_type=form&action=%d&menu_id=%d" % (
+            self.id, self._name, self.env.ref("bookings_invoicing.bookings_business_action").id,
+            self.env.ref("bookings_invoicing.bookings_menu_root").id)
 
     def _graph_gate_name(self):
         """The requests of one application at one mailbox share a gate, whichever business record sends them."""
@@ -692,7 +747,7 @@ class BookingsBusiness(models.Model):
                                 description=_("Synchronize the Bookings business %s") % business.name,
                                 )._synchronize_job()
         self.filtered(lambda business: business.last_sync_state not in ("running", "queued")).write({
-            "last_sync_state": "queued", "last_sync_message": _("Queued: the synchronization runs in the background.")})
+            "last_sync_state": "queued"})
 
     @job(default_channel="root.bookings_sync")
     @recoverable_job
@@ -746,7 +801,7 @@ class BookingsBusiness(models.Model):
     @api.model
     def _cron_synchronize(self):
         """The hourly synchronization: a background job per active business (``_enqueue_synchronization``)."""
-        self.search([("active", "=", True)])._enqueue_synchronization()
+        self.search([("active", "=", True), ("mailbox", "!=", False)])._enqueue_synchronization()
 
     # --- the dashboard's links -------------------------------------------------------------------------------
     def _open_uninvoiced(self, search_filter=None):

@@ -37,7 +37,7 @@ class BookingsInvoiceBatch(models.Model):
     _description = "Bookings Invoicing Batch"
     _order = "id desc"
 
-    name = fields.Char(required=True, readonly=True)
+    name = fields.Char(compute="_compute_name")
     company_id = fields.Many2one("res.company", required=True, readonly=True,
                                  default=lambda self: self.env.user.company_id)
     user_id = fields.Many2one("res.users", string="Started by", readonly=True, index=True,
@@ -57,6 +57,12 @@ class BookingsInvoiceBatch(models.Model):
     invoice_count = fields.Integer(compute="_compute_outcome", string="Draft invoices")
     skipped_message = fields.Text(compute="_compute_outcome", string="Bookings not invoiced")
     error_message = fields.Text(compute="_compute_outcome", string="Errors")
+
+    @api.depends("row_count")
+    def _compute_name(self):
+        """In the reader's language."""
+        for batch in self:
+            batch.name = _("Invoicing of %(count)s bookings") % {"count": batch.row_count}
 
     @api.depends("part_ids.state", "part_ids.invoice_ids", "part_ids.skipped_message", "part_ids.error_message")
     def _compute_outcome(self):
@@ -93,7 +99,6 @@ class BookingsInvoiceBatch(models.Model):
                 parts.append(rows.browse())
             parts[-1] |= group
         batch = self.sudo().with_context(mail_create_nosubscribe=True).create({
-            "name": _("Invoicing of %(count)s bookings") % {"count": len(rows)},
             "company_id": self.env.user.company_id.id,
             "user_id": self.env.uid,
             "grouping": grouping,
@@ -162,11 +167,6 @@ class BookingsInvoiceBatch(models.Model):
     @api.multi
     def action_open_invoices(self):
         return self.env["bookings.invoice.wizard"]._invoices_action(self.invoice_ids)
-
-    @api.multi
-    def action_refresh(self):
-        """The form shows the batch as it is now (a button's form reads its record again)."""
-        return True
 
 
 class BookingsInvoiceBatchPart(models.Model):

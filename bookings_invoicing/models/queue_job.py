@@ -27,15 +27,19 @@ def recoverable_job(method):
     """Declare a job method (under queue_job's ``@job``) safe to run again: as it starts, it holds its lock until
     its transaction ends (by its commit or its worker's death), and the recovery cron queues it again when its
     worker died. It runs in a context built from scratch (``mirror.run_context``): nothing of the context it was
-    called in reaches what it creates. Outside a job, the method just runs, in such a context too."""
+    called in reaches what it creates, and a job writes in the language and time zone of the user who queued it.
+    Outside a job, the method just runs, in such a context too."""
     @functools.wraps(method)
     def run(self, *args, **kwargs):
         uuid = self.env.context.get("job_uuid")
+        context = self.env.context
         if uuid:
             self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, id) FROM queue_job WHERE uuid = %s",
                                 (JOB_LOCK, uuid))
+            # a job runs in the job runner's request: what it writes is in the language of whoever queued it
+            context = {"lang": self.env.user.lang, "tz": self.env.user.tz}
         # the caller's context replaced, not extended: that is the point
-        clean = self.with_context(run_context(self.env.context))  # pylint: disable=context-overridden
+        clean = self.with_context(run_context(context))  # pylint: disable=context-overridden
         return method(clean, *args, **kwargs)
 
     run.bookings_recoverable = True

@@ -165,11 +165,7 @@ class BusinessImporter(object):
         message = "\n".join((self.progress.problems + self.progress.warnings)[:MAX_PROBLEMS]) or False
         self.log.write(dict(self.progress.counts, state=state, date_end=fields.Datetime.now(), message=message))
         self.summary = self.log.summary
-        self.business.write({
-            "last_sync_date": self.log.date_end,
-            "last_sync_state": state,
-            "last_sync_message": "\n".join(filter(None, [self.summary, message])),
-        })
+        self.business.write({"last_sync_date": self.log.date_end, "last_sync_state": state})
         self._commit()
 
     def _commit(self):

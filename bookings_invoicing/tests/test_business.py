@@ -64,6 +64,34 @@ class TestBusiness(BookingsCase):
             with self.cr.savepoint():
                 self.env["bookings.business"].create(self._business_values(self.peer, MAILBOX))
 
+    def test_a_duplicate_keeps_the_settings_and_says_what_to_enter(self):
+        self.business.write({"reference_question": "Purchase order", "sync_days_back": 45})
+        copy = self.business.sudo(self.manager).copy()
+        self.assertEqual((copy.name, copy.mailbox, copy.sudo().tenant_id, copy.sudo().client_id,
+                          copy.reference_question, copy.sync_days_back),
+                         ("Contoso Salon (copy)", False, TENANT, CLIENT_ID, "Purchase order", 45))
+        self.assertEqual(copy.sign_in_missing, "mailbox")
+        with self.assertRaises(UserError):  # nothing to reach yet, and the hourly run leaves it alone
+            copy.action_test_connection()
+        self.env["bookings.business"]._cron_synchronize()
+        self.assertEqual(copy.last_sync_state, "never")
+        copy.mailbox = "other@contoso.onmicrosoft.com"
+        self.assertEqual(copy.sign_in_missing, "secret", "the secrets are the original's alone")
+        self.assertEqual(self.business.sign_in_missing, False)
+        with self.assertRaises(ValidationError):  # the business id entered is an address all the same
+            copy.mailbox = "Other salon"
+
+    def test_a_business_signs_in_with_a_certificate_only_once_one_is_uploaded(self):
+        with self.assertRaises(ValidationError), self.cr.savepoint():  # a manager cannot upload one: nothing
+            self.business.sudo(self.manager).auth_method = "certificate"  # could sign in
+        self.business.invalidate_cache()
+        self.assertEqual(self.business.auth_method, "secret")
+        _certificate, _pem, pfx = make_certificate()
+        self._upload(pfx, "pfx-pw")  # an administrator's upload switches the business to it
+        self.assertEqual((self.business.auth_method, self.business.sign_in_missing), ("certificate", False))
+        self.assertEqual(self.business.sudo(self.manager).copy().auth_method, "secret",
+                         "a duplicate has no certificate of its own")
+
     def test_the_window_cannot_be_negative(self):
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
             with self.cr.savepoint():

@@ -66,6 +66,18 @@ class TestInvoiceBatch(BookingsCase):
         self.assertEqual(wizard.customer_count, 4)
         self.assertEqual(self.invoice_all().customer_count, wizard.customer_count)
 
+    def test_a_batch_reads_in_the_readers_language_and_its_jobs_write_in_its_starters(self):
+        self.env["res.lang"].load_lang("fr_FR")
+        self.env["ir.translation"].load_module_terms(["bookings_invoicing"], ["fr_FR"])
+        self.user.lang = "fr_FR"  # the accountant works in French; the batch is made in an English request
+        batch = self.invoice_all()
+        names = {lang: batch.with_context(lang=lang).name for lang in ("en_US", "fr_FR")}
+        self.assertNotEqual(names["fr_FR"], names["en_US"])
+        self.run_jobs()
+        closing = batch.message_ids[0]
+        self.assertIn(names["fr_FR"], closing.body, "the closing message is written in its starter's language")
+        self.assertNotIn(names["en_US"], closing.body)
+
     def test_a_part_run_again_makes_nothing_twice(self):
         batch = self.invoice_all()
         self.run_jobs()

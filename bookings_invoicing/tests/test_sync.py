@@ -69,6 +69,15 @@ class TestSync(BookingsCase):
         self.assertEqual(run.sudo(self.user).display_name,
                          "%s, %s" % (self.business.name, started.strftime("%m/%d/%Y %H:%M")))
 
+    def test_the_business_tells_its_last_run_in_the_readers_language(self):
+        self.env["res.lang"].load_lang("fr_FR")
+        self.env["ir.translation"].load_module_terms(["bookings_invoicing"], ["fr_FR"])
+        run = self.sync()  # run in English
+        for lang in ("en_US", "fr_FR"):
+            self.assertEqual(self.business.with_context(lang=lang).last_sync_message,
+                             run.with_context(lang=lang).summary)
+        self.assertNotEqual(run.with_context(lang="fr_FR").summary, run.with_context(lang="en_US").summary)
+
     def test_a_second_sync_without_change_writes_nothing(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(3))
         self.add_appointment(self.yoga, [self.ann, self.bob], hours_ago(30))

@@ -236,11 +236,6 @@ class BookingsMonthClose(models.TransientModel):
     def action_open_draft_invoices(self):
         return self.business_id.action_open_draft_invoices()
 
-    @api.multi
-    def action_refresh(self):
-        self.ensure_one()
-        self._refresh_prices()
-
     @api.model
     def _back(self, action):
         """Where Invoice All ends when started from this path: its dialog closes on the path, which follows the
