@@ -56,6 +56,12 @@ class Screen:
     def all(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
+    def lists_fit(self):
+        """Whether every list on screen fits its width, with no sideways scroll (at the suite's 1440 pixels)."""
+        return self.driver.execute_script(
+            "return Array.from(document.querySelectorAll('.table-responsive'))"
+            ".every(function (list) { return list.scrollWidth <= list.clientWidth; });")
+
     def texts(self, css, shown=True):
         """The texts of the elements ``css``, read again if the web client re-renders them meanwhile; with
         ``shown=False`` also the part cut off by the element's size (a short event in a calendar)."""
@@ -227,6 +233,7 @@ def test_a_bookings_user_invoices_three_bookings_of_one_customer(server, browser
     # the three lines, on the customer's draft of the month (which they join when she has one)
     lines = screen.all(".o_form_view .o_field_one2many[name=invoice_line_ids] tbody tr.o_data_row")
     assert len(lines) == len(invoice["invoice_line_ids"]) >= 3
+    assert screen.lists_fit(), "the lines are read without scrolling sideways"
     billed = bea("account.invoice.line", "read", invoice["invoice_line_ids"],
                  ["price_subtotal", "bookings_appointment_ids"])
     theirs = [line for line in billed if set(line["bookings_appointment_ids"]) & {row["id"] for row in chosen}]
@@ -355,7 +362,7 @@ def test_a_french_user_gets_french_screens(server, browser, rpc):
         screen.wait_view("bookings.appointment", "list")
         assert screen.breadcrumb() == "Réservations non facturées"
         headers = screen.texts(".o_list_view thead th")
-        assert {"Début", "Client", "Prestation", "Montant à facturer", "Prix à confirmer"} <= set(headers), headers
+        assert {"Début", "Client", "Service", "Montant à facturer", "Prix à confirmer"} <= set(headers), headers
         assert screen.texts(".o_searchview_facet .o_facet_values") == [], "no filter hides a booking that waits"
         screen.shot("french-uninvoiced-bookings")
     finally:

@@ -387,6 +387,7 @@ def test_an_accountant_credits_a_booking_cancelled_on_a_validated_invoice_from_t
     screen.click_containing(".o_cp_sidebar .o_dropdown_toggler_btn", "Action")  # shown once rows are selected
     screen.wait(expected_conditions.element_to_be_clickable((By.LINK_TEXT, "Settle the review"))).click()
     screen.shown("bookings.review.wizard", "dialog")
+    assert screen.lists_fit()
     screen.shot("settle-the-review")
     screen.press("Settle on the invoices", scope="//div[contains(@class, 'modal')]")
     # the draft credit note opens
