@@ -19,7 +19,7 @@ done
 
 # --- Debian packages -------------------------------------------------------------------------------------------
 DEBIAN_PACKAGES=(postgresql libldap2-dev libsasl2-dev libpq-dev node-less openssl make git)
-((BROWSER)) && DEBIAN_PACKAGES+=(chromium chromium-driver fonts-dejavu-core)
+((BROWSER)) && DEBIAN_PACKAGES+=(chromium chromium-driver fonts-dejavu-core faketime)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -1,6 +1,11 @@
 """Fixtures of the browser suite: the local Bookings peer, a database with the add-on's demo data (English and
-French), an Odoo server on 127.0.0.1 and a headless Debian Chromium driven by Selenium. Everything listens on the
-loopback interface and stops when the session ends; screenshots go to ``$ARTIFACTS/browser``."""
+French), an Odoo server on 127.0.0.1 and a headless Debian Chromium driven by Selenium; and, for a day other than
+today, the same peer, database and server living that day under libfaketime. Everything listens on the loopback
+interface (each Odoo server on its HTTP port and the next three) and stops when its test or the session ends;
+screenshots go to ``$ARTIFACTS/browser``."""
+import configparser
+import contextlib
+import datetime
 import os
 import shutil
 import subprocess
@@ -23,7 +28,6 @@ ODOO_CONF = os.environ.get("ODOO_CONF", os.path.join(ROOT, "var", "odoo.conf"))
 ARTIFACTS = os.path.join(os.environ.get("ARTIFACTS", os.path.join(ROOT, "artifacts")), "browser")
 PEER_PORT = int(os.environ.get("BROWSER_PEER_PORT", 18443))
 HTTP_PORT = int(os.environ.get("BROWSER_HTTP_PORT", 18269))
-LONGPOLLING_PORT = int(os.environ.get("BROWSER_LONGPOLLING_PORT", 18272))
 ADMIN = ("admin", "admin")
 
 # French beside English, as in a company with French-speaking staff: each user picks a language; then the demo's month
@@ -50,60 +54,117 @@ def folder():
     shutil.rmtree(path, ignore_errors=True)
 
 
+#: libfaketime, which the processes of a faked day run under (the Debian package faketime)
+FAKETIME_LIBRARY = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def faked_clock(moment):
+    """The environment of a process whose clock reads ``moment`` (an aware datetime) as it starts, and runs on from
+    there: libfaketime's offset from the real clock, the monotonic clock left real (the timeouts). Every process given
+    it lives the same day; PostgreSQL's own ``now()`` stays real."""
+    offset = round((moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
+    return {"LD_PRELOAD": FAKETIME_LIBRARY, "FAKETIME": "%+d" % offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+@contextlib.contextmanager
+def demo_peer(folder, port, env=None):
+    """The demo business of ``make demo`` (the add-on's demo data names it), its certificates in ``folder``."""
+    os.makedirs(folder, exist_ok=True)
+    process, connection = start_peer(folder, port, appointments=400, seed="demo", kind="salon",
+                                     business="demo-salon@contoso.onmicrosoft.com",
+                                     executable=os.path.join(VENV, "bin", "bookings-peer"), env=env)
+    try:
+        yield connection
+    finally:
+        process.terminate()
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def peer(folder):
-    """The demo business of ``make demo`` (the add-on's demo data names it), on a port of the suite's own."""
-    process, connection = start_peer(folder, PEER_PORT, appointments=400, seed="demo", kind="salon",
-                                     business="demo-salon@contoso.onmicrosoft.com",
-                                     executable=os.path.join(VENV, "bin", "bookings-peer"))
-    yield connection
-    process.terminate()
-    process.wait()
+    with demo_peer(folder, PEER_PORT) as connection:
+        yield connection
 
 
-def odoo_environment(peer):
+def odoo_environment(peer, clock=None):
     """Odoo trusts the peer's certificate authority as it would any host's; Debian's lessc needs NODE_PATH."""
     return dict(os.environ, REQUESTS_CA_BUNDLE=peer["ca_file"], BOOKINGS_PEER_URL=peer["url"],
-                NODE_PATH=os.environ.get("NODE_PATH", "/usr/share/nodejs"))
+                NODE_PATH=os.environ.get("NODE_PATH", "/usr/share/nodejs"), **(clock or {}))
 
 
-def odoo_command(database, *args, command=()):
+def odoo_command(database, *args, command=(), http_port=HTTP_PORT):
     return [os.path.join(VENV, "bin", "odoo")] + list(command) + [
-        "-c", ODOO_CONF, "-d", database, "--http-port", str(HTTP_PORT), "--longpolling-port", str(LONGPOLLING_PORT)
+        "-c", ODOO_CONF, "-d", database, "--http-port", str(http_port), "--longpolling-port", str(http_port + 3)
     ] + list(args)
 
 
+def filestore(database):
+    """Where Odoo keeps the files of ``database`` (its attachments: the web client's assets among them)."""
+    config = configparser.ConfigParser()
+    config.read(ODOO_CONF)
+    return os.path.join(config.get("options", "data_dir"), "filestore", database)
+
+
+def drop_database(name):
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-p", os.environ.get("PGPORT", "5432"),
+                    "-U", os.environ.get("DB_USER", "odoo"), "--if-exists", name],
+                   env=dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo")), check=False)
+    shutil.rmtree(filestore(name), ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def database(peer, folder):
-    """A database with the demo data in English and French, its demo business synchronized with the peer."""
-    name = "bookings_browser_%d" % os.getpid()
-    environment = odoo_environment(peer)
-    with open(os.path.join(ROOT, "scripts", "demo_setup.py")) as script:
-        set_up = FRENCH + script.read()
+def installed(folder):
+    """A database with the add-on and its demo data just installed: the template of the suite's databases."""
+    name = "bookings_browser_%d_installed" % os.getpid()
     try:
         with open(os.path.join(ARTIFACTS, "odoo-install.log"), "w") as log:
             subprocess.run(odoo_command(name, "-i", "l10n_generic_coa,account_invoicing,bookings_invoicing",
                                         "--stop-after-init", "--log-level=warn"),
-                           stdout=log, stderr=subprocess.STDOUT, env=environment, check=True, timeout=900)
+                           stdout=log, stderr=subprocess.STDOUT, check=True, timeout=900,
+                           env=dict(os.environ, NODE_PATH=os.environ.get("NODE_PATH", "/usr/share/nodejs")))
+        yield name
+    finally:
+        drop_database(name)
+
+
+@contextlib.contextmanager
+def demo_database(installed, name, environment, prelude=""):
+    """A copy of ``installed`` whose demo business lives its month with the peer (``scripts/demo_setup.py``, after
+    the Python ``prelude``), in ``environment``; dropped at the end."""
+    with open(os.path.join(ROOT, "scripts", "demo_setup.py")) as script:
+        set_up = prelude + script.read()
+    try:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-p", os.environ.get("PGPORT", "5432"),
+                        "-U", os.environ.get("DB_USER", "odoo"), "-T", installed, name],
+                       env=dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo")), check=True)
+        if os.path.isdir(filestore(installed)):  # as Odoo duplicates a database
+            shutil.copytree(filestore(installed), filestore(name))
+        with open(os.path.join(ARTIFACTS, "%s-set-up.log" % name), "w") as log:
             subprocess.run(odoo_command(name, "--no-http", "--log-level=warn", command=["shell"]), stdout=log,
                            stderr=subprocess.STDOUT, env=environment, check=True, timeout=600,
                            input=set_up, universal_newlines=True)
         yield name
     finally:
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-p", os.environ.get("PGPORT", "5432"),
-                        "-U", os.environ.get("DB_USER", "odoo"), "--if-exists", name],
-                       env=dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo")), check=False)
+        drop_database(name)
 
 
 @pytest.fixture(scope="session")
-def server(database, peer):
-    url = "http://127.0.0.1:%d" % HTTP_PORT
-    log_path = os.path.join(ARTIFACTS, "odoo.log")
+def database(installed, peer):
+    """A database with the demo data in English and French, its demo business synchronized with the peer."""
+    with demo_database(installed, "bookings_browser_%d" % os.getpid(), odoo_environment(peer), FRENCH) as name:
+        yield name
+
+
+@contextlib.contextmanager
+def odoo_server(database, environment, http_port=HTTP_PORT):
+    """An Odoo server of ``database`` on ``http_port``, its log in the artifacts; its address."""
+    url = "http://127.0.0.1:%d" % http_port
+    log_path = os.path.join(ARTIFACTS, "odoo.log" if http_port == HTTP_PORT else "odoo-%d.log" % http_port)
     with open(log_path, "w") as log:
         # no scheduled action: the hourly synchronization would run beside the manager's Synchronize now
         process = subprocess.Popen(odoo_command(database, "--db-filter", "^%s$" % database, "--workers=0",
-                                                "--max-cron-threads=0"),
-                                   stdout=log, stderr=subprocess.STDOUT, env=odoo_environment(peer))
+                                                "--max-cron-threads=0", http_port=http_port),
+                                   stdout=log, stderr=subprocess.STDOUT, env=environment)
 
         def ready():
             # Odoo 11's threaded server imports the add-ons for the first request while it loads the registry:
@@ -131,6 +192,12 @@ def server(database, peer):
             if process.poll() is None:
                 process.terminate()
             process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def server(database, peer):
+    with odoo_server(database, odoo_environment(peer)) as url:
+        yield url
 
 
 class Rpc:

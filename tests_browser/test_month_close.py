@@ -1,17 +1,34 @@
 """The accountant closes last month from the dashboard, along *Close last month*, in at most fifteen clicks and
 entries: customers, prices, the month's drafts, prices to confirm and reviews. Each step is compared with what the
-server holds (over XML-RPC); what the suite's earlier tests did is found done."""
+server holds (over XML-RPC); what the suite's earlier tests did is found done. Then again on the first, the seventh
+and the last day of a month, each on a database of its own."""
+import datetime
 import os
 
-from conftest import ARTIFACTS
+import pytest
+from conftest import (
+    ADMIN,
+    ARTIFACTS,
+    HTTP_PORT,
+    PEER_PORT,
+    Rpc,
+    demo_database,
+    demo_peer,
+    faked_clock,
+    odoo_environment,
+    odoo_server,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from test_accountant_day import Screen
+from zoneinfo import ZoneInfo
 
 #: What closing a month may cost the accountant, clicks and typed entries together
 MOST_CLICKS = 15
 PATH = "bookings.month.close"
+#: The demo salon's zone (Bookings' "Central Standard Time"), in which its months are closed
+SALON_ZONE = ZoneInfo("America/Chicago")
 
 
 class CountingScreen(Screen):
@@ -52,6 +69,36 @@ def path_values(bea, close_id):
 
 def test_the_accountant_closes_last_month_in_fifteen_clicks(server, browser, rpc):
     close_the_month(server, browser, rpc, "today")
+
+
+def this_month(day, hour):
+    """The ``day`` of this month in the salon's zone (``-1``: its last day) at ``hour``, as an aware datetime."""
+    today = datetime.datetime.now(SALON_ZONE).date()
+    first = today.replace(day=1)
+    last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    return datetime.datetime.combine(last if day == -1 else first.replace(day=day), datetime.time(hour),
+                                     tzinfo=SALON_ZONE)
+
+
+#: The days the path is walked on besides today, in the salon's zone; at 20:00 on the last day of a month it is
+#: already the next month in UTC
+DAYS = {"first": (1, 9), "seventh": (7, 12), "last": (-1, 20)}
+
+
+@pytest.mark.parametrize("day", sorted(DAYS))
+def test_the_path_holds_on_the_first_the_seventh_and_the_last_day_of_a_month(installed, folder, browser, day):
+    """The demo's month lived on that day: the peer, the demo's set-up and the Odoo server under libfaketime (the
+    browser and PostgreSQL keep the real clock), the path walked as today's; it closes the month before that day."""
+    moment = this_month(*DAYS[day])
+    clock = faked_clock(moment)
+    with demo_peer(os.path.join(folder, day), PEER_PORT + 1, env=dict(os.environ, **clock)) as peer, \
+            demo_database(installed, "bookings_browser_%d_%s" % (os.getpid(), day),
+                          odoo_environment(peer, clock)) as database, \
+            odoo_server(database, odoo_environment(peer, clock), http_port=HTTP_PORT + 10) as url:
+        after = close_the_month(url, browser, lambda login=ADMIN[0], password=ADMIN[1]: Rpc(url, database, login,
+                                                                                             password), day)
+    month_end = moment.date().replace(day=1) - datetime.timedelta(days=1)
+    assert (after["date_from"], after["date_to"]) == (month_end.replace(day=1).isoformat(), month_end.isoformat())
 
 
 def close_the_month(server, browser, rpc, day):
@@ -107,8 +154,7 @@ def close_the_month(server, browser, rpc, day):
     if values["batch_id"]:  # a month this large is invoiced in the background; the path follows it
         screen.wait(lambda driver: path_values(bea, close_id)["batch_state"] != "running", timeout=300)
         assert path_values(bea, close_id)["batch_state"] == "done"
-        screen.press("Refresh")
-    screen.wait(lambda driver: screen.step_done("invoice"))
+    screen.wait(lambda driver: screen.step_done("invoice"), timeout=60)  # the path follows it by itself
     assert path_values(bea, close_id)["ready_count"] == 0
 
     if path_values(bea, close_id)["to_confirm_count"]:
