@@ -89,12 +89,14 @@ class BookingsMonthClose(models.TransientModel):
     def _compute_steps(self):
         Appointment = self.env["bookings.appointment"]
         for close in self:
-            count = {step: Appointment.search_count(close._domain(step))
-                     for step in ("no_customer", "no_price", "to_invoice", "to_confirm", "review")}
+            waiting = Appointment.search(close._domain("no_customer"))
+            count = dict({step: Appointment.search_count(close._domain(step))
+                          for step in ("no_price", "to_invoice", "to_confirm", "review")}, no_customer=len(waiting))
             ready = close._domain("to_invoice")
             amount = sum(group["amount"] or 0.0 for group in Appointment.read_group(ready, ["amount"], []))
-            customers = Appointment.search(close._domain("no_customer")).mapped("bookings_customer_id")
-            close.update(dict(close._step_texts(count, customers, amount, ready), **{
+            customers = waiting.mapped("bookings_customer_id")
+            walk_ins = len(waiting.filtered(lambda row: not row.bookings_customer_id))
+            close.update(dict(close._step_texts(count, customers, walk_ins, amount, ready), **{
                 "no_customer_count": count["no_customer"],
                 "no_partner_count": len(customers),
                 "no_price_count": count["no_price"],
@@ -106,12 +108,11 @@ class BookingsMonthClose(models.TransientModel):
                 "done": not any(count.values()),
             }))
 
-    def _step_texts(self, count, customers, amount, ready):
+    def _step_texts(self, count, customers, walk_ins, amount, ready):
         """What each step says is left, in the user's language: ``count`` of each step's bookings, the Bookings
-        ``customers`` of those without customer, the ``amount`` and the domain of those ``ready`` to invoice."""
-        Appointment = self.env["bookings.appointment"]
-        walk_ins = Appointment.search_count(self._domain("no_customer") + [("bookings_customer_id", "=", False)])
-        fees = Appointment.search_count(ready + [("fee_kind", "!=", False)])
+        ``customers`` of those without customer and how many of them are ``walk_ins`` Bookings names no one for, the
+        ``amount`` and the domain of those ``ready`` to invoice."""
+        fees = self.env["bookings.appointment"].search_count(ready + [("fee_kind", "!=", False)])
         drafts = self.business_id.draft_invoice_count
         values = {"count": count, "customers": len(customers), "walk_ins": walk_ins, "fees": fees, "drafts": drafts,
                   "amount": formatLang(self.env, amount, currency_obj=self.currency_id),
