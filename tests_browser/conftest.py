@@ -86,10 +86,13 @@ def peer(folder):
         yield connection
 
 
-def odoo_environment(peer, clock=None):
-    """Odoo trusts the peer's certificate authority as it would any host's; Debian's lessc needs NODE_PATH."""
-    return dict(os.environ, REQUESTS_CA_BUNDLE=peer["ca_file"], BOOKINGS_PEER_URL=peer["url"],
-                NODE_PATH=os.environ.get("NODE_PATH", "/usr/share/nodejs"), **(clock or {}))
+def odoo_environment(peer=None, clock=None):
+    """Debian's lessc needs NODE_PATH; with a ``peer``, Odoo trusts its certificate authority as it would any
+    host's."""
+    environment = dict(os.environ, NODE_PATH=os.environ.get("NODE_PATH", "/usr/share/nodejs"), **(clock or {}))
+    if peer:
+        environment.update(REQUESTS_CA_BUNDLE=peer["ca_file"], BOOKINGS_PEER_URL=peer["url"])
+    return environment
 
 
 def odoo_command(database, *args, command=(), http_port=HTTP_PORT):
@@ -105,10 +108,15 @@ def filestore(database):
     return os.path.join(config.get("options", "data_dir"), "filestore", database)
 
 
+def postgres(command, *args, check=True):
+    """Run a PostgreSQL client ``command`` as Odoo's role."""
+    subprocess.run([command, "-h", "127.0.0.1", "-p", os.environ.get("PGPORT", "5432"),
+                    "-U", os.environ.get("DB_USER", "odoo")] + list(args),
+                   env=dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo")), check=check)
+
+
 def drop_database(name):
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-p", os.environ.get("PGPORT", "5432"),
-                    "-U", os.environ.get("DB_USER", "odoo"), "--if-exists", name],
-                   env=dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo")), check=False)
+    postgres("dropdb", "--if-exists", name, check=False)
     shutil.rmtree(filestore(name), ignore_errors=True)
 
 
@@ -120,8 +128,7 @@ def installed(folder):
         with open(os.path.join(ARTIFACTS, "odoo-install.log"), "w") as log:
             subprocess.run(odoo_command(name, "-i", "l10n_generic_coa,account_invoicing,bookings_invoicing",
                                         "--stop-after-init", "--log-level=warn"),
-                           stdout=log, stderr=subprocess.STDOUT, check=True, timeout=900,
-                           env=dict(os.environ, NODE_PATH=os.environ.get("NODE_PATH", "/usr/share/nodejs")))
+                           stdout=log, stderr=subprocess.STDOUT, check=True, timeout=900, env=odoo_environment())
         yield name
     finally:
         drop_database(name)
@@ -134,9 +141,7 @@ def demo_database(installed, name, environment, prelude=""):
     with open(os.path.join(ROOT, "scripts", "demo_setup.py")) as script:
         set_up = prelude + script.read()
     try:
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-p", os.environ.get("PGPORT", "5432"),
-                        "-U", os.environ.get("DB_USER", "odoo"), "-T", installed, name],
-                       env=dict(os.environ, PGPASSWORD=os.environ.get("DB_PASSWORD", "odoo")), check=True)
+        postgres("createdb", "-T", installed, name)
         if os.path.isdir(filestore(installed)):  # as Odoo duplicates a database
             shutil.copytree(filestore(installed), filestore(name))
         with open(os.path.join(ARTIFACTS, "%s-set-up.log" % name), "w") as log:
