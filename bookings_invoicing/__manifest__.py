@@ -1,7 +1,7 @@
 {
     "name": "Microsoft Bookings Invoicing",
     "summary": "Synchronize Microsoft Bookings and turn completed appointments into draft invoices",
-    "version": "11.0.1.9.0",
+    "version": "11.0.1.10.0",
     "category": "Accounting",
     "license": "LGPL-3",
     "development_status": "Beta",

@@ -66,6 +66,8 @@ FIRM_PRICE_TYPES = (FREE, HOURLY, FIXED_PRICE, STARTING_AT)
 #: Bookings price per hour when the line bills a duration as one unit (a duration its quantity cannot hold), else
 #: None.
 InvoiceTerms = namedtuple("InvoiceTerms", "quantity unit_price amount to_confirm hourly_rate")
+#: The terms of a line that bills nothing (a free booking's).
+NOTHING = InvoiceTerms(Decimal(0), Decimal(0), Decimal(0), False, None)
 
 
 def price_type_value(price_type):
@@ -93,8 +95,9 @@ def attendee_rows(appointment):
     return list(rows.items()) or [(NO_CUSTOMER_KEY, None)]
 
 
-def _decimal(value):
-    return value if isinstance(value, Decimal) else Decimal(str(value))  # str(): a float's shortest exact form
+def to_decimal(value):
+    """``value`` (a number, or a float as Odoo stores money) as a Decimal: a float by its shortest exact form."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def round_money(amount, digits):
@@ -104,7 +107,7 @@ def round_money(amount, digits):
 
 def uses_fallback_price(price_type, price):
     """Whether a row of this price type and Bookings price is billed at the product's sales price."""
-    return price_type not in FIRM_PRICE_TYPES and not _decimal(price) > 0
+    return price_type not in FIRM_PRICE_TYPES and not to_decimal(price) > 0
 
 
 def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2, quantity_digits=3):
@@ -123,7 +126,7 @@ def invoice_terms(price_type, price, seconds, fallback_price, currency_digits=2,
     * price varies, call us, not set, undefined and any value Bookings adds later: 1 x the Bookings price when it
       is positive, else 1 x ``fallback_price``; to confirm.
     """
-    price, fallback_price = _decimal(price), _decimal(fallback_price)
+    price, fallback_price = to_decimal(price), to_decimal(fallback_price)
     if price_type == FREE:
         return None
     if price_type == HOURLY:
@@ -212,9 +215,9 @@ def fee_terms(fee_type, fee, booking_amount, currency_digits=2):
     currency), or 1 x ``fee`` percent of ``booking_amount``, what the booking would have billed, rounded once. None
     when that is nothing."""
     if fee_type == "fixed":
-        amount = round_money(_decimal(fee), currency_digits)
+        amount = round_money(to_decimal(fee), currency_digits)
     else:
-        amount = round_money(_decimal(booking_amount) * _decimal(fee) / 100, currency_digits)
+        amount = round_money(to_decimal(booking_amount) * to_decimal(fee) / 100, currency_digits)
     if not amount > 0:
         return None
     return InvoiceTerms(Decimal(1), amount, amount, False, None)

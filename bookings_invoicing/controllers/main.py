@@ -9,7 +9,8 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import html_escape
 
-from ..models.bookings_business import NOTIFICATION_PATH, SIGN_IN_PATH
+from ..models.bookings_business import NOTIFICATION_PATH
+from ..models.bookings_business_connection import SIGN_IN_PATH
 
 #: The largest body a call of a notification address may carry, in bytes (system parameter
 #: ``bookings_invoicing.notification_max_body``): a Power Automate flow sends none, or a few hundred bytes.

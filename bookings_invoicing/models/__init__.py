@@ -2,12 +2,14 @@ from . import bookings_field_guard
 from . import bookings_local_time
 from . import bookings_business_secret
 from . import bookings_business
+from . import bookings_business_connection
 from . import bookings_cancellation_policy
 from . import bookings_binding
 from . import bookings_customer
 from . import bookings_service
 from . import bookings_appointment
 from . import bookings_appointment_invoicing
+from . import bookings_appointment_review
 from . import bookings_appointment_event
 from . import bookings_invoice_batch
 from . import bookings_sync_run

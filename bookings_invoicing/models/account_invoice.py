@@ -113,6 +113,16 @@ class AccountInvoice(models.Model):
         return result
 
     @api.multi
+    def _bookings_open_action(self):
+        """These invoices on screen, as customer invoices open: one in its form, several in the list."""
+        action = self.env.ref("account.action_invoice_tree1").read()[0]
+        if len(self) == 1:
+            action.update({"views": [(self.env.ref("account.invoice_form").id, "form")], "res_id": self.id})
+        else:
+            action.update({"domain": [("id", "in", self.ids)], "res_id": False})
+        return action
+
+    @api.multi
     def action_open_bookings_review(self):
         return self.env["bookings.appointment"]._action_open_review([("invoice_id", "in", self.ids)])
 
@@ -123,4 +133,4 @@ class AccountInvoice(models.Model):
     @api.multi
     def action_open_bookings_to_confirm(self):
         return self.env["bookings.appointment"]._action_open(
-            [("invoice_id", "in", self.ids), ("price_to_confirm", "=", True)])
+            [("invoice_id", "in", self.ids)] + self.env["bookings.appointment"]._to_confirm_domain())

@@ -2,8 +2,8 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import html_escape
-from odoo.tools.misc import formatLang
 
 from odoo.addons import decimal_precision as dp
 
@@ -162,6 +162,10 @@ class BookingsAppointment(models.Model):
     amount = fields.Monetary(
         compute="_compute_invoice_terms", store=True,
         help="What the booking bills, before taxes: its invoice line's amount, invoiced or not.")
+    hourly_rate = fields.Monetary(
+        string="Hourly rate", compute="_compute_invoice_terms", store=True,
+        help="The Bookings price per hour when the line bills the duration as one unit (a duration its quantity "
+             "cannot hold): the line's description says it.")
     price_to_confirm = fields.Boolean(
         compute="_compute_invoice_terms", store=True,
         help="Bookings gives no firm price for this price type: a minimum (starting at), or no price, when the "
@@ -205,29 +209,20 @@ class BookingsAppointment(models.Model):
 
     @api.depends("service_id.cancellation_policy_id", "business_id.cancellation_policy_id")
     def _compute_cancellation_policy(self):
-        for row in self:
-            row.cancellation_policy_id = row._policy_of(row.service_id, row.business_id)
-
-    @api.model
-    def _policy_of(self, service, business):
-        """The cancellation policy of a row of ``service`` in ``business``: the service's, else the business's."""
-        return service.cancellation_policy_id or business.cancellation_policy_id
+        for row in self:  # the service's, else the business's
+            row.cancellation_policy_id = row.service_id.cancellation_policy_id or row.business_id.cancellation_policy_id
 
     @api.depends("state", "start", "last_seen", "first_missed", "cancellation_policy_id.late_hours")
     def _compute_cancellation(self):
+        """When a cancelled row was cancelled (``rules.cancellation_timing``) by its policy; False when it was not,
+        or no policy tells."""
         for row in self:
-            row.cancellation = row._cancellation_of(row.state, row.start, row.last_seen, row.first_missed,
-                                                    row.cancellation_policy_id)
-
-    @api.model
-    def _cancellation_of(self, state, start, last_seen, first_missed, policy):
-        """When a row of ``state`` was cancelled (``rules.cancellation_timing``, times as Odoo stores them), by its
-        ``policy``; False when it was not, or no policy tells."""
-        if state != "cancelled" or not first_missed or not policy:
-            return False
-        return rules.cancellation_timing(
-            fields.Datetime.from_string(start), fields.Datetime.from_string(last_seen),
-            fields.Datetime.from_string(first_missed), policy.late_hours)
+            if row.state != "cancelled" or not row.first_missed or not row.cancellation_policy_id:
+                row.cancellation = False
+                continue
+            row.cancellation = rules.cancellation_timing(
+                fields.Datetime.from_string(row.start), fields.Datetime.from_string(row.last_seen),
+                fields.Datetime.from_string(row.first_missed), row.cancellation_policy_id.late_hours)
 
     @api.depends("cancellation", "no_show", "cancellation_policy_id")
     def _compute_fee_kind(self):
@@ -276,48 +271,60 @@ class BookingsAppointment(models.Model):
     def _invoice_terms_values(self, terms, price_confirmed):
         """The stored values of the invoice ``terms`` (``rules.InvoiceTerms`` or None) of a row."""
         if terms is None:
-            return {"quantity": 0.0, "unit_price": 0.0, "amount": 0.0, "price_to_confirm": False}
+            return {"quantity": 0.0, "unit_price": 0.0, "amount": 0.0, "hourly_rate": 0.0, "price_to_confirm": False}
         return {"quantity": float(terms.quantity), "unit_price": float(terms.unit_price),
-                "amount": float(terms.amount), "price_to_confirm": terms.to_confirm and not price_confirmed}
+                "amount": float(terms.amount), "hourly_rate": float(terms.hourly_rate or 0.0),
+                "price_to_confirm": terms.to_confirm and not price_confirmed}
 
     def _invoice_terms(self, date=None):
-        """What this row puts on its invoice line (``_terms_of``); ``date``: today by default (drafts have no date
-        yet)."""
+        """What this row puts on its invoice line, computed anew (``rules.invoice_terms``), in its billing currency;
+        for a late cancellation or a no-show (``fee_kind``), its policy's fee (``rules.fee_terms``). When Bookings
+        gives no price, the price set in Odoo stands in (``set_price``, in the row's currency: a firm price), else
+        the product's sales price; the product's price and a fixed fee are converted from the company's currency at
+        ``date`` (today by default: drafts have no date yet)."""
         self.ensure_one()
-        return self._terms_of(self.price_type, self.price, self.duration, self.product_id, self.company_id,
-                              self.currency_id, self.fee_kind, self.cancellation_policy_id, date, self.set_price)
-
-    @api.model
-    def _terms_of(self, price_type, price, duration, product, company, currency, fee_kind, policy, date=None,
-                  set_price=0.0):
-        """What a row of these values puts on its invoice line (``rules.invoice_terms``), in its ``currency`` (the
-        company's without one); for a late cancellation or a no-show (``fee_kind``), its ``policy``'s fee
-        (``rules.fee_terms``). When Bookings gives no price, the price set in Odoo stands in (``set_price``, in
-        ``currency``: a firm price), else the product's sales price; the product's price and a fixed fee are
-        converted from the company's currency at ``date`` (today by default)."""
-        currency = currency or company.currency_id
-        fallback, set_in_odoo = 0.0, set_price > 0 and rules.uses_fallback_price(price_type, price)
+        company, currency = self.company_id, self._billing_currency()
+        fallback, set_in_odoo = 0.0, self.set_price > 0 and rules.uses_fallback_price(self.price_type, self.price)
         if set_in_odoo:
-            fallback = set_price
-        elif rules.uses_fallback_price(price_type, price):
-            fallback = self._fallback_price(product, company, currency, date)
+            fallback = self.set_price
+        elif rules.uses_fallback_price(self.price_type, self.price):
+            fallback = self._from_company_currency(self.product_id.lst_price, company, currency, date)
         terms = rules.invoice_terms(
-            price_type, price, int(round(duration * 3600)), fallback, currency_digits=currency.decimal_places,
+            self.price_type, self.price, int(round(self.duration * 3600)), fallback,
+            currency_digits=currency.decimal_places,
             quantity_digits=self.env["decimal.precision"].precision_get("Product Unit of Measure"))
         if set_in_odoo:
             terms = terms._replace(to_confirm=False)
-        if not fee_kind:
+        if not self.fee_kind:
             return terms
-        fee_type, fee = policy._fee(fee_kind)
+        fee_type, fee = self.cancellation_policy_id._fee(self.fee_kind)
         if fee_type == "fixed":
             fee = self._from_company_currency(fee, company, currency, date)
         return rules.fee_terms(fee_type, fee, terms.amount if terms else 0, currency_digits=currency.decimal_places)
 
+    def _line_terms(self, date=None):
+        """What this row's invoice line bills when the invoice is dated ``date``: its stored terms, the one source
+        that the list, the dashboard, the review and the line read (a free booking's: nothing, at 0). Only a row
+        billed in another currency than its company's can differ: a product's price standing in for a missing
+        Bookings price, or a fixed fee, is converted at ``date``, the stored terms at the day they were computed.
+        Invoice All's preview prices those rows (``_converted_domain``) by this too."""
+        self.ensure_one()
+        if self._billing_currency() != self.company_id.currency_id:
+            terms = self._invoice_terms(date)
+            return terms or rules.NOTHING
+        quantity, unit_price, amount = (rules.to_decimal(value) for value in (self.quantity, self.unit_price,
+                                                                                self.amount))
+        return rules.InvoiceTerms(quantity, unit_price, amount, self.price_to_confirm,
+                                  rules.to_decimal(self.hourly_rate) if self.hourly_rate else None)
+
     @api.model
-    def _fallback_price(self, product, company, currency, date):
-        """The sales price of ``product``, standing in for a missing Bookings price, in ``currency`` at ``date``:
-        the one conversion the rows, the invoice lines and Invoice All's preview share."""
-        return self._from_company_currency(product.lst_price, company, currency, date)
+    def _converted_domain(self):
+        """The rows whose price is converted from their company's currency: those billed at their product's price
+        (``_fallback_domain``) and fixed fees. In another currency, what their lines bill depends on the invoice's
+        date (``_line_terms``)."""
+        return expression.OR([expression.normalize_domain(self._fallback_domain()), [
+            "|", "&", ("fee_kind", "=", "late_cancellation"), ("cancellation_policy_id.late_fee_type", "=", "fixed"),
+            "&", ("fee_kind", "=", "no_show"), ("cancellation_policy_id.no_show_fee_type", "=", "fixed")]])
 
     @api.model
     def _from_company_currency(self, amount, company, currency, date=None):
@@ -360,42 +367,6 @@ class BookingsAppointment(models.Model):
             row.display_label = " - ".join(filter(None, (
                 row.service_name, row.customer_name or _("<No customer>"), row._local_text(row.start))))
 
-    @api.depends("state", "amount")
-    def _compute_review_amount(self):
-        for row in self:
-            row.review_amount = 0.0 if row.state == "cancelled" else row.amount
-
-    def _compute_review_changes(self):
-        for row in self:
-            row.review_changes = row._review_changes_text() if row.needs_review else False
-
-    def _review_changes_text(self):
-        """What was billed -> what Bookings says now, a line per value that differs, times in the zone of the
-        context or the user and amounts in the row's currency. A row raised before what was billed was kept gives
-        its reason."""
-        self.ensure_one()
-        lines = [_("Cancelled in Bookings")] if self.state == "cancelled" else []
-        if not self.billed_start:
-            return "\n".join(lines) or self.review_reason or False
-        types = dict(self._fields["price_type"]._description_selection(self.env))
-
-        def money(value):
-            return formatLang(self.env, value, currency_obj=self._billing_currency())
-
-        pairs = [
-            (_("Customer"), self.billed_partner_id.display_name, self.partner_id.display_name),
-            (_("Service"), self.billed_service_name, self.service_name),
-            (_("Start"), self._local_text(self.billed_start), self._local_text(self.start)),
-            (_("End"), self._local_text(self.billed_end), self._local_text(self.end)),
-            (_("Price type"), types.get(self.billed_price_type), types.get(self.price_type)),
-            (_("Bookings price"), money(self.billed_price), money(self.price)),
-        ]
-        if self.state != "cancelled":
-            pairs.append((_("Amount"), money(self.billed_amount), money(self.amount)))
-        lines += ["%s: %s \u2192 %s" % (label, before or "-", after or "-")
-                  for label, before, after in pairs if before != after]
-        return "\n".join(lines) or self.review_reason
-
     def _display_tz(self):
         """The zone this row's times are given in where no user reads them on a screen (invoice lines, messages):
         the customer's, else the partner's, else that of whoever made its invoice, else the user's."""
@@ -435,6 +406,12 @@ class BookingsAppointment(models.Model):
         Uninvoiced Bookings list shows them)."""
         return [("invoice_status", "in", list(statuses)), ("is_completed", "=", True)]
 
+    @api.model
+    def _to_confirm_domain(self):
+        """The rows whose price the accountant is to confirm: on a draft invoice, at a price Bookings does not give
+        firm (the Prices to confirm list, the dashboard's count, Close last month's step)."""
+        return [("invoice_state", "=", "draft"), ("price_to_confirm", "=", True)]
+
     # --- synchronization ------------------------------------------------------------------------------------
     @api.model
     def _bookings_to_odoo_values(self, record, attendee=None):
@@ -461,31 +438,6 @@ class BookingsAppointment(models.Model):
         }
 
     @api.model
-    def _bookings_computed_values(self, business, values):
-        """A new row's invoicing values, by the rules of the compute methods. A synchronization's new row is on
-        no invoice: what it bills follows from its Bookings values, its service and its business."""
-        computed = super(BookingsAppointment, self)._bookings_computed_values(business, values)
-        service = self.env["bookings.service"].browse(values.get("service_id"))
-        company = business.company_id
-        policy = self._policy_of(service, business)
-        cancellation = self._cancellation_of(values["state"], values["start"], values.get("last_seen"),
-                                             values.get("first_missed"), policy)
-        fee_kind = rules.fee_kind(bool(policy), values.get("no_show"), cancellation)
-        terms = self._terms_of(values.get("price_type"), values.get("price") or 0.0, values.get("duration") or 0.0,
-                               service.product_id, company, self.env["res.currency"].browse(values.get("currency_id")),
-                               fee_kind, policy)
-        computed.update(self._invoice_terms_values(terms, values.get("price_confirmed")))
-        computed.update({
-            "product_id": service.product_id.id, "invoice_id": False,
-            "invoice_state": False, "cancellation_policy_id": policy.id, "cancellation": cancellation,
-            "fee_kind": fee_kind,
-            "invoice_status": rules.invoice_status(
-                False, values["state"] == "cancelled", values.get("excluded"), fee_kind, bool(values.get("partner_id")),
-                computed["amount"], values.get("price_type")),
-        })
-        return computed
-
-    @api.model
     def _bookings_update(self, old, changes):
         """Apply a synchronization's ``changes`` to the row whose stored values are ``old``. A change of what was
         billed is applied, raised for review with what was billed kept beside it, and posted on the invoice;
@@ -508,18 +460,6 @@ class BookingsAppointment(models.Model):
                 _("Bookings appointment %(row)s changed after it was invoiced (%(what)s): check this invoice.")
                 % {"row": row.display_label, "what": ", ".join(billing)}] + row._review_changes_text().split("\n")))
         return raised
-
-    def _billed_values(self, stored=None):
-        """What this invoiced row bills, as the ``billed_*`` fields keep it: from ``stored`` (the row's stored
-        values before a change, as the binder reads them), else from the row; the amount from its invoice line."""
-        self.ensure_one()
-        if stored is None:
-            stored = {field: self._fields[field].convert_to_write(self[field], self)
-                      for field, _billed in BILLED_FIELDS}
-        line = self.invoice_line_id
-        amount = line.quantity * line.price_unit * (1 - (line.discount or 0.0) / 100.0)
-        return dict({billed: stored[field] for field, billed in BILLED_FIELDS},
-                    billed_amount=line.invoice_id.currency_id.round(amount))
 
     @api.multi
     def _bookings_cancel(self, first_missed=None, seen=None):

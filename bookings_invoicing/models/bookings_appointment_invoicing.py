@@ -1,12 +1,7 @@
 """Invoicing of appointment rows, as Odoo's sale orders are invoiced: rows grouped by ``_invoice_group_fields``, one
 draft invoice per group (``_prepare_invoice``), or the party's draft of the period that the group joins
-(``_joinable_draft``), one line per row (``_prepare_invoice_line``), linked back to it.
-
-Then the settlement of the rows raised for review (Bookings changed or cancelled them after they were invoiced): on
-a draft invoice the row's line is put right (removed, or rewritten by the rules of any line); on a validated invoice
-it is credited, on a draft credit note of that invoice (Odoo's own refund, with only the settled lines); or the
-accountant keeps the invoice as it is and says why. Each settlement clears the flag and is written in the chatter of
-the row and of the invoice."""
+(``_joinable_draft``), one line per row (``_prepare_invoice_line``), linked back to it. The settlement of the rows
+Bookings changed after invoicing is in ``bookings_appointment_review``."""
 import json
 from collections import OrderedDict
 from decimal import Decimal
@@ -17,17 +12,13 @@ from psycopg2 import errorcodes
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_repr, html_escape
+from odoo.tools import float_repr
 from odoo.tools.misc import format_date, formatLang
 
 from .. import rules
 from ..graph import payloads
 from ..mirror import mirror_context
-from .bookings_appointment import BILLED_FIELDS
 
-#: Invoice states whose lines a settlement changes (a draft) or credits (validated, paid or not).
-EDITABLE_STATES = ("draft",)
-CREDITED_STATES = ("open", "paid")
 #: An invoice's state -> what Bookings (Graph beta's ``bookingInvoiceStatus``) says of it.
 BOOKINGS_INVOICE_STATUS = {"draft": "draft", "proforma": "reviewing", "proforma2": "reviewing", "open": "open",
                            "paid": "paid", "cancel": "canceled"}
@@ -176,25 +167,20 @@ class BookingsAppointment(models.Model):
             "name": self.customer_reference or False,  # the customer's reference, as sale orders give it
         }
 
-    def _prepare_invoice_line(self, fiscal_position, date_invoice=None, payer=None):
-        """Values of this row's invoice line: account and taxes as Odoo's own invoicing sets them for the
-        product, partner and fiscal position; quantity and price by the Bookings price type, a product's price
-        standing in for a missing one converted at ``date_invoice``. ``payer``: the invoice's partner, the party that
-        pays for the row (``_invoice_partner``, found when not given)."""
+    def _prepare_invoice_line(self, invoice):
+        """Values of this row's line on the draft ``invoice``, whose partner is the party that pays for the row
+        (``_invoice_partner``): account and taxes as Odoo's own invoicing sets them for the product, the partner and
+        the fiscal position (``_invoice_line_taxes``); quantity and price by the row's terms at the invoice's date
+        (``_line_terms``). Odoo's ``_set_additional_fields`` then completes the created line, as for sale's."""
         self.ensure_one()
-        payer = payer or self._invoice_partner()
+        payer = invoice.partner_id
         product = self._invoice_product().with_context(force_company=self.company_id.id, lang=payer.lang)
         account = self.env["account.invoice.line"].get_invoice_line_account(
-            "out_invoice", product, fiscal_position, self.company_id)
+            "out_invoice", product, invoice.fiscal_position_id, self.company_id)
         if not account:
             raise UserError(_("No income account for %(product)s: set one on the product or its category.")
                             % {"product": product.display_name})
-        # the product's taxes, else the income account's default ones (as account.invoice.line._set_taxes)
-        taxes = (product.taxes_id or account.tax_ids).filtered(lambda tax: tax.company_id == self.company_id)
-        taxes = fiscal_position.map_tax(taxes, product, payer)
-        if self.business_id.price_include_tax:
-            taxes = self._price_included_taxes(taxes)
-        terms = self._invoice_terms(date=date_invoice)
+        terms = self._line_terms(invoice.date_invoice)
         return {
             "product_id": product.id,
             "name": self._invoice_line_name(product, payer, terms),
@@ -204,9 +190,19 @@ class BookingsAppointment(models.Model):
             # a duration billed as one unit is no quantity of the product's unit of measure (hours)
             "uom_id": False if terms.hourly_rate else product.uom_id.id,
             "price_unit": float(terms.unit_price),
-            "invoice_line_tax_ids": [(6, 0, taxes.ids)],
+            "invoice_line_tax_ids": [(6, 0, self._invoice_line_taxes(invoice, product, account).ids)],
             "bookings_appointment_ids": [(6, 0, self.ids)],  # the line links back to its appointment
         }
+
+    def _invoice_line_taxes(self, invoice, product, account):
+        """The taxes of this row's line on ``invoice``: those Odoo's invoice line chooses for ``product`` and
+        ``account`` (``account.invoice.line._set_taxes``, mapped by the fiscal position); their price-included
+        twins when Bookings prices include taxes."""
+        line = self.env["account.invoice.line"].new({
+            "invoice_id": invoice.id, "product_id": product.id, "account_id": account.id})
+        line._set_taxes()
+        taxes = line.invoice_line_tax_ids
+        return self._price_included_taxes(taxes) if self.business_id.price_include_tax else taxes
 
     def _invoice_line_name(self, product, payer, terms):
         """The line's description (``rules.line_description``): the service, its start where the customer is, its
@@ -319,10 +315,11 @@ class BookingsAppointment(models.Model):
                 if date_invoice:
                     invoice._onchange_payment_term_date_invoice()  # the due date, as the invoice form sets it
             with self.env.norecompute():
+                created = lines.browse()
                 for row in group:
-                    line_values = row._prepare_invoice_line(invoice.fiscal_position_id, date_invoice,
-                                                            invoice.partner_id)
-                    lines.create(dict(line_values, invoice_id=invoice.id))
+                    created |= lines.create(dict(row._prepare_invoice_line(invoice), invoice_id=invoice.id))
+                for line in created:
+                    line._set_additional_fields(invoice)  # what extensions of invoice lines add, as for sale's
                 invoice.compute_taxes()
             self.recompute()
             invoices |= invoice
@@ -361,121 +358,3 @@ class BookingsAppointment(models.Model):
                                                                   wizard=wizard)
 
     # --- settlement of the review ------------------------------------------------------------------------------
-    @api.multi
-    def _to_settle(self):
-        """These rows, locked against another settlement or invoicing, that are still raised for review: what one
-        user settles is never settled again by another, whatever they click at once."""
-        if self:
-            self._lock_rows(_("Another user is settling or invoicing some of these bookings right now. Try again in a "
-                              "moment: those they settle will then be left out."))
-        rows = self.filtered("needs_review")
-        if not rows:
-            raise UserError(_("None of these bookings is to review: there is nothing to settle."))
-        return rows
-
-    @api.multi
-    def _settle(self, reason=None, date_invoice=None):
-        """Settle these raised rows on their invoices: on a draft, apply what Bookings now says; on a validated
-        invoice, credit the rows' lines on one draft credit note per invoice, dated ``date_invoice`` (a date string,
-        today by default). Returns the credit notes."""
-        rows = self._to_settle()
-        date_invoice = date_invoice or fields.Date.context_today(self)
-        on_invoice = rows.filtered(lambda row: row.invoice_status == "invoiced")
-        held = on_invoice.filtered(lambda row: row.invoice_state not in EDITABLE_STATES + CREDITED_STATES)
-        if held:
-            raise UserError(_("These bookings are on pro-forma invoices: set those back to draft first.\n%(rows)s")
-                            % {"rows": held._describe()})
-        credited = on_invoice.filtered(lambda row: row.invoice_state in CREDITED_STATES)
-        if credited:
-            credited._check_invoice_date(date_invoice)
-        for row in rows - on_invoice:
-            # freed from its invoice since it was raised (the draft deleted or cancelled): nothing left to put right
-            row._settled(_("it is no longer on an invoice: nothing to put right"), reason)
-        credit_notes = self.env["account.invoice"]
-        for invoice in on_invoice.mapped("invoice_id"):
-            group = on_invoice.filtered(lambda row, invoice=invoice: row.invoice_id == invoice)
-            if invoice.state in EDITABLE_STATES:
-                group._apply_to_draft(invoice, reason)
-            else:
-                credit_notes |= group._credit(invoice, reason, date_invoice)
-        rows.mapped("business_id")._queue_invoice_status()
-        return credit_notes
-
-    @api.multi
-    def _acknowledge(self, reason):
-        """The accountant keeps the invoices as they are (a courtesy, a price agreed at the desk): the rows are no
-        longer raised, and the reason is kept in the chatter."""
-        if not (reason or "").strip():
-            raise UserError(_("Say why the invoice is kept as it is."))
-        for row in self._to_settle():
-            row._settled(_("the invoice is kept as it is"), reason.strip(), row.invoice_id)
-
-    def _apply_to_draft(self, invoice, reason):
-        """Put these rows' lines of the draft ``invoice`` right: a cancelled booking's line is removed, a changed
-        one's rewritten to the new terms; a booking that this draft can no longer bill (another customer, no
-        product or no price now) leaves it and waits to be invoiced again."""
-        for row in self:
-            line = row.invoice_line_id
-            if row.state == "cancelled":
-                line.unlink()
-                what = _("its line was removed from the draft (cancelled in Bookings)")
-            elif row._billable_on(invoice):
-                values = row._prepare_invoice_line(invoice.fiscal_position_id, invoice.date_invoice,
-                                                   invoice.partner_id)
-                del values["bookings_appointment_ids"]
-                line.with_context(**mirror_context()).write(values)
-                what = _("its line was rewritten to what Bookings now says")
-            else:
-                line.unlink()
-                what = _("its line was removed from the draft: the booking waits to be invoiced again")
-            row._settled(what, reason, invoice)
-        invoice.compute_taxes()
-
-    def _billable_on(self, invoice):
-        """Whether the draft ``invoice`` can bill this row at its present terms."""
-        self.ensure_one()
-        return (self._invoice_partner() == invoice.partner_id and bool(self._invoice_product())
-                and (bool(self.amount) or self.price_type == rules.FREE))
-
-    def _credit(self, invoice, reason, date_invoice):
-        """Credit these rows' lines of the validated ``invoice`` on one draft credit note, made as Odoo's own
-        refund of it (same accounts, taxes, analytic), with a line per row linked back to it. A cancelled booking
-        stays cancelled; a changed one returns to invoicing at its new terms. Returns the credit note."""
-        Invoice = self.env["account.invoice"]
-        values = Invoice._prepare_refund(
-            invoice, date_invoice=date_invoice, journal_id=invoice.journal_id.id,
-            description=_("Bookings changed or cancelled after invoicing"))
-        values.update(invoice_line_ids=[], tax_line_ids=[])
-        credit_note = Invoice.create(values)
-        Line = self.env["account.invoice.line"].with_context(**mirror_context())
-        for row in self:
-            line_values = Invoice._refund_cleanup_lines(row.invoice_line_id)[0][2]
-            credit_line = Line.create(dict(line_values, invoice_id=credit_note.id))
-            row._bookings_as_mirror().write({"credit_line_id": credit_line.id, "invoice_line_id": False})
-            what = (_("its line was credited on the draft credit note of %(invoice)s") if row.state == "cancelled" else
-                    _("its line was credited on the draft credit note of %(invoice)s; the booking waits to be "
-                      "invoiced at its new terms"))
-            row._settled(what % {"invoice": invoice.number}, reason, invoice)
-        credit_note.compute_taxes()
-        credit_note.message_post(body=_("Credit note of %(invoice)s for bookings changed or cancelled in Bookings "
-                                        "after invoicing:<br/>%(rows)s") % {
-            "invoice": html_escape(invoice.number),
-            "rows": self._labels_html()})
-        return credit_note
-
-    def _settled(self, what, reason=None, invoice=None):
-        """This row's review is settled by ``what`` was done: no longer raised, what was billed forgotten (a later
-        change is raised from the present values), and the chatter of the row and of ``invoice`` say who did what
-        and why."""
-        self.ensure_one()
-        changes = self.with_context(tz=self._display_tz())._review_changes_text()
-        body = "<br/>".join(html_escape(line) for line in filter(None, [
-            _("Review settled: %(what)s.") % {"what": what}, changes,
-            reason and _("Why: %(reason)s") % {"reason": reason}]))
-        self.message_post(body=body)
-        if invoice:
-            invoice.message_post(body=_("Bookings appointment %(booking)s:<br/>%(settlement)s") % {
-                "booking": html_escape(self._display_label_for_message()), "settlement": body})
-        cleared = dict({billed: False for _field, billed in BILLED_FIELDS}, billed_amount=False,
-                       needs_review=False, review_reason=False)
-        self._bookings_as_mirror().write(cleared)

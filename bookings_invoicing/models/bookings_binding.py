@@ -12,7 +12,6 @@ What a binding mirrors is changed by the synchronization (and, for appointments,
 environment made by ``mirror_context``; whoever else creates or deletes a binding, or writes one of its
 ``_bookings_mirrored_fields``, through a form, RPC or an import, is refused.
 """
-from psycopg2 import sql
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -99,17 +98,16 @@ class BookingsBinding(models.AbstractModel):
             return {}
         columns = [name for name, field in self._fields.items() if field.store and field.column_type]
         if bookings_ids is None:
-            condition, param = sql.SQL("business_id = %s"), business.id
+            condition, param = "business_id = %s", business.id
         else:
             # By the Bookings ids alone, whose index finds them whatever PostgreSQL's statistics know of the
             # business: one synchronized for the first time is unknown to them until the table is next analyzed,
             # and a condition on it would have the planner scan every row of the business for each page. Rows of
             # another business with the same ids are left out below.
-            condition, param = sql.SQL("bookings_id IN %s"), tuple(bookings_ids)
-        query = sql.SQL("SELECT {columns} FROM {table} WHERE {condition}").format(
-            columns=sql.SQL(", ").join(sql.Identifier(column) for column in columns),
-            table=sql.Identifier(self._table), condition=condition)
-        self.env.cr.execute(query.as_string(self.env.cr._obj), [param])
+            condition, param = "bookings_id IN %s", tuple(bookings_ids)
+        selected = ", ".join('"%s"' % column for column in columns)
+        query = 'SELECT %s FROM "%s" WHERE %s' % (selected, self._table, condition)  # nosec B608  # the model's names
+        self.env.cr.execute(query, [param])
         names = [description[0] for description in self.env.cr.description]
         rows = (dict(zip(names, row)) for row in self.env.cr.fetchall())
         return {self._bookings_key(row): row for row in rows if row["business_id"] == business.id}
@@ -126,11 +124,12 @@ class BookingsBinding(models.AbstractModel):
         return {name: value for name, value in values.items() if not same_value(old.get(name), value)}
 
     @api.model
-    def _bookings_computed_values(self, business, values):
-        """The stored computed values of a new binding of ``business`` with ``values``, computed by the rules of
-        their compute methods: ``_bookings_create`` gives them with its INSERT. Extend it with a stored computed
-        field that a new binding would otherwise compute row by row."""
-        return {"company_id": business.company_id.id}
+    def _bookings_computed_values(self, values):
+        """The stored computed values of a new binding of ``values``, computed by their own compute methods on a
+        record in memory (``new``) that holds ``values``: ``_bookings_create`` gives them with its INSERT."""
+        record = self.new(values)
+        names = [name for name, field in self._fields.items() if field.store and field.compute]
+        return record._convert_to_write({name: record[name] for name in names})
 
     @api.model
     def _bookings_create(self, business, key, values):
@@ -138,15 +137,15 @@ class BookingsBinding(models.AbstractModel):
         (what the synchronization keeps to compare the next Graph record of the same key).
 
         The binding is inserted with its stored computed values (``_bookings_computed_values``), which Odoo then
-        does not compute again: a page of appointments is written with one INSERT a row, not an INSERT and an
-        UPDATE per computed field."""
+        does not compute again (``_recompute_done``): a page of appointments is written with one INSERT a row, not
+        an INSERT and an UPDATE per computed field (``make bench``'s first synchronization measures it)."""
         key_values = dict(zip(self._bookings_key_fields, key if isinstance(key, tuple) else (key,)))
         values = dict(values, business_id=business.id, **key_values)
-        computed = self._bookings_computed_values(business, values)
+        computed = self._bookings_computed_values(values)
         with self.env.norecompute():
             record = self.create(dict(values, **computed))
             for name in computed:
-                self.env.remove_todo(self._fields[name], record)
+                record._recompute_done(self._fields[name])
         if self.env.recompute and self.env.context.get("recompute", True):
             record.recompute()  # what the hook does not give, as create() would
         return dict(values, id=record.id, **computed)
@@ -160,3 +159,22 @@ class BookingsBinding(models.AbstractModel):
             self.browse(old["id"]).write(changes)
             old.update(changes)
         return changes
+
+
+class BookingsDirectoryBinding(models.AbstractModel):
+    """A binding of a business's directory, a customer or a service: named, and possibly pushed to Bookings from
+    its Odoo record (``sync.exporter``)."""
+
+    _name = "bookings.directory.binding"
+    _inherit = "bookings.binding"
+    _description = "Bookings Directory Binding"
+    _order = "name"
+    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "pushed", "removed_in_bookings")
+
+    name = fields.Char(readonly=True)
+    pushed = fields.Boolean(
+        string="Pushed from Odoo", readonly=True,
+        help="Created in Bookings from its Odoo record, which the synchronization keeps it up to date with. A record "
+             "born in Bookings is never written by Odoo.")
+    removed_in_bookings = fields.Boolean(string="Deleted in Bookings", readonly=True,
+                                         help="Pushed from Odoo, then deleted in Bookings: no longer pushed.")

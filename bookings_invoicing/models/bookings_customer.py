@@ -5,32 +5,25 @@ from odoo.tools.sql import escape_psql
 
 from ..graph.payloads import customer_payload
 from ..graph.records import Address, Customer
+from .bookings_binding import BookingsDirectoryBinding
 
 
 class BookingsCustomer(models.Model):
     """A Bookings customer of one business, linked to the Odoo partner it is invoiced as."""
 
     _name = "bookings.customer"
-    _inherit = "bookings.binding"
+    _inherit = "bookings.directory.binding"
     _sql_constraints = [
         ("bookings_key_uniq", "unique(business_id, bookings_id)", "A Bookings customer is bound once per business."),
     ]
     _description = "Bookings Customer"
-    _order = "name"
-    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "email", "phone", "pushed",
-                                 "removed_in_bookings")
+    _bookings_mirrored_fields = BookingsDirectoryBinding._bookings_mirrored_fields + ("email", "phone")
     _bookings_odoo_model = "res.partner"
     _bookings_link_field = "partner_id"
 
-    name = fields.Char(readonly=True)
     email = fields.Char(readonly=True, help="As received from Bookings, trimmed and in lower case.")
     phone = fields.Char(readonly=True)
     partner_id = fields.Many2one("res.partner", ondelete="set null", index=True)
-    pushed = fields.Boolean(string="Pushed from Odoo", readonly=True,
-                            help="Created in Bookings from its partner, which the synchronization keeps it up to date "
-                                 "with. A customer born in Bookings is never written by Odoo.")
-    removed_in_bookings = fields.Boolean(string="Deleted in Bookings", readonly=True,
-                                         help="Pushed from Odoo, then deleted in Bookings: no longer pushed.")
 
     @api.multi
     def write(self, values):

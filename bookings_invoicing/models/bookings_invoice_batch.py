@@ -166,7 +166,7 @@ class BookingsInvoiceBatch(models.Model):
 
     @api.multi
     def action_open_invoices(self):
-        return self.env["bookings.invoice.wizard"]._invoices_action(self.invoice_ids)
+        return self.invoice_ids._bookings_open_action()
 
 
 class BookingsInvoiceBatchPart(models.Model):

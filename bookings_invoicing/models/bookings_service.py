@@ -10,24 +10,23 @@ from odoo.addons import decimal_precision as dp
 
 from ..graph.payloads import DEFAULT_DURATION, service_payload
 from ..rules import PRICE_TYPE_SELECTION, price_type_value
+from .bookings_binding import BookingsDirectoryBinding
 
 
 class BookingsService(models.Model):
     """A Bookings service of one business, linked to the service product it is invoiced as."""
 
     _name = "bookings.service"
-    _inherit = "bookings.binding"
+    _inherit = "bookings.directory.binding"
     _sql_constraints = [
         ("bookings_key_uniq", "unique(business_id, bookings_id)", "A Bookings service is bound once per business."),
     ]
     _description = "Bookings Service"
-    _order = "name"
-    _bookings_mirrored_fields = ("business_id", "company_id", "bookings_id", "name", "default_price", "price_type",
-                                 "default_duration", "pushed", "removed_in_bookings")
+    _bookings_mirrored_fields = BookingsDirectoryBinding._bookings_mirrored_fields + (
+        "default_price", "price_type", "default_duration")
     _bookings_odoo_model = "product.product"
     _bookings_link_field = "product_id"
 
-    name = fields.Char(readonly=True)
     default_price = fields.Float(readonly=True, digits=(16, 4))
     currency_id = fields.Many2one(related="business_id.currency_id", readonly=True)  # of the price, as money
     price_type = fields.Selection(PRICE_TYPE_SELECTION, readonly=True)
@@ -43,11 +42,6 @@ class BookingsService(models.Model):
     cancellation_policy_id = fields.Many2one(
         "bookings.cancellation.policy", ondelete="restrict",
         help="What a late cancellation and a no-show of this service cost, instead of the business's policy.")
-    pushed = fields.Boolean(string="Pushed from Odoo", readonly=True,
-                            help="Created in Bookings from its product, which the synchronization keeps it up to date "
-                                 "with. A service born in Bookings is never written by Odoo.")
-    removed_in_bookings = fields.Boolean(string="Deleted in Bookings", readonly=True,
-                                         help="Pushed from Odoo, then deleted in Bookings: no longer pushed.")
 
     @api.depends("product_id.list_price")
     def _compute_product_price(self):

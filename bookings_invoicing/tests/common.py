@@ -2,13 +2,12 @@
 configured against it, users with the lowest rights that do the job, and builders of Graph items."""
 import datetime
 import os
-import time
 import uuid
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import odoo
-from odoo import fields, sql_db
+from odoo import SUPERUSER_ID, api, fields, sql_db
 from odoo.tests.common import SavepointCase, at_install, get_db_name, post_install
 
 from odoo.addons.queue_job.job import Job
@@ -44,18 +43,6 @@ def allow_host(env, url):
 def database_cursor(dbname):
     """A cursor on a connection of its own, outside the test's transaction: what another Odoo process has."""
     return sql_db.db_connect(dbname).cursor()
-
-
-def wait_for(condition, what, seconds=60):
-    """Wait until ``condition()`` gives something other than None, and return it; waiting longer fails the test."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("still waiting for %s" % what)
-        time.sleep(0.01)
 
 
 @at_install(False)
@@ -114,6 +101,39 @@ class BookingsCase(SavepointCase):
         result.update(values)
         return result
 
+
+    @contextmanager
+    def committed_rows(self, name, count):
+        """``count`` completed rows of one customer, ``name`` customer, at 10.00 each, in a business of their own:
+        made in a transaction of their own and committed, so that the concurrent transactions of a test see them.
+        Yields their ids and their product's id; everything made for them (invoices to the customer included) is
+        deleted afterwards."""
+        dbname = self.cr.dbname
+        with database_cursor(dbname) as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            business = env["bookings.business"].create(self._business_values(
+                self.peer, "%s@contoso.onmicrosoft.com" % name.lower(), product_template_id=False,
+                # no request is sent: committed without the test's allowed hosts, at Microsoft's
+                authority_url="https://login.microsoftonline.com", graph_url="https://graph.microsoft.com"))
+            partner = env["res.partner"].create({"name": "%s customer" % name})
+            product = env["product.product"].create({"name": "%s service" % name, "type": "service"})
+            service = env["bookings.service"]._bookings_as_mirror().create({
+                "business_id": business.id, "bookings_id": "svc", "name": name, "product_id": product.id})
+            ids = [env["bookings.appointment"]._bookings_as_mirror().create({
+                "business_id": business.id, "bookings_id": "appt-%d" % index, "attendee_key": "c",
+                "partner_id": partner.id, "service_id": service.id, "customer_name": partner.name,
+                "start": hours_ago(10 + index), "end": hours_ago(9 + index), "duration": 1.0, "price": 10.0,
+                "price_type": "fixedPrice", "currency_id": env.user.company_id.currency_id.id}).id
+                for index in range(count)]
+        try:
+            yield ids, product.id
+        finally:
+            with database_cursor(dbname) as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["account.invoice"].search([("partner_id", "=", partner.id)]).unlink()
+                env["bookings.business"].browse(business.id).unlink()
+                env["product.product"].browse(product.id).unlink()
+                env["res.partner"].browse(partner.id).unlink()
     def setUp(self):
         super(BookingsCase, self).setUp()
         self.cr.execute("SAVEPOINT test_cursor")  # see the class's documentation
@@ -132,6 +152,17 @@ class BookingsCase(SavepointCase):
         finally:
             self.cr.execute("ROLLBACK TO SAVEPOINT bookings_block")
             self.env.clear()
+
+    def bill_in_another_currency(self, rates):
+        """Bookings bills in another currency than the company's (the euro, or the dollar for a company in euros),
+        at ``rates``: ``{day: rate}``; returns that currency."""
+        company_currency = self.company.currency_id
+        other = self.env.ref("base.EUR") if company_currency != self.env.ref("base.EUR") else self.env.ref("base.USD")
+        other.active = True
+        for day, rate in rates.items():
+            set_rate(self.env, self.company, other, rate, day)
+        self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = other.name
+        return other
 
     def add_salon(self, price, minutes):
         """Ann and Bob, a hair cut at ``price`` for ``minutes``, and a 20% sales tax on the services' product."""

@@ -1,6 +1,8 @@
 import datetime
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.misc import formatLang
 
 from .common import MAILBOX, NOW, BookingsCase, hours_ago
 
@@ -141,6 +143,24 @@ class TestFees(BookingsCase):
         with self.assertRaises(UserError):
             row.write({"no_show_note": "changed afterwards"})
         self.assertEqual((row.no_show, row.no_show_note, row.amount), (True, False, 25.0))
+
+    def test_a_fixed_fee_in_another_currency_is_converted_at_the_invoice_date_by_the_line_and_the_preview(self):
+        """A fixed fee is an amount of the company's currency: a business billing in another one bills it at the
+        rate of the invoice's date, and Invoice All's preview says what the drafts then hold."""
+        last_day = (NOW.replace(day=1) - datetime.timedelta(days=1)).date()
+        other = self.bill_in_another_currency({last_day: 1.5, NOW.date(): 1.25})
+        self.business.sync_days_back = 70
+        missed = self.add_appointment(self.cut, [self.ann], datetime.datetime.combine(last_day, datetime.time(15)))
+        self.sync()
+        self.rows(missed).sudo(self.user).action_mark_no_show(False)
+        self.assertEqual(self.rows(missed).amount, 31.25, "25.00 at today's rate, until invoiced")
+        wizard = self.invoice_all_wizard(business_id=self.business.id, date_until=fields.Date.to_string(last_day),
+                                         date_invoice=fields.Date.to_string(last_day))
+        previewed = wizard.amount_text
+        wizard.action_create_invoices()
+        invoice = self.rows(missed).invoice_id.sudo()
+        self.assertEqual((invoice.currency_id, invoice.invoice_line_ids.price_unit), (other, 37.5))
+        self.assertEqual(previewed, formatLang(self.env, 37.5, currency_obj=other))
 
     def test_a_no_show_needs_a_completed_booking_and_a_policy(self):
         upcoming = self.add_appointment(self.cut, [self.ann], hours_ago(-5))

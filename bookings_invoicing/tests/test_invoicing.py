@@ -1,4 +1,5 @@
 import datetime
+from unittest.mock import patch
 
 from lxml import etree
 
@@ -9,7 +10,7 @@ from odoo.tools.misc import format_date, formatLang
 from odoo.tools.safe_eval import safe_eval
 
 from ..models.bookings_appointment_invoicing import RowsLocked
-from .common import MAILBOX, NOW, BookingsCase, database_cursor, hours_ago, set_rate
+from .common import MAILBOX, NOW, BookingsCase, database_cursor, hours_ago
 
 
 class TestInvoicing(BookingsCase):
@@ -50,6 +51,33 @@ class TestInvoicing(BookingsCase):
                              price_type)
             self.assertEqual(row.price_to_confirm, to_confirm, price_type)
             self.assertEqual(row.invoice_status, "invoiced")
+
+    def test_extensions_of_invoice_lines_apply_to_the_bookings_lines(self):
+        """The lines are made as Odoo's own invoicing makes them: their taxes by ``_set_taxes``, then completed by
+        ``_set_additional_fields``, which extensions of invoice lines (localizations, analytic defaults) extend."""
+        analytic = self.env["account.analytic.account"].create({"name": "Salon"})
+        reduced = self.env["account.tax"].create({
+            "name": "Reduced 5%", "amount": 5.0, "amount_type": "percent", "type_tax_use": "sale"})
+        Line = type(self.env["account.invoice.line"])
+        set_taxes, set_additional_fields = Line._set_taxes, Line._set_additional_fields
+
+        def services_taxes(line):  # a localization's rate for services
+            set_taxes(line)
+            line.invoice_line_tax_ids = reduced
+
+        def analytic_default(line, invoice):  # account_analytic_default's, with a rule for every line
+            if not line.account_analytic_id:
+                line.account_analytic_id = analytic
+            set_additional_fields(line, invoice)
+
+        self.add_appointment(self.cut, [self.ann], hours_ago(5))
+        self.sync()
+        with patch.object(Line, "_set_taxes", services_taxes), \
+                patch.object(Line, "_set_additional_fields", analytic_default):
+            invoices, _skipped = self.invoice(self.rows())
+        line = invoices.invoice_line_ids
+        self.assertEqual((line.invoice_line_tax_ids, line.account_analytic_id), (reduced, analytic))
+        self.assertEqual((invoices.amount_untaxed, invoices.amount_tax), (35.0, 1.75))
 
     def test_an_hourly_service_bills_the_exact_duration(self):
         colour = self.add_service("Colour", price=60.0, price_type="hourly")
@@ -189,11 +217,7 @@ class TestInvoicing(BookingsCase):
         self.assertEqual((row.invoice_status, row.amount), ("to_invoice", 80.0))
 
     def test_the_fallback_price_is_converted_to_the_invoice_currency(self):
-        company_currency = self.company.currency_id
-        other = self.env.ref("base.EUR") if company_currency != self.env.ref("base.EUR") else self.env.ref("base.USD")
-        other.active = True
-        set_rate(self.env, self.company, other, 1.25, datetime.date.today())
-        self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = other.name
+        other = self.bill_in_another_currency({datetime.date.today(): 1.25})
         on_request = self.add_service("On request", price=0.0, price_type="callUs")
         self.add_appointment(on_request, [self.ann], hours_ago(5))
         self.sync()
@@ -206,13 +230,8 @@ class TestInvoicing(BookingsCase):
     def test_invoice_alls_preview_holds_what_the_drafts_hold_for_prices_converted_at_the_invoice_date(self):
         """A product price standing in for a missing Bookings price, in another currency than the company's, is
         converted at the invoice date by the lines and by the preview alike, whatever the rate of the day."""
-        company_currency = self.company.currency_id
-        other = self.env.ref("base.EUR") if company_currency != self.env.ref("base.EUR") else self.env.ref("base.USD")
-        other.active = True
         last_day = (NOW.replace(day=1) - datetime.timedelta(days=1)).date()
-        for day, rate in ((last_day, 1.5), (NOW.date(), 1.25)):
-            set_rate(self.env, self.company, other, rate, day)
-        self.store.businesses[MAILBOX]["business"]["defaultCurrencyIso"] = other.name
+        other = self.bill_in_another_currency({last_day: 1.5, NOW.date(): 1.25})
         on_request = self.add_service("On request", price=0.0, price_type="callUs")
         self.business.sync_days_back = 70
         start = datetime.datetime.combine(last_day, datetime.time(15))
@@ -235,6 +254,8 @@ class TestInvoicing(BookingsCase):
         action = self.env.ref("bookings_invoicing.bookings_appointment_action_uninvoiced")
         Appointment = self.env["bookings.appointment"]
         self.assertEqual(safe_eval(action.domain), Appointment._uninvoiced_domain())
+        to_confirm = self.env.ref("bookings_invoicing.bookings_appointment_action_to_confirm")
+        self.assertEqual(sorted(safe_eval(to_confirm.domain)), sorted(Appointment._to_confirm_domain()))
 
     def test_a_free_appointment_has_nothing_to_invoice(self):
         free = self.add_service("Free check", price=0.0, price_type="free")
@@ -713,23 +734,7 @@ class TestConcurrentInvoicing(BookingsCase):
 
     def test_each_appointment_ends_on_exactly_one_invoice(self):
         dbname = self.cr.dbname
-        with database_cursor(dbname) as cr:  # committed data, which both transactions see
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            business = env["bookings.business"].create(self._business_values(
-                self.peer, "concurrent@contoso.onmicrosoft.com", product_template_id=False,
-                # no request is sent: committed without the test's allowed hosts, at Microsoft's
-                authority_url="https://login.microsoftonline.com", graph_url="https://graph.microsoft.com"))
-            partner = env["res.partner"].create({"name": "Concurrent customer"})
-            product = env["product.product"].create({"name": "Concurrent service", "type": "service"})
-            service = env["bookings.service"]._bookings_as_mirror().create({
-                "business_id": business.id, "bookings_id": "svc", "name": "Concurrent", "product_id": product.id})
-            ids = [env["bookings.appointment"]._bookings_as_mirror().create({
-                "business_id": business.id, "bookings_id": "appt-%d" % index, "attendee_key": "c",
-                "partner_id": partner.id, "service_id": service.id, "customer_name": "Concurrent customer",
-                "start": hours_ago(10 + index), "end": hours_ago(9 + index), "duration": 1.0, "price": 10.0,
-                "price_type": "fixedPrice", "currency_id": env.user.company_id.currency_id.id}).id
-                for index in range(4)]
-        try:
+        with self.committed_rows("Concurrent", 4) as (ids, product_id):
             with database_cursor(dbname) as cr1, database_cursor(dbname) as cr2:
                 first = api.Environment(cr1, SUPERUSER_ID, {})["bookings.appointment"].browse(ids[:3])
                 second = api.Environment(cr2, SUPERUSER_ID, {})["bookings.appointment"].browse(ids[1:])
@@ -752,12 +757,5 @@ class TestConcurrentInvoicing(BookingsCase):
                                 JOIN account_invoice_line l ON l.id = a.invoice_line_id
                                WHERE a.id IN %s GROUP BY a.bookings_id ORDER BY a.bookings_id""", (tuple(ids),))
                 self.assertEqual(cr.fetchall(), [("appt-%d" % i, 1) for i in range(4)])
-                cr.execute("SELECT count(*) FROM account_invoice_line WHERE product_id = %s", (product.id,))
+                cr.execute("SELECT count(*) FROM account_invoice_line WHERE product_id = %s", (product_id,))
                 self.assertEqual(cr.fetchone()[0], 4, "each appointment is on exactly one invoice line")
-        finally:
-            with database_cursor(dbname) as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                env["account.invoice.line"].search([("product_id", "=", product.id)]).mapped("invoice_id").unlink()
-                env["bookings.business"].browse(business.id).unlink()
-                env["product.product"].browse(product.id).unlink()
-                env["res.partner"].browse(partner.id).unlink()

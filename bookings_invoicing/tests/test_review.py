@@ -125,6 +125,16 @@ class TestReview(BookingsCase):
         self.assertEqual((row.invoice_status, row.needs_review), ("no_price", False))
         self.assertFalse(draft.invoice_line_ids)
 
+    def test_a_booking_made_free_on_a_draft_stays_there_at_nothing(self):
+        (booked, other), draft = self.invoiced(30, 50)
+        self.store.update(MAILBOX, "appointments", booked["id"], price=0.0, priceType="free")
+        self.sync()
+        self.settle(self.rows(booked))
+        row = self.rows(booked)
+        self.assertEqual((row.needs_review, row.invoice_id, row.invoice_line_id.price_subtotal), (False, draft, 0.0))
+        self.assertEqual((row.invoice_line_id.account_analytic_id, draft.amount_untaxed, draft.amount_tax),
+                         (self.analytic, 40.0, 8.0), "the line's analytic account is kept")
+
     # --- on a validated invoice -------------------------------------------------------------------------------
     def test_a_cancellation_on_a_validated_invoice_is_credited(self):
         (booked, other), invoice = self.invoiced(30, 50)
@@ -229,28 +239,14 @@ class TestReview(BookingsCase):
 
     def test_two_users_settling_one_booking_at_once_settle_it_once(self):
         dbname = self.cr.dbname
-        with database_cursor(dbname) as cr:  # committed data, which both transactions see
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            business = env["bookings.business"].create(self._business_values(
-                self.peer, "review@contoso.onmicrosoft.com", product_template_id=False,
-                # no request is sent: committed without the test's allowed hosts, at Microsoft's
-                authority_url="https://login.microsoftonline.com", graph_url="https://graph.microsoft.com"))
-            partner = env["res.partner"].create({"name": "Review customer"})
-            product = env["product.product"].create({"name": "Review service", "type": "service",
-                                                     "list_price": 10.0})
-            service = env["bookings.service"]._bookings_as_mirror().create({
-                "business_id": business.id, "bookings_id": "svc", "name": "Review", "product_id": product.id})
-            row = env["bookings.appointment"]._bookings_as_mirror().create({
-                "business_id": business.id, "bookings_id": "appt", "attendee_key": "c", "partner_id": partner.id,
-                "service_id": service.id, "customer_name": "Review customer", "start": hours_ago(10),
-                "end": hours_ago(9), "duration": 1.0, "price": 10.0, "price_type": "fixedPrice",
-                "currency_id": env.user.company_id.currency_id.id})
-            invoices, _skipped = row._create_invoices()
-            row._bookings_cancel()
-        try:
+        with self.committed_rows("Review", 1) as (ids, product_id):
+            with database_cursor(dbname) as cr:
+                row = api.Environment(cr, SUPERUSER_ID, {})["bookings.appointment"].browse(ids)._bookings_as_mirror()
+                row._create_invoices()
+                row._bookings_cancel()
             with database_cursor(dbname) as cr1, database_cursor(dbname) as cr2:
-                first = api.Environment(cr1, SUPERUSER_ID, {})["bookings.appointment"].browse(row.id)
-                second = api.Environment(cr2, SUPERUSER_ID, {})["bookings.appointment"].browse(row.id)
+                first = api.Environment(cr1, SUPERUSER_ID, {})["bookings.appointment"].browse(ids)
+                second = api.Environment(cr2, SUPERUSER_ID, {})["bookings.appointment"].browse(ids)
                 first._settle()
                 with mute_logger("odoo.sql_db"), self.assertRaises(RowsLocked):
                     second._settle()  # the other user's transaction is still open
@@ -259,14 +255,7 @@ class TestReview(BookingsCase):
                 with self.assertRaises(UserError):
                     second._settle()  # once it is committed, there is nothing left to settle
             with database_cursor(dbname) as cr:
-                cr.execute("SELECT count(*) FROM account_invoice_line WHERE product_id = %s", (product.id,))
+                cr.execute("SELECT count(*) FROM account_invoice_line WHERE product_id = %s", (product_id,))
                 self.assertEqual(cr.fetchone()[0], 0, "the line was removed once")
-                cr.execute("SELECT needs_review, state FROM bookings_appointment WHERE id = %s", (row.id,))
+                cr.execute("SELECT needs_review, state FROM bookings_appointment WHERE id = %s", (ids[0],))
                 self.assertEqual(cr.fetchone(), (False, "cancelled"))
-        finally:
-            with database_cursor(dbname) as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                env["account.invoice"].browse(invoices.ids).unlink()
-                env["bookings.business"].browse(business.id).unlink()
-                env["product.product"].browse(product.id).unlink()
-                env["res.partner"].browse(partner.id).unlink()

@@ -146,24 +146,20 @@ class BookingsInvoiceWizard(models.TransientModel):
 
     def _totals(self, domain):
         """``{currency id: amount}`` the drafts of the rows of ``domain`` will hold before taxes, summed by the
-        database: the rows' amounts, except that a product's price standing in for a missing Bookings price in
-        another currency than the company's is converted at the invoice date, as the lines are."""
+        database: the rows' amounts, except where a row's line bills a price converted from its company's currency
+        at the invoice date (``_line_terms``)."""
         Appointment = self.env["bookings.appointment"]
-        totals = OrderedDict((group["currency_id"][0], group["amount"]) for group in Appointment.read_group(
-            domain, ["amount", "currency_id"], ["currency_id"]))
-        date = self._invoice_date()
-        stand_ins = Appointment.read_group(domain + Appointment._fallback_domain(),
-                                           ["amount", "product_id", "currency_id", "company_id"],
-                                           ["product_id", "currency_id", "company_id"], lazy=False)
-        for group in stand_ins:
-            currency = self.env["res.currency"].browse(group["currency_id"][0])
-            company = self.env["res.company"].browse(group["company_id"][0])
-            if currency == company.currency_id or not group["product_id"]:
-                continue  # no conversion: the rows' amounts are the lines'
-            price = Appointment._fallback_price(self.env["product.product"].browse(group["product_id"][0]), company,
-                                                currency, date)
-            line = rules.invoice_terms(None, 0, 0, price, currency_digits=currency.decimal_places)
-            totals[currency.id] += group["__count"] * float(line.amount) - group["amount"]
+        groups = Appointment.read_group(domain, ["amount", "currency_id", "company_id"], ["currency_id", "company_id"],
+                                        lazy=False)
+        totals = OrderedDict()
+        for group in groups:
+            company_currency = self.env["res.company"].browse(group["company_id"][0]).currency_id
+            currency_id = group["currency_id"][0] if group["currency_id"] else company_currency.id
+            totals[currency_id] = totals.get(currency_id, 0.0) + group["amount"]
+            if currency_id != company_currency.id:
+                converted = Appointment.search(group["__domain"] + Appointment._converted_domain())
+                totals[currency_id] += sum(float(row._line_terms(self._invoice_date()).amount) - row.amount
+                                           for row in converted)
         return totals
 
     def _invoice_date(self):
@@ -220,7 +216,7 @@ class BookingsInvoiceWizard(models.TransientModel):
     def _result_action(self, invoices, skipped_rows, reasons, wizard=None):
         """Open the invoices; when rows were left out, first show which and why."""
         if not skipped_rows:
-            return self._invoices_action(invoices)
+            return invoices._bookings_open_action()
         wizard = wizard or self.create({"date_until": fields.Date.context_today(self)})
         wizard.write({
             "state": "done",
@@ -233,13 +229,4 @@ class BookingsInvoiceWizard(models.TransientModel):
 
     @api.multi
     def action_open_invoices(self):
-        return self._invoices_action(self.invoice_ids)
-
-    @api.model
-    def _invoices_action(self, invoices):
-        action = self.env.ref("account.action_invoice_tree1").read()[0]
-        if len(invoices) == 1:
-            action.update({"views": [(self.env.ref("account.invoice_form").id, "form")], "res_id": invoices.id})
-        else:
-            action.update({"domain": [("id", "in", invoices.ids)], "res_id": False})
-        return action
+        return self.invoice_ids._bookings_open_action()

@@ -82,7 +82,7 @@ class BookingsMonthClose(models.TransientModel):
             return self._invoicing()._rows_domain((step,))
         mine = [("business_id", "=", self.business_id.id)]
         if step == "to_confirm":
-            return mine + [("invoice_state", "=", "draft"), ("price_to_confirm", "=", True)]
+            return mine + self.env["bookings.appointment"]._to_confirm_domain()
         return mine + [("needs_review", "=", True)]
 
     @api.depends("business_id", "date_from", "date_to", "batch_id.state")

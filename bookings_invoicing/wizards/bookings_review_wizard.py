@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 
-from ..models.bookings_appointment_invoicing import CREDITED_STATES, EDITABLE_STATES
+from ..models.bookings_appointment_review import CREDITED_STATES, EDITABLE_STATES
 
 
 class BookingsReviewWizard(models.TransientModel):
