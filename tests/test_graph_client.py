@@ -1,16 +1,16 @@
 """The Graph client against the local Bookings peer over real HTTPS: paging, retries, faults and errors."""
 import datetime
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import pytz
 import requests
+from bookings_testing import wait_for
 from conftest import BUSINESS, CLIENT_ID, TENANT, settings_for
 
 from bookings_invoicing.graph import BookingsClient, errors, read_all
-from bookings_invoicing.graph.client import _application
+from bookings_invoicing.graph.signin import shared_application
 from bookings_peer import BookingsPeer
 
 WINDOW = (datetime.datetime(2000, 1, 1, tzinfo=pytz.utc), datetime.datetime(2100, 1, 1, tzinfo=pytz.utc))
@@ -244,7 +244,7 @@ def test_a_401_on_a_token_entra_issued_names_the_permission_to_grant(peer, store
 
 def test_errors_come_in_graphs_shape(client, peer):
     answer = requests.get("%s/v1.0/solutions/bookingBusinesses/nobody@x.com" % peer.url, timeout=10,
-                          headers={"Authorization": "Bearer " + client._token(_application(client.settings))})
+                          headers={"Authorization": "Bearer " + client._token(shared_application(client.settings))})
     error = answer.json()["error"]
     assert (answer.status_code, error["code"]) == (404, "ErrorFolderNotFound")
     assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
@@ -281,22 +281,14 @@ def test_where_calendar_view_is_refused_to_the_application_appointments_are_read
     window = (middle, middle + datetime.timedelta(days=3))
     read = appointments(client, window=window).records
     assert {a.id for a in read} == {a.id for a in everything if a.start < window[1] and a.end > window[0]}
-    assert [type(notice) for notice in client.notices] == [errors.CalendarViewRefused]
+    assert [type(notice) for notice in client.notices] == [errors.CalendarViewNotice]
     assert "does not support the token type: App" in client.notices[0].message
-
-
-def wait_for(condition, what):
-    """Wait until ``condition()`` holds; a test that waits longer than a minute has failed."""
-    deadline = time.monotonic() + 60
-    while not condition():
-        assert time.monotonic() < deadline, "still waiting for %s" % what
-        time.sleep(0.01)
 
 
 def test_bookings_serves_four_requests_at_once_per_application_and_mailbox(client, peer):
     peer.inject(path="/services", hold=True, times=4)
     url = "%s/v1.0/solutions/bookingBusinesses/%s/services" % (peer.url, BUSINESS)
-    headers = {"Authorization": "Bearer " + client._token(_application(client.settings))}
+    headers = {"Authorization": "Bearer " + client._token(shared_application(client.settings))}
     with ThreadPoolExecutor(4) as pool:
         held = [pool.submit(requests.get, url, headers=headers, timeout=60) for _ in range(4)]
         wait_for(lambda: peer.in_flight[(CLIENT_ID, BUSINESS.lower())] == 4, "four requests in flight")

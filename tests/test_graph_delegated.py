@@ -11,7 +11,8 @@ import requests
 from conftest import BUSINESS, TENANT, settings_for
 
 from bookings_invoicing.graph import BookingsClient, errors
-from bookings_invoicing.graph.client import DELEGATED_PERMISSIONS, finish_sign_in, start_sign_in
+from bookings_invoicing.graph.settings import DELEGATED_PERMISSIONS
+from bookings_invoicing.graph.signin import finish_sign_in, start_sign_in
 
 USER, NAME = "max@contoso.onmicrosoft.com", "Max Manager"
 REDIRECT = "https://odoo.example.com/bookings_invoicing/signed_in"

@@ -7,7 +7,8 @@ import pytest
 from conftest import BUSINESS, settings_for
 
 from bookings_invoicing.graph import BookingsClient, errors, read_all
-from bookings_invoicing.graph.client import MICROSOFT_HOSTS, host_allowed
+from bookings_invoicing.graph.settings import MICROSOFT_HOSTS
+from bookings_invoicing.graph.transport import host_allowed
 
 
 @pytest.mark.parametrize("location", ["https://elsewhere.example.com/steal", "http://127.0.0.1:9/plain"])

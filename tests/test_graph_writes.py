@@ -9,7 +9,6 @@ import requests
 from conftest import BUSINESS, TENANT, settings_for
 
 from bookings_invoicing.graph import BookingsClient, errors, read_all
-from bookings_invoicing.graph.client import _application
 from bookings_invoicing.graph.payloads import (
     as_record,
     customer_is_current,
@@ -19,6 +18,7 @@ from bookings_invoicing.graph.payloads import (
     service_payload,
 )
 from bookings_invoicing.graph.records import Address, parse_customer
+from bookings_invoicing.graph.signin import shared_application
 
 ADA = customer_payload("Ada Lovelace", "Ada@Example.com", "+1 312 555 0100", "home",
                        Address("1 Main St", "Chicago", "IL", "60601", "US"))
@@ -81,7 +81,7 @@ def test_bookings_refusals_are_told_in_its_words(writer):
 
 
 def test_the_peer_refuses_what_the_service_refuses(peer, writer):
-    headers = {"Authorization": "Bearer " + writer._token(_application(writer.settings))}
+    headers = {"Authorization": "Bearer " + writer._token(shared_application(writer.settings))}
     url = "%s/v1.0/solutions/bookingBusinesses/%s/services" % (peer.url, BUSINESS)
     answer = requests.post(url, json={"displayName": "X", "colour": "red"}, headers=headers, timeout=10)
     assert answer.status_code == 400 and "'colour' does not exist" in answer.json()["error"]["message"]

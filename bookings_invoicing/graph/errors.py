@@ -11,19 +11,32 @@ def _(message):
     return message
 
 
-class GraphError(Exception):
-    """Base class: ``template % params`` is the message, in English until the Odoo layer translates it."""
+class GraphMessage:
+    """What the client tells its reader: ``template % params``, in English until the Odoo layer translates it."""
 
-    template = _("Microsoft Graph answered with an error.")
+    template = None
 
     def __init__(self, template=None, **params):
         self.template = template or self.template
         self.params = params
-        super().__init__(self.message)
 
     @property
     def message(self):
         return self.template % self.params
+
+
+class GraphError(GraphMessage, Exception):
+    """Base class of the errors: a read or a write that failed."""
+
+    template = _("Microsoft Graph answered with an error.")
+
+    def __init__(self, template=None, **params):
+        GraphMessage.__init__(self, template, **params)
+        Exception.__init__(self, self.message)
+
+
+class GraphNotice(GraphMessage):
+    """Base class of the notices: a read that succeeded, another way than asked (``BookingsClient.notices``)."""
 
 
 class ConnectionFailed(GraphError):
@@ -189,9 +202,7 @@ class RequestRefused(GraphError):
     template = _("Microsoft Graph refused %(url)s with HTTP %(status)s: %(detail)s")
 
 
-class CalendarViewRefused(GraphError):
-    """Not an error of the read: a notice that it went another way (``BookingsClient.notices``)."""
-
+class CalendarViewNotice(GraphNotice):
     template = _(
         "Microsoft Graph refused calendarView to this application (%(detail)s): the appointments were read from the "
         "whole appointments collection, and those of the synchronization window kept. This is slower on a large "

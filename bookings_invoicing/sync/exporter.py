@@ -1,8 +1,9 @@
 """The push of one Bookings business: the partners and service products its filters select, written to Bookings.
 
 ``DirectoryExporter(run, client).push(services, customers)`` runs inside a synchronization (``sync.importer``),
-after it read the business's services and customers and before it mirrors them; ``run`` (a ``RunLog``) is what it
-shares with the synchronization: the environment, the business, the run's log and its transactions.
+after it read the business's services and customers and before it mirrors them; ``run`` (a ``RunContext``) is what it
+shares with the synchronization: the environment, the business, where its problems and counts go, and its
+transactions.
 
 * A selected record without a binding is created in Bookings and bound at once (its binding is committed right
   after the create), marked *pushed*. Graph has no idempotency key: before creating, the push looks for a Bookings
@@ -58,7 +59,7 @@ CUSTOMERS = _Kind("bookings.customer", "push_customers", "push_customer_domain",
 
 
 @dataclass(frozen=True)
-class RunLog:
+class RunContext:
     """What the push shares with the synchronization that runs it."""
 
     env: object

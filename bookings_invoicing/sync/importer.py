@@ -37,7 +37,7 @@ from ..graph import errors, read_all
 from ..locks import advisory_locks, lock_key, try_advisory_lock
 from ..messages import graph_error_message
 from ..mirror import run_context
-from .exporter import DirectoryExporter, RunLog
+from .exporter import RunContext
 from .invoice_status import InvoiceStatusWriter
 from .window import window_domain
 
@@ -145,8 +145,8 @@ class BusinessImporter(object):
             service_list = read_all(client.service_pages(business.mailbox))
             customer_list = read_all(client.customer_pages(business.mailbox))
             self._in_transaction(lambda: self._import_business(info))
-            DirectoryExporter(RunLog(self.env, business, self._problem, self._in_transaction, self._count),
-                              client).push(service_list, customer_list)
+            business._bookings_exporter(RunContext(self.env, business, self._problem, self._in_transaction,
+                                                   self._count), client).push(service_list, customer_list)
             self._import_directory(service_list, customer_list)
             staff = self._read_staff(client)
             self._import_appointments(client, staff)
