@@ -21,7 +21,7 @@ import pytz
 _package = types.ModuleType("bookings_invoicing")
 _package.__path__ = [os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bookings_invoicing")]
 sys.modules.setdefault("bookings_invoicing", _package)
-from peer import start_peer  # noqa: E402
+from bookings_testing.peer import start_peer  # noqa: E402
 
 from bookings_invoicing.graph import BookingsClient, GraphSettings  # noqa: E402
 

@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-from odoo_process import Rpc, pg_connect, running_odoo  # noqa: E402
+from bookings_testing import wait_for  # noqa: E402
+from bookings_testing.odoo_process import Rpc, pg_connect, running_odoo  # noqa: E402
 
 DB = os.environ.get("BENCH_DB", "bookings_bench")
 CONF = os.environ.get("ODOO_CONF", os.path.join(ROOT, "var", "odoo.conf"))
@@ -536,7 +536,7 @@ def main():
 def synchronizations(folder, args):
     """The first synchronization at two sizes, then at the first size a re-synchronization without change and one
     after 1 % of changes and cancellations."""
-    from peer import start_peer
+    from bookings_testing.peer import start_peer
 
     results = {}
     for label, appointments in (("size", args.appointments), ("big", args.big_appointments)):
@@ -575,16 +575,16 @@ def runner_server(workers, port, ca_file=None):
 def wait_until(connection, query, params, done, what, timeout=7200):
     """Poll ``query`` until ``done(rows)``; returns the time it took, in seconds."""
     started = time.perf_counter()
-    while True:
+
+    def finished():
         with connection.cursor() as cursor:
             cursor.execute(query, params)
             rows = cursor.fetchall()
         connection.rollback()  # the next poll sees what was committed since
-        if done(rows):
-            return time.perf_counter() - started
-        if time.perf_counter() - started > timeout:
-            raise SystemExit("%s did not end: %s" % (what, rows))
-        time.sleep(0.2)
+        return done(rows) or None
+
+    wait_for(finished, what + " to end", timeout=timeout, interval=0.2)
+    return time.perf_counter() - started
 
 
 def parallel_invoicing(customers, per_customer):
@@ -612,7 +612,7 @@ def parallel_invoicing(customers, per_customer):
 def parallel_sync(folder, businesses, appointments, customers, services):
     """``businesses`` first synchronizations of ``appointments`` each, queued at once and run by the runner with one
     worker, then (other businesses and customers, the same sizes) with two: seconds, rows, the speed-up."""
-    from peer import start_peer
+    from bookings_testing.peer import start_peer
 
     results = {}
     for workers in (1, 2):

@@ -94,7 +94,13 @@ python311_env() {  # python311_env NAME FOLDER REQUIREMENTS: a Python 3.11 envir
         2> >(grep -v 'is ignored: it is neither' >&2)
     stamp_set "$name" "$requirements"
 }
-if ((BROWSER)); then python311_env browser "$BROWSER_VENV" "$ROOT/requirements/browser.txt"; fi
+if ((BROWSER)); then
+    python311_env browser "$BROWSER_VENV" "$ROOT/requirements/browser.txt"
+    if ! stamp_ok browser-tools "$ROOT/tools/setup.py"; then  # the tools that start the peer and Odoo
+        "$BROWSER_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e "$ROOT/tools"
+        stamp_set browser-tools "$ROOT/tools/setup.py"
+    fi
+fi
 if ((LINT)); then python311_env lint "$LINT_VENV" "$ROOT/requirements/lint.txt"; fi
 
 # --- Odoo launcher and configuration -------------------------------------------------------------------------

@@ -9,19 +9,17 @@ import datetime
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 import urllib.request
 import xmlrpc.client
 
 import pytest
+from bookings_testing import wait_for
+from bookings_testing.peer import start_peer
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-from peer import start_peer  # noqa: E402
 
 VENV = os.environ.get("VENV", os.path.join(ROOT, ".venv"))
 ODOO_CONF = os.environ.get("ODOO_CONF", os.path.join(ROOT, "var", "odoo.conf"))
@@ -32,17 +30,6 @@ ADMIN = ("admin", "admin")
 
 # French beside English, as in a company with French-speaking staff: each user picks a language; then the demo's month
 FRENCH = 'env["base.language.install"].create({"lang": "fr_FR"}).lang_install()\n'
-
-
-def wait_for(predicate, what, timeout=120, process=None):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process is not None and process.poll() is not None:
-            pytest.fail("%s: the process ended with code %s" % (what, process.returncode))
-        if predicate():
-            return
-        time.sleep(0.3)
-    pytest.fail("%s: not ready after %d s" % (what, timeout))
 
 
 @pytest.fixture(scope="session")
@@ -187,13 +174,13 @@ def odoo_server(database, environment, http_port=HTTP_PORT):
                 return process.poll() is not None or "Initiating shutdown" in lines.read()
 
         try:
-            wait_for(ready, "the Odoo server", process=process)
+            wait_for(ready, "the Odoo server", timeout=120, process=process, interval=0.3)
             yield url
         finally:
             # A first signal starts a graceful shutdown, which waits for the browser's long-polling request (up to
             # 50 s); once it has started, a second one ends this throwaway server at once.
             process.terminate()
-            wait_for(shutting_down, "the Odoo server's shutdown")
+            wait_for(shutting_down, "the Odoo server's shutdown", timeout=120, interval=0.3)
             if process.poll() is None:
                 process.terminate()
             process.wait(timeout=60)

@@ -11,7 +11,8 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ADMIN, wait_for
+from bookings_testing import wait_for
+from conftest import ADMIN
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys

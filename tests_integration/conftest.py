@@ -10,11 +10,10 @@ import textwrap
 import uuid
 
 import pytest
+from bookings_testing.odoo_process import Rpc, running_odoo  # noqa: F401 (Rpc: for the tests)
+from bookings_testing.peer import start_peer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-from odoo_process import Rpc, running_odoo  # noqa: E402, F401 (Rpc: for the tests)
-from peer import start_peer  # noqa: E402
 
 PRELUDE = textwrap.dedent("""
     import json, os, sys

@@ -3,9 +3,9 @@ then the work again: every count is exact, nothing is duplicated (in Odoo or in 
 half-invoiced."""
 import json
 import signal
-import time
 
 import requests
+from bookings_testing import wait_for
 from conftest import BUSINESS, expected_rows
 
 
@@ -21,9 +21,7 @@ def test_a_synchronization_killed_midway_converges(odoo, peer_process):
         print(json.dumps([run.state, run.appointments_created, run.customers_created, run.items_skipped]))
     """
     process = odoo.start(code)
-    deadline = time.time() + 300
-    while time.time() < deadline and rows_of(odoo, peer_process)[0] < 300:
-        time.sleep(0.2)
+    wait_for(lambda: rows_of(odoo, peer_process)[0] >= 300, "300 rows synchronized", timeout=300, interval=0.2)
     process.send_signal(signal.SIGKILL)
     process.wait()
     done_before = rows_of(odoo, peer_process)[0]

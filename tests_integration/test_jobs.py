@@ -8,14 +8,14 @@ import os
 import shutil
 import signal
 import tempfile
-import time
 from contextlib import closing
 
 import psutil
 import pytest
+from bookings_testing import wait_for
+from bookings_testing.odoo_process import pg_connect
+from bookings_testing.peer import start_peer
 from conftest import BUSINESS, Odoo, Rpc, expected_rows, odoo_server
-from odoo_process import pg_connect
-from peer import start_peer
 
 HTTP_PORT = int(os.environ.get("JOBS_HTTP_PORT", 18389))
 LOG = os.path.join(os.environ.get("ARTIFACTS", tempfile.gettempdir()), "odoo-jobs.log")
@@ -34,13 +34,12 @@ def test_the_job_runner_synchronizes_a_business_queued_by_synchronize_now(odoo, 
         try:
             assert admin("bookings.business", "action_synchronize", [business_id]) is True  # queued, not run
             job = "bookings.business(%d,)._synchronize_job()" % business_id
-            deadline = time.time() + 300
-            while True:  # the runner takes the job and a worker runs it: until the job has ended
+
+            def ended():  # the runner takes the job and a worker runs it
                 jobs = admin("queue.job", "search_read", [("func_string", "=", job)], ["state", "exc_info"])
-                if jobs and jobs[0]["state"] in ("done", "failed"):
-                    break
-                assert time.time() < deadline, "the job runner did not run the job: %s" % jobs
-                time.sleep(0.5)
+                return jobs if jobs and jobs[0]["state"] in ("done", "failed") else None
+
+            jobs = wait_for(ended, "the job runner to run the job", timeout=300, interval=0.5)
         finally:
             admin("ir.config_parameter", "set_param", "bookings_invoicing.sync_foreground_limit", False)
         assert (len(jobs), jobs[0]["state"]) == (1, "done"), jobs
@@ -93,14 +92,12 @@ def test_invoice_all_of_a_month_end_under_production_limits_survives_a_killed_wo
         batch_id = action["res_id"]
 
         killed = kill_a_running_part(pg, batch_id, job_lock)
-        deadline = time.time() + 1200
-        while True:  # until the batch has ended, the killed part queued again and run by the cron's recovery
+        def ended():  # the batch, once the killed part was queued again and run by the cron's recovery
             batch = admin("bookings.invoice.batch", "read", [batch_id],
                           ["state", "row_count", "customer_count", "invoice_count", "part_ids"])[0]
-            if batch["state"] != "running":
-                break
-            assert time.time() < deadline, "the batch did not end: %s" % batch
-            time.sleep(2)
+            return batch if batch["state"] != "running" else None
+
+        batch = wait_for(ended, "the batch to end", timeout=1200, interval=2)
         assert (batch["state"], batch["row_count"], batch["customer_count"]) == ("done", count, customers), batch
         job = admin("queue.job", "search_read", [("uuid", "=", killed)], ["state"])
         assert job[0]["state"] == "done", "the part whose worker was killed ran again: %s" % job
@@ -132,8 +129,8 @@ def kill_a_running_part(pg, batch_id, job_lock):
     the out-of-memory killer does; returns that job's uuid. The worker is the process whose connection to
     PostgreSQL holds the job's lock (``@recoverable_job``)."""
     pg.autocommit = True
-    deadline = time.time() + 600
-    while True:
+
+    def running_worker():
         with pg.cursor() as cr:
             cr.execute("""
                 SELECT j.uuid, a.client_port FROM queue_job j
@@ -144,11 +141,12 @@ def kill_a_running_part(pg, batch_id, job_lock):
                   AND EXISTS (SELECT 1 FROM bookings_invoice_batch_part p WHERE p.batch_id = %s AND p.state = 'done')
             """, (job_lock, batch_id))
             running = cr.fetchone()
-        if running:
-            uuid, port = running
-            workers = [c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port and c.pid]
-            if workers:
-                os.kill(workers[0], signal.SIGKILL)
-                return uuid
-        assert time.time() < deadline, "no part of the batch ran"
-        time.sleep(0.2)
+        if not running:
+            return None
+        uuid, port = running
+        workers = [c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port and c.pid]
+        return (uuid, workers[0]) if workers else None
+
+    uuid, worker = wait_for(running_worker, "a part of the batch running", timeout=600, interval=0.2)
+    os.kill(worker, signal.SIGKILL)
+    return uuid

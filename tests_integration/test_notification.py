@@ -7,15 +7,15 @@ import http.client
 import os
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from urllib.parse import urlsplit
 
+from bookings_testing import wait_for
+from bookings_testing.odoo_process import pg_connect
 from conftest import BUSINESS, Rpc, odoo_server
-from odoo_process import pg_connect
 
 HTTP_PORT = int(os.environ.get("NOTIFICATION_HTTP_PORT", 18409))
 LOG = os.path.join(os.environ.get("ARTIFACTS", tempfile.gettempdir()), "odoo-notification.log")
@@ -80,11 +80,9 @@ def test_a_storm_of_calls_queues_one_waiting_synchronization_and_a_wrong_address
         assert most_waiting[0] == 1, "one synchronization waits at most, whatever calls arrive at once"
 
         # the runner runs what waits: a synchronization starts after the last call, and a handful ran in all
-        deadline = time.time() + 600
-        while waiting() or any(run["date_start"] < last_call.strftime("%Y-%m-%d %H:%M:%S") for run in runs()[:1]) \
-                or len(runs()) == runs_before:
-            assert time.time() < deadline, "no synchronization ran after the calls"
-            time.sleep(0.5)
+        wait_for(lambda: not waiting() and len(runs()) > runs_before
+                 and runs()[0]["date_start"] >= last_call.strftime("%Y-%m-%d %H:%M:%S"),
+                 "a synchronization run after the calls", timeout=600, interval=0.5)
         assert 1 <= len(runs()) - runs_before <= 3, "a storm costs a few reads of Graph, not one per call"
 
         # a wrong or partial address: 404, nothing queued, whatever the call sends

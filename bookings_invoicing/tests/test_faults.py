@@ -1,5 +1,7 @@
 import dataclasses
 import time
+from contextlib import nullcontext
+from types import SimpleNamespace
 from unittest.mock import patch
 
 from odoo.tools import mute_logger
@@ -7,8 +9,6 @@ from odoo.tools import mute_logger
 from bookings_peer import BookingsPeer
 
 from .common import MAILBOX, BookingsCase, allow_host, hours_ago
-
-BUSINESS = "odoo.addons.bookings_invoicing.models.bookings_business.BookingsBusiness"
 
 
 class TestFaults(BookingsCase):
@@ -29,9 +29,10 @@ class TestFaults(BookingsCase):
         self.changed = appointments[20]["id"]  # its price changed in Bookings, on the last page
         self.store.update(MAILBOX, "appointments", self.changed, price=77.0)
         # short timeouts and back-off, so that a fault costs the test little: the requests stay real
-        settings = type(self.business)._graph_settings
-        fast = patch(BUSINESS + "._graph_settings", autospec=True, side_effect=lambda business: dataclasses.replace(
-            settings(business), timeout=(2.0, 1.0), backoff_factor=0.01, max_attempts=4))
+        Business = type(self.business)
+        settings = Business._graph_settings
+        fast = patch.object(Business, "_graph_settings", autospec=True, side_effect=lambda business: (
+            dataclasses.replace(settings(business), timeout=(2.0, 1.0), backoff_factor=0.01, max_attempts=4)))
         fast.start()
         self.addCleanup(fast.stop)
 
@@ -46,7 +47,7 @@ class TestFaults(BookingsCase):
         self.assertEqual(run.appointments_cancelled, 0)
         self.assertFalse(self.rows().filtered(lambda r: r.state == "cancelled"))
 
-    def fails_then_converges(self, text, wait=0, **fault):
+    def fails_then_converges(self, text, later=None, **fault):
         self.peer.inject(**fault)
         with mute_logger("odoo.addons.bookings_invoicing.sync.importer", "urllib3.connectionpool"):
             run = self.sync()
@@ -55,8 +56,8 @@ class TestFaults(BookingsCase):
         self.assertEqual(self.business.last_sync_state, "failed")
         self.assert_nothing_cancelled(run)
         self.peer.clear_faults()
-        time.sleep(wait)
-        self.assertEqual(self.sync().state, "done")
+        with later or nullcontext():  # the next synchronization, in a context of its own (a clock moved on)
+            self.assertEqual(self.sync().state, "done")
         self.assert_mirror()
 
     def completes(self, **fault):
@@ -93,9 +94,10 @@ class TestFaults(BookingsCase):
 
     def test_a_token_endpoint_that_fails(self):
         self.peer.inject(path="calendarView", page=1, status=401, times=1)  # the cached token is refused: renew it
-        # msal then calls the token endpoint again only after its throttling delay (5 s by default)
+        # msal calls the token endpoint again only after its throttling delay (5 s by default), by its own clock
+        past_throttling = patch("msal.individual_cache.time", SimpleNamespace(time=lambda: time.time() + 6))
         self.fails_then_converges("Microsoft Entra ID failed with HTTP 503", path="/oauth2/v2.0/token", status=503,
-                                  times=None, wait=5.5)
+                                  times=None, later=past_throttling)
 
     def test_an_untrusted_certificate(self):
         stranger = BookingsPeer(self.store, page_size=10).start()  # the same data, a certificate no one trusts

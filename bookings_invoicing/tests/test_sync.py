@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import patch
 
 import pytz
+from bookings_testing import wait_for
 from psycopg2 import IntegrityError
 
 from odoo import fields
@@ -17,7 +18,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from .. import uninstall_hook
 from ..locks import GRAPH_CONCURRENCY, advisory_locks, lock_key
 from ..models.res_partner import EMAIL_INDEX
-from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase, database_cursor, hours_ago, wait_for
+from .common import CLIENT_ID, MAILBOX, TENANT, BookingsCase, database_cursor, hours_ago
 
 WRITES = re.compile(r"^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+\"?(bookings_appointment|bookings_customer|"
                     r"bookings_service|res_partner|product_product|product_template|account_invoice)\"?\b",

@@ -4,10 +4,11 @@ import configparser
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 import xmlrpc.client
 from contextlib import contextmanager
+
+from . import wait_for
 
 
 @contextmanager
@@ -21,15 +22,14 @@ def running_odoo(environment, conf, database, port, log_path, *options):
              "--db-filter", "^%s$" % database, "--http-port=%d" % port, "--longpolling-port=%d" % (port + 3),
              "--log-level=warn"] + list(options),
             stdout=log, stderr=subprocess.STDOUT, env=environment)
+        def answers():
+            try:
+                return bool(urllib.request.urlopen(url + "/web/login", timeout=5))
+            except OSError:
+                return None
+
         try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/web/login", timeout=5)
-                    break
-                except OSError:
-                    assert process.poll() is None and time.time() < deadline, "the Odoo server did not start"
-                    time.sleep(0.5)
+            wait_for(answers, "the Odoo server", timeout=120, process=process, interval=0.5)
             yield url
         finally:
             process.terminate()

@@ -1,9 +1,10 @@
-"""Start the local Bookings peer in a process of its own (the benchmarks, the integration and browser suites)."""
+"""The local Bookings peer in a process of its own (the benchmarks, the integration and browser suites)."""
 import json
 import os
 import subprocess
 import sys
-import time
+
+from . import wait_for
 
 
 def start_peer(folder, port, appointments, customers=500, services=8, seed="bench",
@@ -20,12 +21,11 @@ def start_peer(folder, port, appointments, customers=500, services=8, seed="benc
          "--seed", seed, "--kind", kind, "--business", business, "--page-size", str(page_size), "--cert-dir", folder,
          "--connection-file", connection] + (["--now", now] if now else []),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    for _ in range(1200):
-        if os.path.exists(connection) and os.path.getsize(connection):
-            with open(connection) as handle:
-                return process, json.load(handle)
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the Bookings peer did not start")
+    try:
+        wait_for(lambda: os.path.exists(connection) and os.path.getsize(connection) > 0, "the Bookings peer",
+                 timeout=120, process=process, interval=0.1)
+    except AssertionError:
+        process.kill()
+        raise
+    with open(connection) as handle:
+        return process, json.load(handle)
