@@ -356,5 +356,3 @@ class BookingsAppointment(models.Model):
                             % {"rows": self.browse(list(skipped))._describe(skipped)})
         return self.env["bookings.invoice.wizard"]._result_action(invoices, self.browse(list(skipped)), skipped,
                                                                   wizard=wizard)
-
-    # --- settlement of the review ------------------------------------------------------------------------------

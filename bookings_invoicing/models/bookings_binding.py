@@ -12,7 +12,6 @@ What a binding mirrors is changed by the synchronization (and, for appointments,
 environment made by ``mirror_context``; whoever else creates or deletes a binding, or writes one of its
 ``_bookings_mirrored_fields``, through a form, RPC or an import, is refused.
 """
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
