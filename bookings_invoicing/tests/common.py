@@ -18,10 +18,18 @@ from bookings_peer.data import graph_offset, graph_time, iso_duration
 TENANT, CLIENT_ID, SECRET = "tests-tenant", "tests-client", "tests-secret"
 MAILBOX = "salon@contoso.onmicrosoft.com"
 NOW = datetime.datetime.utcnow().replace(microsecond=0)
+#: the zone of every user the tests act as (the superuser included: a database with demo data gives it another), so
+#: that the day the synchronization prices at and the day a user invoices at are one, whatever the hour in UTC
+ZONE = "Europe/Paris"
 
 
 def hours_ago(hours):
     return NOW - datetime.timedelta(hours=hours)
+
+
+def today_of(record):
+    """Today (a date) where the user of ``record``'s environment is, as Odoo's ``context_today``."""
+    return fields.Date.from_string(fields.Date.context_today(record))
 
 
 def set_rate(env, company, currency, rate, day):
@@ -71,13 +79,14 @@ class BookingsCase(SavepointCase):
             "uom_po_id": cls.env.ref("product.product_uom_hour").id,
         })
         cls.business = cls.env["bookings.business"].create(cls._business_values(cls.peer, MAILBOX))
+        cls.env.user.tz = ZONE
         users = cls.env["res.users"].with_context(no_reset_password=True)
         cls.manager = users.create({
-            "name": "Bookings Manager", "login": "bookings-manager-test", "email": "manager@example.com",
+            "name": "Bookings Manager", "login": "bookings-manager-test", "email": "manager@example.com", "tz": ZONE,
             "groups_id": [(6, 0, [cls.env.ref("bookings_invoicing.group_bookings_invoicing_manager").id])],
         })
         cls.user = users.create({
-            "name": "Bookings User", "login": "bookings-user-test", "email": "user@example.com", "tz": "Europe/Paris",
+            "name": "Bookings User", "login": "bookings-user-test", "email": "user@example.com", "tz": ZONE,
             "groups_id": [(6, 0, [cls.env.ref("bookings_invoicing.group_bookings_invoicing_user").id])],
         })
 
@@ -207,6 +216,9 @@ class BookingsCase(SavepointCase):
     def today(self):
         """Today where the Bookings user is."""
         return fields.Date.context_today(self.env["bookings.invoice.wizard"].sudo(self.user))
+
+    def today_date(self):
+        return fields.Date.from_string(self.today())
 
     def invoice_all_wizard(self, context=None, **values):
         """Invoice All opened by the Bookings user, up to today unless told: it then takes in every completed

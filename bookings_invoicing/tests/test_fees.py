@@ -147,8 +147,8 @@ class TestFees(BookingsCase):
     def test_a_fixed_fee_in_another_currency_is_converted_at_the_invoice_date_by_the_line_and_the_preview(self):
         """A fixed fee is an amount of the company's currency: a business billing in another one bills it at the
         rate of the invoice's date, and Invoice All's preview says what the drafts then hold."""
-        last_day = (NOW.replace(day=1) - datetime.timedelta(days=1)).date()
-        other = self.bill_in_another_currency({last_day: 1.5, NOW.date(): 1.25})
+        last_day = self.today_date().replace(day=1) - datetime.timedelta(days=1)
+        other = self.bill_in_another_currency({last_day: 1.5, self.today_date(): 1.25})
         self.business.sync_days_back = 70
         missed = self.add_appointment(self.cut, [self.ann], datetime.datetime.combine(last_day, datetime.time(15)))
         self.sync()

@@ -133,7 +133,7 @@ class TestInvoicing(BookingsCase):
         self.sync()
         new_draft, _skipped = self.invoice(self.rows(again))
         self.assertNotIn(new_draft, drafts)
-        next_month = fields.Date.to_string(NOW.date().replace(day=1) + datetime.timedelta(days=40))
+        next_month = fields.Date.to_string(self.today_date().replace(day=1) + datetime.timedelta(days=40))
         new_draft.date_invoice = next_month
         other = self.add_appointment(self.cut, [self.ann], hours_ago(3))
         self.sync()
@@ -217,7 +217,7 @@ class TestInvoicing(BookingsCase):
         self.assertEqual((row.invoice_status, row.amount), ("to_invoice", 80.0))
 
     def test_the_fallback_price_is_converted_to_the_invoice_currency(self):
-        other = self.bill_in_another_currency({datetime.date.today(): 1.25})
+        other = self.bill_in_another_currency({self.today_date(): 1.25})
         on_request = self.add_service("On request", price=0.0, price_type="callUs")
         self.add_appointment(on_request, [self.ann], hours_ago(5))
         self.sync()
@@ -230,8 +230,8 @@ class TestInvoicing(BookingsCase):
     def test_invoice_alls_preview_holds_what_the_drafts_hold_for_prices_converted_at_the_invoice_date(self):
         """A product price standing in for a missing Bookings price, in another currency than the company's, is
         converted at the invoice date by the lines and by the preview alike, whatever the rate of the day."""
-        last_day = (NOW.replace(day=1) - datetime.timedelta(days=1)).date()
-        other = self.bill_in_another_currency({last_day: 1.5, NOW.date(): 1.25})
+        last_day = self.today_date().replace(day=1) - datetime.timedelta(days=1)
+        other = self.bill_in_another_currency({last_day: 1.5, self.today_date(): 1.25})
         on_request = self.add_service("On request", price=0.0, price_type="callUs")
         self.business.sync_days_back = 70
         start = datetime.datetime.combine(last_day, datetime.time(15))
@@ -330,7 +330,7 @@ class TestInvoicing(BookingsCase):
         self.assertEqual(self.rows().mapped("partner_id") - Partner.search([("email", "=", "ann@example.com")]),
                          Partner.browse([person.id for person in people.values()]), "each booking is its person's")
         wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
-            "business_id": self.business.id, "date_until": fields.Date.to_string(NOW.date())})
+            "business_id": self.business.id, "date_until": self.today()})
         self.assertEqual(wizard.invoice_count, 3, "the preview counts the drafts the invoicing makes")
         self.assertEqual(wizard.customer_count, 3, "and the parties that pay")
         money = formatLang(self.env, 70.0, currency_obj=self.company.currency_id)
@@ -359,7 +359,7 @@ class TestInvoicing(BookingsCase):
         self.assertEqual(sorted(filter(None, rows.mapped("customer_reference"))), ["PO-1", "PO-2"])
         self.assertIn("Allergies: none", rows.mapped("custom_answers"), "every answer is shown on its booking")
         wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
-            "business_id": self.business.id, "date_until": fields.Date.to_string(NOW.date())})
+            "business_id": self.business.id, "date_until": self.today()})
         self.assertEqual(wizard.invoice_count, 3)
         invoices, _skipped = self.invoice(rows)
         self.assertEqual(sorted(invoice.name or "" for invoice in invoices), ["", "PO-1", "PO-2"])
@@ -659,7 +659,7 @@ class TestInvoicing(BookingsCase):
     def test_the_drafts_of_a_month_end_are_dated_in_their_period(self):
         """Invoicing October on November 2: the drafts are dated October 31, their due date follows their payment
         terms, and a product price standing in for a missing one is converted at that date."""
-        last_day = (NOW.replace(day=1) - datetime.timedelta(days=1)).date()
+        last_day = self.today_date().replace(day=1) - datetime.timedelta(days=1)
         self.business.sync_days_back = 70
         for days in (0, 3):
             self.add_appointment(self.cut, [self.ann], datetime.datetime.combine(last_day, datetime.time(15))
@@ -684,23 +684,23 @@ class TestInvoicing(BookingsCase):
     def test_an_invoice_date_in_a_locked_period_is_refused_before_anything_is_made(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(30))
         self.sync()
-        locked = (NOW - datetime.timedelta(days=1)).date()
+        locked = self.today_date() - datetime.timedelta(days=1)
         self.company.period_lock_date = fields.Date.to_string(locked)  # locked for all but advisers
         wizard = self.env["bookings.invoice.wizard"].sudo(self.user).create({
-            "business_id": self.business.id, "date_until": fields.Date.to_string(NOW.date()),
+            "business_id": self.business.id, "date_until": self.today(),
             "date_invoice": fields.Date.to_string(locked)})
         with self.assertRaisesRegexp(UserError, format_date(self.env, fields.Date.to_string(locked))):
             wizard.action_create_invoices()
         self.assertFalse(self.rows().mapped("invoice_line_id"))
-        wizard.date_invoice = fields.Date.to_string(NOW.date())
+        wizard.date_invoice = self.today()
         wizard.action_create_invoices()
-        self.assertEqual(self.rows().invoice_id.date_invoice, fields.Date.to_string(NOW.date()))
+        self.assertEqual(self.rows().invoice_id.date_invoice, self.today())
 
     def test_a_selection_is_invoiced_today(self):
         self.add_appointment(self.cut, [self.ann], hours_ago(30))
         self.sync()
         self.rows().sudo(self.user).action_create_invoices()
-        self.assertEqual(self.rows().invoice_id.date_invoice, fields.Date.context_today(self.rows()))
+        self.assertEqual(self.rows().invoice_id.date_invoice, self.today(), "today where the user is")
 
     def test_up_to_means_the_end_of_the_day_where_the_user_is(self):
         self.user.tz = "Pacific/Auckland"  # UTC+12 or +13: its day ends while it is still midday in UTC

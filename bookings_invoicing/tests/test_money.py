@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ..rules import PRICE_TYPES
-from .common import BookingsCase, hours_ago, set_rate
+from .common import BookingsCase, hours_ago, set_rate, today_of
 
 #: a row: minutes (1 to 600), Bookings price in cents, price type (each of Graph's)
 ROWS = st.lists(st.tuples(st.integers(1, 600), st.integers(0, 500000), st.sampled_from(PRICE_TYPES)),
@@ -45,7 +45,7 @@ class TestMoney(BookingsCase):
         company_currency = cls.company.currency_id
         cls.other = env.ref("base.EUR") if company_currency != env.ref("base.EUR") else env.ref("base.USD")
         cls.other.active = True
-        set_rate(env, cls.company, cls.other, float(cls.RATE), datetime.date.today())
+        set_rate(env, cls.company, cls.other, float(cls.RATE), today_of(env.user))
 
     def expected(self, minutes, cents, price_type, rate):
         """The amount of the row's line; None: no line (free, or nothing to bill, when the row waits for a

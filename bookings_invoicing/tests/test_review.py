@@ -8,7 +8,7 @@ from odoo.tools.misc import format_date, formatLang
 from bookings_peer.data import graph_time
 
 from ..models.bookings_appointment_invoicing import RowsLocked
-from .common import MAILBOX, NOW, BookingsCase, database_cursor, hours_ago
+from .common import MAILBOX, BookingsCase, database_cursor, hours_ago
 
 
 class TestReview(BookingsCase):
@@ -188,7 +188,7 @@ class TestReview(BookingsCase):
         self.store.remove(MAILBOX, "appointments", first["id"])
         self.store.update(MAILBOX, "appointments", second["id"], price=20.0)
         self.sync()
-        credit_date = fields.Date.to_string(NOW.date() - datetime.timedelta(days=1))
+        credit_date = fields.Date.to_string(self.today_date() - datetime.timedelta(days=1))
         self.settle(self.rows(first) | self.rows(second), date_invoice=credit_date)
         credit_note = self.rows(first).credit_note_id
         self.assertEqual(self.rows(second).credit_note_id, credit_note)
@@ -201,7 +201,7 @@ class TestReview(BookingsCase):
         invoice.action_invoice_open()
         self.store.remove(MAILBOX, "appointments", booked["id"])
         self.sync()
-        locked = fields.Date.to_string(NOW.date() - datetime.timedelta(days=1))
+        locked = fields.Date.to_string(self.today_date() - datetime.timedelta(days=1))
         self.company.period_lock_date = locked  # locked for all but advisers
         with self.assertRaisesRegexp(UserError, format_date(self.env, locked)):
             self.settle(self.rows(booked), date_invoice=locked)
