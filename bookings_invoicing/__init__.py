@@ -9,8 +9,9 @@ imports ``graph``, ``rules``, ``locks``, ``mirror`` and ``messages``, none of wh
 2. ``sync/importer.py``: ``BusinessImporter`` runs one synchronization on a cursor of its own (where it also makes
    the business's Graph client), in an environment that may change mirrored values (``mirror.mirror_context``); a Graph
    error is worded for the user by ``messages.graph_error_message``. It hands each typed record to its binding model,
-   turns an appointment into one row per attendee (``rules.attendee_rows``), links the bindings to each other, and
-   records the run on ``bookings.sync.run``.
+   turns an appointment into one row per attendee (``rules.attendee_rows``), links the bindings to each other (a
+   customer to its partner in ``sync/matching.py``), and records the run on ``bookings.sync.run``; each unit of work
+   is a transaction of its own (``sync/run.py``).
 3. ``models/bookings_binding.py`` and the binding models ``bookings.service``, ``bookings.customer`` and
    ``bookings.appointment``: each finds its records by their Bookings keys (``_bookings_bound``, unique by
    ``_sql_constraints``) and maps a typed record to its values (``_bookings_to_odoo_values``). A service is linked
@@ -19,8 +20,8 @@ imports ``graph``, ``rules``, ``locks``, ``mirror`` and ``messages``, none of wh
    (``bookings.cancellation.policy``), whether a cancellation was late (``cancellation_timing``) and what a late
    cancellation or a no-show bills (``fee_terms``). Plain Python.
 5. ``models/bookings_appointment_invoicing.py``: rows grouped into draft invoices (``_prepare_invoice``) with one
-   line per row (``_prepare_invoice_line``), each line linked back to its row; the settlement of rows that Bookings
-   changed after they were invoiced.
+   line per row (``_prepare_invoice_line``), each line linked back to its row; ``bookings_appointment_review.py``:
+   the settlement of rows that Bookings changed after they were invoiced.
 
 The other direction, when a manager turns it on: ``sync/exporter.py`` (``DirectoryExporter``), called by the
 importer before it mirrors the directory, writes the selected partners and service products to Bookings through the

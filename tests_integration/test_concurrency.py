@@ -90,7 +90,7 @@ def setup(database, peers):
 @pytest.fixture(scope="module")
 def server(database, setup):
     with odoo_server(setup["odoo"], database, HTTP_PORT, LOG,
-                     "--log-handler=odoo.addons.bookings_invoicing.sync.importer:INFO") as url:
+                     "--log-handler=odoo.addons.bookings_invoicing.sync:INFO") as url:
         yield url
 
 

@@ -499,7 +499,7 @@ class BookingsBusiness(models.Model):
         """The synchronization of this business (``sync.BusinessImporter``): the hook for an add-on that reads
         more of an appointment or imports a page its own way, with a subclass."""
         self.ensure_one()
-        return BusinessImporter(self)
+        return BusinessImporter(self, self._sync_window())
 
     @api.model
     def _bookings_exporter(self, run, client):
@@ -530,7 +530,8 @@ class BookingsBusiness(models.Model):
         self.ensure_one()
         business = self.sudo()
         warnings = []
-        written = InvoiceStatusWriter(business.env, business, business._graph_client(), warnings.append).run()
+        written = InvoiceStatusWriter(business.env, business, business._graph_client(), business._sync_window(),
+                                      warnings.append).run()
         if warnings:
             business.message_post(body="<br/>".join(html_escape(warning) for warning in warnings))
         return written

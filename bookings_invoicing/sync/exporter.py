@@ -1,9 +1,9 @@
 """The push of one Bookings business: the partners and service products its filters select, written to Bookings.
 
 ``DirectoryExporter(run, client).push(services, customers)`` runs inside a synchronization (``sync.importer``),
-after it read the business's services and customers and before it mirrors them; ``run`` (a ``RunContext``) is what it
-shares with the synchronization: the environment, the business, where its problems and counts go, and its
-transactions.
+after it read the business's services and customers and before it mirrors them; ``run`` (a ``sync.run.RunContext``)
+is what it shares with the synchronization: the environment, the business, where its problems and counts go, and
+its transactions.
 
 * A selected record without a binding is created in Bookings and bound at once (its binding is committed right
   after the create), marked *pushed*. Graph has no idempotency key: before creating, the push looks for a Bookings
@@ -56,17 +56,6 @@ SERVICES = _Kind("bookings.service", "push_services", "push_service_domain", "cr
 CUSTOMERS = _Kind("bookings.customer", "push_customers", "push_customer_domain", "create_customer",
                   "update_customer", parse_customer, customer_is_current, lambda record: normalize_email(record.email),
                   "customers_pushed", "customers_push_updated")
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """What the push shares with the synchronization that runs it."""
-
-    env: object
-    business: object
-    problem: Callable  # problem(message): recorded on the run
-    in_transaction: Callable  # in_transaction(work): work() committed, or rolled back and run again on a conflict
-    count: Callable  # count(counter): one more on the run's counter
 
 
 class DirectoryExporter(object):

@@ -1,7 +1,7 @@
 """The synchronization of one Bookings business: Graph JSON -> typed records -> bindings -> appointment rows.
 
-``BusinessImporter(business).run()`` reads the business, its services, customers and staff, then the
-appointments of its window page by page, and mirrors them in Odoo:
+``BusinessImporter(business, window).run()`` reads the business, its services, customers and staff, then the
+appointments of its ``window`` (``bookings.business._sync_window``) page by page, and mirrors them in Odoo:
 
 * It runs as the system, whoever starts it (the hourly cron, *Synchronize now*): it creates partners and products on
   behalf of the business, which its configuration (managers only) governs. It works on a cursor of its own and
@@ -18,27 +18,23 @@ appointments of its window page by page, and mirrors them in Odoo:
 * What it did is recorded on a ``bookings.sync.run`` (the log) and summed up on the business.
 """
 import logging
-import random
-import time
-from collections import Counter, defaultdict
-from dataclasses import replace
+from collections import defaultdict
 
-import psycopg2
 import pytz
 
 from odoo import SUPERUSER_ID, _, api, fields
 from odoo.exceptions import UserError
-from odoo.service.model import MAX_TRIES_ON_CONCURRENCY_FAILURE, PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import split_every
 from odoo.tools.misc import format_date
 
 from .. import rules
 from ..graph import errors, read_all
-from ..locks import advisory_locks, lock_key, try_advisory_lock
+from ..locks import lock_key, try_advisory_lock
 from ..messages import graph_error_message
 from ..mirror import run_context
-from .exporter import RunContext
 from .invoice_status import InvoiceStatusWriter
+from .matching import CustomerMatching
+from .run import Progress, RunContext
 from .window import window_domain
 
 _logger = logging.getLogger(__name__)
@@ -49,39 +45,16 @@ MAX_PROBLEMS = 20
 CUSTOMERS_PER_TURN = 200
 
 
-class _Progress(object):
-    """What a run keeps in memory besides the database; copied before each unit of work, to go back to when the
-    unit is rolled back."""
-
-    def __init__(self):
-        self.counts = Counter()  # the counters of bookings.sync.run
-        self.problems = []  # in words, for the run's message
-        self.warnings = []  # in words: items read without an optional value that could not be read
-        self.customers = {}  # Bookings customer id -> (bookings.customer id, partner id or False)
-        # e-mail -> ((partner id, lower-case name), ...): the partners of the addresses the run met, read by the
-        # turn that met them (bookings.customer._partner_index)
-        self.partner_index = {}
-        self.taken = {}  # partner id -> lower-case name of the Bookings customer linked to it
-        self.listed = defaultdict(list)  # e-mail or None -> [(Bookings customer id, lower-case name)] of the list
-
-    def snapshot(self):
-        """A copy that the next unit of work cannot change (the partner index's entries are tuples, replaced and
-        never changed in place)."""
-        copied = _Progress()
-        copied.counts, copied.problems, copied.warnings = Counter(self.counts), list(self.problems), list(self.warnings)
-        copied.customers, copied.taken, copied.listed = dict(self.customers), dict(self.taken), self.listed
-        copied.partner_index = dict(self.partner_index)
-        return copied
-
-
 class SynchronizationRunning(UserError):
     """Another synchronization of the business holds it: nothing was done."""
 
 
-class BusinessImporter(object):
-    """Synchronizes one Bookings business; see the module's documentation."""
+class BusinessImporter(CustomerMatching):
+    """Synchronizes one Bookings business; see the module's documentation. Its bases: the matching of customers
+    (``sync.matching``), the run's units of work and report (``sync.run``)."""
 
-    def __init__(self, business):
+    def __init__(self, business, window):
+        """``window``: ``(start, end)`` of the appointments read, naive UTC."""
         business.ensure_one()
         self.registry = business.pool
         self.business_id = business.id
@@ -90,10 +63,10 @@ class BusinessImporter(object):
         self.business = business
         self.log = None  # the bookings.sync.run
         self.summary = None  # the run's summary, once it has ended: for callers whose transaction cannot read it
-        self.window = None  # (start, end), naive UTC
+        self.window = window
         self.currency = None
         self.services = {}  # Bookings service id -> bookings.service id
-        self.progress = _Progress()
+        self.progress = Progress()
 
     # --- the run ------------------------------------------------------------------------------------------------
     def run(self):
@@ -126,7 +99,6 @@ class BusinessImporter(object):
 
     def _start(self):
         business = self.business
-        self.window = business._sync_window()
         self.log = self.env["bookings.sync.run"].create({
             "business_id": business.id, "window_start": self.window[0], "window_end": self.window[1]})
         business.write({"last_sync_state": "running"})
@@ -168,52 +140,6 @@ class BusinessImporter(object):
         self.business.write({"last_sync_date": self.log.date_end, "last_sync_state": state})
         self._commit()
 
-    def _commit(self):
-        # The importer's own cursor, opened by run(): never the caller's. Each unit of work is committed there so
-        # that a crash keeps what was done. pylint: disable=invalid-commit
-        self.env.cr.commit()
-
-    def _in_transaction(self, work):
-        """Run ``work()`` and commit it. When it fails, roll back and forget what it changed in memory; when a
-        concurrent transaction (an invoicing) changed the same rows, run it again on fresh data."""
-        for attempt in range(1, MAX_TRIES_ON_CONCURRENCY_FAILURE + 1):
-            saved = self.progress.snapshot()
-            try:
-                result = work()
-                self._commit()
-                return result
-            except Exception as error:
-                self.env.cr.rollback()
-                self.env.clear()  # nothing of the rolled back work may stay in the cache or be recomputed
-                self.progress = saved
-                if not isinstance(error, psycopg2.OperationalError) or \
-                        error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
-                    raise
-                _logger.info("Bookings synchronization of %s met a concurrent change (%s), attempt %d of %d",
-                             self.business.mailbox, error.pgcode, attempt, MAX_TRIES_ON_CONCURRENCY_FAILURE)
-                time.sleep(random.uniform(0.1, 0.5) * attempt)  # nosec B311  # a jitter, no secret
-        raise UserError(_("Other users kept changing these bookings during the synchronization; run it again."))
-
-    def _count(self, counter):
-        self.progress.counts[counter] += 1
-
-    def _problem(self, message):
-        _logger.info("Bookings synchronization of %s: %s", self.business.mailbox, message)
-        self.progress.problems.append(message)
-
-    def _warn(self, kind, record):
-        """Record that ``record`` was kept without the optional values named in its ``warnings``."""
-        if record.warnings:
-            self.progress.counts["items_warned"] += 1
-            self.progress.warnings.append(
-                _("%(kind)s %(item)s was kept without what could not be read: %(details)s.")
-                % {"kind": kind, "item": record.id, "details": "; ".join(record.warnings)})
-
-    def _skip(self, problems):
-        for problem in problems:
-            self.progress.counts["items_skipped"] += 1
-            self._problem(graph_error_message(self.env, problem))
-
     # --- the directory: currency, services, customers ----------------------------------------------------------
     def _import_business(self, info):
         """The business's currency and time zone, as Bookings gives them."""
@@ -248,20 +174,6 @@ class BusinessImporter(object):
             self._in_turn(self._email_keys(emails),
                           lambda part=part, emails=emails: self._import_customers(part, emails))
 
-    def _email_keys(self, emails):
-        """The advisory locks of the company's partners of ``emails``: whoever may create one holds them."""
-        company_id = self.business.company_id.id
-        return [lock_key("partner e-mail", "%d %s" % (company_id, email)) for email in emails]
-
-    def _in_turn(self, keys, work):
-        """``_in_transaction(work)`` holding the advisory locks ``keys``, in a transaction begun after they were
-        obtained."""
-        if not keys:
-            return self._in_transaction(work)
-        with advisory_locks(self.registry.db_name, keys):
-            self._commit()  # ends a transaction begun before the locks: its snapshot would not see their holders'
-            return self._in_transaction(work)
-
     def _import_services(self, listing):
         """Upsert the services and link them to products; returns ``{Bookings service id: bookings.service id}``."""
         self._skip(listing.problems)
@@ -282,112 +194,6 @@ class BusinessImporter(object):
                 self._link(Service, old, "product_id", product_id, reason, _("Service"), record.display_name)
             result[record.id] = old["id"]
         return result
-
-    def _index_taken_partners(self):
-        """The partners the business's customers took (``_match_partner``)."""
-        self.progress.taken = {row["partner_id"]: (row["name"] or "").strip().lower()
-                               for row in self.env["bookings.customer"]._bookings_bound(self.business).values()
-                               if row["partner_id"]}
-
-    def _read_partners_of(self, emails):
-        """Read the partners of ``emails`` afresh into the run's index, in the turn that may match them: another
-        run may have just created them."""
-        self.progress.partner_index.update(self.env["bookings.customer"]._partner_index(self.business, emails))
-
-    def _import_customers(self, records, emails):
-        """Upsert the customers ``records``, whose addresses are ``emails``, and link them to partners."""
-        self._read_partners_of(emails)
-        bound = self.env["bookings.customer"]._bookings_bound(self.business, [record.id for record in records])
-        kind = _("Customer")
-        for record in records:
-            self._warn(kind, record)
-            self._import_customer(record, bound)
-
-    def _import_customer(self, record, bound):
-        """Upsert one customer (``graph.records.Customer``) given the stored ``bound`` ones; returns
-        ``(bookings.customer id, partner id or False)``."""
-        Customer = self.env["bookings.customer"]
-        values = Customer._bookings_to_odoo_values(record)
-        old = bound.get(record.id)
-        if old is None:
-            old = bound[record.id] = Customer._bookings_create(self.business, record.id, values)
-            self.progress.counts["customers_created"] += 1
-        elif Customer._bookings_write_changes(old, values):
-            self.progress.counts["customers_updated"] += 1
-        if not old.get("partner_id"):
-            partner_id, reason = self._partner_of(record)
-            self._link(Customer, old, "partner_id", partner_id, reason, _("Customer"), record.display_name)
-        self.progress.customers[record.id] = (old["id"], old.get("partner_id") or False)
-        return self.progress.customers[record.id]
-
-    def _link(self, Binding, old, field, odoo_id, reason, kind, name):
-        """Link the binding ``old`` (its stored values) to its Odoo record, or say why it has none: a binding that
-        waits for a link is reported by the run that first finds it waiting, not by every run."""
-        changes = Binding._bookings_write_changes(
-            old, {field: odoo_id or False, "needs_review": bool(reason), "review_reason": reason or False})
-        if reason and "review_reason" in changes:
-            self._problem(_("%(kind)s %(name)s: %(reason)s") % {"kind": kind, "name": name, "reason": reason})
-
-    def _partner_of(self, record):
-        """``(partner id or False, review reason or False)`` of the Bookings customer ``record`` not linked yet
-        (found or made by the customer model); the partner is then matched by its e-mail, and taken by the
-        customer's name, for the rest of the run."""
-        progress = self.progress
-        partner_id, reason = self.env["bookings.customer"]._find_or_create_partner(
-            self.business, record, progress.partner_index, progress.taken)
-        if not partner_id:
-            return False, reason
-        name = (record.display_name or "").strip().lower()
-        if record.email:
-            known = progress.partner_index.get(record.email, ())
-            if partner_id not in [known_id for known_id, _known_name in known]:
-                progress.partner_index[record.email] = known + ((partner_id, name),)
-        progress.taken.setdefault(partner_id, name)
-        return partner_id, reason
-
-    def _attendee_links(self, attendee):
-        """``(bookings.customer id or False, partner id or False)`` of an appointment's attendee (or None)."""
-        if attendee is None:  # a walk-in: the business's walk-in customer, where it has one
-            return False, self.business.walk_in_partner_id.id or False
-        if attendee.customer_id in self.progress.customers:
-            return self.progress.customers[attendee.customer_id]
-        if attendee.customer_id:  # not in the customer list (removed since): recorded from the appointment
-            bound = self.env["bookings.customer"]._bookings_bound(self.business, [attendee.customer_id])
-            return self._import_customer(attendee.as_customer(), bound)
-        if attendee.email:
-            return False, self._partner_of(attendee.as_customer())[0]
-        return False, False
-
-    def _with_listed_customers(self, record):
-        """The appointment ``record`` whose attendees without customer id (named by the legacy fields only) take
-        the id of the listed Bookings customer with their e-mail (where several share it, a family, the one with
-        their name; without e-mail, the only one with their name): the same person whatever shape Graph used."""
-        def listed(attendee):
-            found = self.progress.listed.get(attendee.email) or []
-            named = [customer_id for customer_id, name in found if name == attendee.name.lower()]
-            if attendee.email and len(found) == 1:
-                return replace(attendee, customer_id=found[0][0])
-            return replace(attendee, customer_id=named[0]) if len(named) == 1 else attendee
-
-        if all(attendee.customer_id for attendee in record.attendees):
-            return record
-        return replace(record, attendees=tuple(
-            attendee if attendee.customer_id else listed(attendee) for attendee in record.attendees))
-
-    @staticmethod
-    def _same_person(bound, record, rows, key, attendee):
-        """The stored row of ``record`` that stands for the only attendee under a key of an older shape: the row
-        without customer or the row keyed by the e-mail, kept when Graph names the customer otherwise (legacy
-        fields, then ``customers[]``), so that one booking stays one row and is never billed twice. It takes
-        ``key``; None when there is none."""
-        if attendee is None or len(rows) != 1:
-            return None
-        for older in (rules.NO_CUSTOMER_KEY, rules.attendee_key(replace(attendee, customer_id=None), 0)):
-            old = bound.pop((record.id, older), None)
-            if old is not None and older != key:
-                bound[(record.id, key)] = old
-                return old
-        return None
 
     def _read_staff(self, client):
         """Staff names by id, for the invoice lines; their absence does not stop a synchronization."""
@@ -433,12 +239,6 @@ class BusinessImporter(object):
         values.update(self.business._invoice_answers(attendee.answers if attendee else ()))
         return values
 
-    def _unlisted_emails(self, records):
-        """The addresses of the attendees of the appointments ``records`` (``_with_listed_customers``) who are no
-        customer of the list: the page may create their partners."""
-        return {attendee.email for record in records for attendee in record.attendees
-                if attendee.email and attendee.customer_id not in self.progress.customers}
-
     def _import_page(self, records, staff, emails):
         """Upsert the rows of a page of appointments ``records`` (``_with_listed_customers``), whose attendees of
         ``emails`` are no listed customer; returns the ids of its rows."""
@@ -453,8 +253,6 @@ class BusinessImporter(object):
         self.env["bookings.service"].browse(set(self.services.values())).read(
             ["cancellation_policy_id", "product_id"], load="_classic_write")
         seen = []
-        counts = self.progress.counts
-        walk_in = self.business.walk_in_partner_id.id
         kind = _("Appointment")  # once a page: a translation looks the language up
         with self.env.norecompute():
             for record in records:
@@ -463,28 +261,34 @@ class BusinessImporter(object):
                 for key, attendee in rows:
                     values = self._appointment_values(record, attendee, staff)
                     old = bound.get((record.id, key)) or self._same_person(bound, record, rows, key, attendee)
-                    if old is not None and old["attendee_key"] != key:
-                        values["attendee_key"] = key
                     if old is None:
                         old = Untracked._bookings_create(self.business, (record.id, key), values)
-                        counts["appointments_created"] += 1
-                        seen.append(old["id"])
-                        continue
+                        self.progress.counts["appointments_created"] += 1
+                    else:
+                        self._update_row(old, key, attendee, values)
                     seen.append(old["id"])
-                    # keep a partner set by hand, and a walk-in's once it has one; a walk-in whom Bookings now
-                    # names is billed to that customer, or waits for one
-                    named_now = attendee is not None and walk_in and old["partner_id"] == walk_in
-                    if not named_now and (not values["partner_id"] or (attendee is None and old["partner_id"])):
-                        values.pop("partner_id")
-                    changes = Appointment._bookings_changes(old, values)
-                    if changes:
-                        counts["appointments_updated"] += 1
-                        counts["rows_flagged"] += Appointment._bookings_update(old, changes)
         Appointment.recompute()
         return seen
 
+    def _update_row(self, old, key, attendee, values):
+        """Write to the stored row ``old`` what changed of its ``values``, now under ``key``, its attendee's."""
+        if old["attendee_key"] != key:
+            values["attendee_key"] = key
+        # keep a partner set by hand, and a walk-in's once it has one; a walk-in whom Bookings now names is billed
+        # to that customer, or waits for one
+        walk_in = self.business.walk_in_partner_id.id
+        named_now = attendee is not None and walk_in and old["partner_id"] == walk_in
+        if not named_now and (not values["partner_id"] or (attendee is None and old["partner_id"])):
+            values.pop("partner_id")
+        Appointment = self.env["bookings.appointment"]
+        changes = Appointment._bookings_changes(old, values)
+        if changes:
+            self.progress.counts["appointments_updated"] += 1
+            self.progress.counts["rows_flagged"] += Appointment._bookings_update(old, changes)
+
     def _write_invoice_status(self, client):
-        written = InvoiceStatusWriter(self.env, self.business, client, self.progress.warnings.append).run()
+        written = InvoiceStatusWriter(self.env, self.business, client, self.window,
+                                      self.progress.warnings.append).run()
         self.progress.counts["invoice_status_written"] += written
 
     def _cancel_missing(self, seen, unreadable, read_start):

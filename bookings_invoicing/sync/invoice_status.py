@@ -20,16 +20,17 @@ _logger = logging.getLogger(__name__)
 class InvoiceStatusWriter(object):
     """Writes the invoice status of a business's bookings of its synchronization window to Bookings."""
 
-    def __init__(self, env, business, client, warn):
-        """``warn``: takes a refusal, in words."""
+    def __init__(self, env, business, client, window, warn):
+        """``window``: ``(start, end)`` of the synchronization, naive UTC; ``warn``: takes a refusal, in words."""
         self.env = env
         self.business = business
         self.client = client
+        self.window = window
         self.warn = warn
 
     def _rows(self):
         """The business's bookings of the window still in Bookings, that are or were on an invoice."""
-        return self.env["bookings.appointment"].search(window_domain(self.business.id, self.business._sync_window()) + [
+        return self.env["bookings.appointment"].search(window_domain(self.business.id, self.window) + [
             "|", "|", ("invoice_line_id", "!=", False), ("credit_line_id", "!=", False),
             ("bookings_invoice_written", "!=", False)], order="id")
 

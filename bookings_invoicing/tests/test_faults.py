@@ -49,7 +49,7 @@ class TestFaults(BookingsCase):
 
     def fails_then_converges(self, text, later=None, **fault):
         self.peer.inject(**fault)
-        with mute_logger("odoo.addons.bookings_invoicing.sync.importer", "urllib3.connectionpool"):
+        with mute_logger("odoo.addons.bookings_invoicing.sync", "urllib3.connectionpool"):
             run = self.sync()
         self.assertEqual(run.state, "failed", run.message)
         self.assertIn(text, run.message)
@@ -104,7 +104,7 @@ class TestFaults(BookingsCase):
         self.addCleanup(stranger.stop)
         allow_host(self.env, stranger.url)
         self.business.write({"authority_url": stranger.url, "graph_url": stranger.url})
-        with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
+        with mute_logger("odoo.addons.bookings_invoicing.sync"):
             run = self.sync()
         self.assertEqual(run.state, "failed")
         self.assertIn(stranger.url, run.message, "the address whose certificate is not trusted")
@@ -116,7 +116,7 @@ class TestFaults(BookingsCase):
     def test_an_item_without_id_cancels_nothing(self):
         # the last page comes back as one item without id: what it held is not seen, and must not be cancelled
         self.peer.inject(path="calendarView", page=3, body='{"value": [{"subject": "no id"}]}', times=1)
-        with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
+        with mute_logger("odoo.addons.bookings_invoicing.sync"):
             run = self.sync()
         self.assertEqual(run.state, "partial")
         self.assertEqual(run.items_skipped, 1)

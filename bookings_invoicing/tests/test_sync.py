@@ -618,7 +618,7 @@ class TestSync(BookingsCase):
             self.peer, "gone@contoso.onmicrosoft.com", name="Gone"))
         self.add_appointment(self.cut, [self.ann], hours_ago(4))
         self.env["bookings.business"]._cron_synchronize()
-        with mute_logger("odoo.addons.bookings_invoicing.sync.importer"):
+        with mute_logger("odoo.addons.bookings_invoicing.sync"):
             self.run_jobs()
         self.assertEqual(broken.last_sync_state, "failed")
         self.assertIn("gone@contoso.onmicrosoft.com", broken.last_sync_message)
