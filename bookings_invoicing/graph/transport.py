@@ -125,27 +125,48 @@ class _Transport(requests.Session):
         return response
 
 
-def _read_within(response, limit, seconds, origin):
-    """Read the body of ``response`` (streamed) as its content, at most ``limit`` bytes within ``seconds``: past the
-    deadline its connection is shut down, which ends a read blocked on a silent or trickling peer."""
-    cut = threading.Event()
-    guard = threading.Lock()
+class _Deadline(object):
+    """Shuts the connection of ``response`` down once ``seconds`` have passed, unless ended before: that ends a read
+    blocked on a silent or trickling peer."""
 
-    def shut_down():
-        with guard:
-            if cut.is_set():
+    def __init__(self, response, seconds, origin):
+        self.response = response
+        self.origin = origin
+        self.cut = threading.Event()
+        self.guard = threading.Lock()
+        self.timer = threading.Timer(max(seconds, 0.0), self._shut_down)
+        self.timer.daemon = True
+        self.timer.start()
+
+    @property
+    def passed(self):
+        return self.cut.is_set()
+
+    def _shut_down(self):
+        with self.guard:
+            if self.cut.is_set():
                 return
-            cut.set()
+            self.cut.set()
             try:  # a copy of the connection's descriptor: the shutdown ends the connection, not the descriptor
-                with socket.socket(fileno=os.dup(response.raw.fileno())) as connection:
+                with socket.socket(fileno=os.dup(self.response.raw.fileno())) as connection:
                     connection.shutdown(socket.SHUT_RDWR)
             except (OSError, ValueError) as error:  # closed meanwhile: nothing left to cut
-                _logger.debug("The connection to %s was closed before its deadline: %s", origin, error)
+                _logger.debug("The connection to %s was closed before its deadline: %s", self.origin, error)
 
-    timer = threading.Timer(max(seconds, 0.0), shut_down)
-    timer.daemon = True
-    timer.start()
-    chunks, size = [], 0
+    def end(self):
+        """Stop the clock; returns whether the deadline had passed."""
+        with self.guard:
+            self.timer.cancel()
+            over = self.cut.is_set()
+            self.cut.set()
+        return over
+
+
+def _read_within(response, limit, seconds, origin):
+    """Read the body of ``response`` (streamed) as its content, at most ``limit`` bytes within ``seconds``
+    (``_Deadline``)."""
+    deadline = _Deadline(response, seconds, origin)
+    chunks, size, over = [], 0, False
     try:
         for chunk in response.iter_content(65536):
             size += len(chunk)
@@ -153,13 +174,10 @@ def _read_within(response, limit, seconds, origin):
                 raise errors.AnswerTooLarge(url=origin, limit=limit)
             chunks.append(chunk)
     except (requests.RequestException, OSError) as error:  # urllib3 lets a TLS error through unwrapped
-        if not cut.is_set():
+        if not deadline.passed:
             raise error if isinstance(error, requests.RequestException) else requests.ConnectionError(error)
     finally:
-        with guard:
-            timer.cancel()
-            over = cut.is_set()
-            cut.set()
+        over = deadline.end()
         if over or size > limit:
             response.close()
     if over:

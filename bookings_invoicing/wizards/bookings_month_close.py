@@ -118,30 +118,17 @@ class BookingsMonthClose(models.TransientModel):
                   "amount": formatLang(self.env, amount, currency_obj=self.currency_id),
                   "first": format_date(self.env, self.date_from), "last": format_date(self.env, self.date_to),
                   "zone": self.business_id.time_zone or self.env.context.get("tz") or self.env.user.tz or "UTC"}
-        customers_text = " ".join(filter(None, [
-            _("%(count)s bookings wait for a customer.") % {"count": count["no_customer"]},
-            customers and _("%(customers)s of their Bookings customers have no e-mail address to match them by: "
-                            "Create their partners makes a partner for each, with the name and phone Bookings "
-                            "gives.") % values,
-            walk_ins and _("%(walk_ins)s are walk-ins Bookings names no one for: select them in the list and use "
-                           "Action > Set the customer.") % values,
-        ])) if count["no_customer"] else _("Every booking has its customer.")
         return {
             "name": _("Close %(month)s: %(business)s") % {
                 "month": format_date(self.env, self.date_from, date_format="MMMM y"),
                 "business": self.business_id.name},
             "period_text": _("Bookings that ended from %(first)s to %(last)s (%(zone)s), and those left from earlier "
                              "months. Each step says what is left, and its list comes back here.") % values,
-            "customers_text": customers_text,
+            "customers_text": self._customers_text(dict(values, count=count["no_customer"])),
             "prices_text": _("%(count)s bookings have no price, in Bookings nor on their product: type the price of "
                              "each service, which their lines then bill.") % {"count": count["no_price"]}
             if count["no_price"] else _("Every booking has its price."),
-            "invoice_text": (_("%(count)s bookings to invoice, %(amount)s before taxes, %(fees)s of them late "
-                               "cancellations and no-shows at their fee: one draft per paying party, which joins "
-                               "its draft of the month.") if fees else
-                             _("%(count)s bookings to invoice, %(amount)s before taxes: one draft per paying party, "
-                               "which joins its draft of the month.")) % dict(values, count=count["to_invoice"])
-            if count["to_invoice"] else _("Every booking of the month that can be invoiced is on a draft."),
+            "invoice_text": self._invoice_text(dict(values, count=count["to_invoice"])),
             "to_confirm_text": _("%(count)s bookings on drafts bill a price that is not firm in Bookings (a minimum, "
                                  "or the product's price): confirm them as they are, or change their lines on the "
                                  "drafts first.") % {"count": count["to_confirm"]}
@@ -153,6 +140,32 @@ class BookingsMonthClose(models.TransientModel):
                 count.values()) else _("%(drafts)s draft invoices, to validate once the steps above are done."))
             % values,
         }
+
+    @api.model
+    def _customers_text(self, values):
+        """What the customers' step says is left: ``values`` of ``_step_texts``, ``count`` being its bookings."""
+        if not values["count"]:
+            return _("Every booking has its customer.")
+        return " ".join(filter(None, [
+            _("%(count)s bookings wait for a customer.") % values,
+            values["customers"] and _(
+                "%(customers)s of their Bookings customers have no e-mail address to match them by: Create their "
+                "partners makes a partner for each, with the name and phone Bookings gives.") % values,
+            values["walk_ins"] and _("%(walk_ins)s are walk-ins Bookings names no one for: select them in the list "
+                                     "and use Action > Set the customer.") % values,
+        ]))
+
+    @api.model
+    def _invoice_text(self, values):
+        """What the invoicing step says is left: ``values`` of ``_step_texts``, ``count`` being its bookings."""
+        if not values["count"]:
+            return _("Every booking of the month that can be invoiced is on a draft.")
+        if values["fees"]:
+            return _("%(count)s bookings to invoice, %(amount)s before taxes, %(fees)s of them late cancellations "
+                     "and no-shows at their fee: one draft per paying party, which joins its draft of the "
+                     "month.") % values
+        return _("%(count)s bookings to invoice, %(amount)s before taxes: one draft per paying party, which joins "
+                 "its draft of the month.") % values
 
     def _refresh_prices(self):
         """A line per service (and currency) of the bookings without price, for the accountant to type its price."""
