@@ -499,7 +499,7 @@ class BookingsBusiness(models.Model):
         """The synchronization of this business (``sync.BusinessImporter``): the hook for an add-on that reads
         more of an appointment or imports a page its own way, with a subclass."""
         self.ensure_one()
-        return BusinessImporter(self, self._sync_window())
+        return BusinessImporter(self)
 
     @api.model
     def _bookings_exporter(self, run, client):

@@ -1,7 +1,7 @@
 """The synchronization of one Bookings business: Graph JSON -> typed records -> bindings -> appointment rows.
 
-``BusinessImporter(business, window).run()`` reads the business, its services, customers and staff, then the
-appointments of its ``window`` (``bookings.business._sync_window``) page by page, and mirrors them in Odoo:
+``BusinessImporter(business).run()`` reads the business, its services, customers and staff, then the
+appointments of its window page by page, and mirrors them in Odoo:
 
 * It runs as the system, whoever starts it (the hourly cron, *Synchronize now*): it creates partners and products on
   behalf of the business, which its configuration (managers only) governs. It works on a cursor of its own and
@@ -34,7 +34,7 @@ from ..messages import graph_error_message
 from ..mirror import run_context
 from .invoice_status import InvoiceStatusWriter
 from .matching import CustomerMatching
-from .run import Progress, RunContext
+from .run import Progress
 from .window import window_domain
 
 _logger = logging.getLogger(__name__)
@@ -53,8 +53,7 @@ class BusinessImporter(CustomerMatching):
     """Synchronizes one Bookings business; see the module's documentation. Its bases: the matching of customers
     (``sync.matching``), the run's units of work and report (``sync.run``)."""
 
-    def __init__(self, business, window):
-        """``window``: ``(start, end)`` of the appointments read, naive UTC."""
+    def __init__(self, business):
         business.ensure_one()
         self.registry = business.pool
         self.business_id = business.id
@@ -63,7 +62,7 @@ class BusinessImporter(CustomerMatching):
         self.business = business
         self.log = None  # the bookings.sync.run
         self.summary = None  # the run's summary, once it has ended: for callers whose transaction cannot read it
-        self.window = window
+        self.window = None  # (start, end), naive UTC
         self.currency = None
         self.services = {}  # Bookings service id -> bookings.service id
         self.progress = Progress()
@@ -99,6 +98,9 @@ class BusinessImporter(CustomerMatching):
 
     def _start(self):
         business = self.business
+        # read here, in the run's environment: read by the caller, it would begin the caller's transaction before
+        # the run commits, and the caller would not see the run (see run())
+        self.window = business._sync_window()
         self.log = self.env["bookings.sync.run"].create({
             "business_id": business.id, "window_start": self.window[0], "window_end": self.window[1]})
         business.write({"last_sync_state": "running"})
@@ -117,8 +119,7 @@ class BusinessImporter(CustomerMatching):
             service_list = read_all(client.service_pages(business.mailbox))
             customer_list = read_all(client.customer_pages(business.mailbox))
             self._in_transaction(lambda: self._import_business(info))
-            business._bookings_exporter(RunContext(self.env, business, self._problem, self._in_transaction,
-                                                   self._count), client).push(service_list, customer_list)
+            business._bookings_exporter(self._run_context(), client).push(service_list, customer_list)
             self._import_directory(service_list, customer_list)
             staff = self._read_staff(client)
             self._import_appointments(client, staff)

@@ -63,6 +63,9 @@ class RunContext:
 class RunUnits(object):
     """The run's units of work and its report; see the module."""
 
+    def _run_context(self):
+        return RunContext(self.env, self.business, self._problem, self._in_transaction, self._count)
+
     def _commit(self):
         # The importer's own cursor, opened by run(): never the caller's. Each unit of work is committed there so
         # that a crash keeps what was done. pylint: disable=invalid-commit
