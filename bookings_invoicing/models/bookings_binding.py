@@ -126,8 +126,11 @@ class BookingsBinding(models.AbstractModel):
     def _bookings_computed_values(self, values):
         """The stored computed values of a new binding of ``values``, computed by their own compute methods on a
         record in memory (``new``) that holds ``values``: ``_bookings_create`` gives them with its INSERT."""
-        record = self.new(values)
         names = [name for name, field in self._fields.items() if field.store and field.compute]
+        # a field related through a link the values leave empty is empty: given, not computed through the link
+        empty = {name: False for name, field in self._fields.items()
+                 if field.related and field.related[0] in self._fields and not values.get(field.related[0])}
+        record = self.new(dict(empty, **values))
         return record._convert_to_write({name: record[name] for name in names})
 
     @api.model
