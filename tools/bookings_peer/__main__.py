@@ -43,7 +43,7 @@ def client_certificate(path):
         return x509.load_pem_x509_certificate(handle.read())
 
 
-def main(argv=None):
+def _parser():
     parser = argparse.ArgumentParser(
         prog="bookings-peer", description=__doc__.splitlines()[0], epilog=FAULTS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,8 +73,11 @@ def main(argv=None):
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--cert-dir", help="keep the certificates in this folder (reused when present)")
     parser.add_argument("--connection-file", help="write the connection settings to this JSON file")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
     store = Store()
     store.add_client(args.tenant, args.client_id, args.secret or None, permissions=args.permissions,
                      certificates=[client_certificate(args.certificate_file)] if args.certificate_file else ())

@@ -267,48 +267,53 @@ class Generator:
             start = self.now - datetime.timedelta(days=days_back) + datetime.timedelta(
                 hours=self.rng.randrange(span_hours))
             start = start.replace(hour=8 + start.hour % 10, minute=self.rng.choice((0, 15, 30, 45)))
-            end = start + datetime.timedelta(minutes=minutes)
-            if service["maximumAttendeesCount"] > 1:
-                attendees = self.rng.sample(customers, min(len(customers), self.rng.randint(2, 4)))
-            elif index % 29 == 13 or not customers:
-                attendees = []  # reported in the wild: appointments with an empty customers array
-            else:
-                attendees = [self.rng.choice(customers)]
+            attendees = self._attendees(index, service, customers)
             price = service["defaultPrice"]
             if service["defaultPriceType"] in ("priceVaries", "startingAt") and index % 3 == 0:
                 price = round(price + self.rng.choice((5, 10, 12.5)), 2)
-            notes = "" if index % 13 else ("Please bring the forms. " * 40).strip()
-            appointment = {
-                "id": self._appointment_id(),
-                "selfServiceAppointmentId": self._uuid(),
-                "serviceId": service["id"],
-                "serviceName": service["displayName"],
-                "staffMemberIds": [self.rng.choice(staff)["id"]] if staff else [],
-                "customers": [{
-                    "@odata.type": "#microsoft.graph.bookingCustomerInformation",
-                    "customerId": c["id"], "name": c["displayName"], "emailAddress": c["emailAddress"],
-                    "phone": c["phones"][0]["number"], "notes": None,
-                    "timeZone": ("America/Chicago", "Central Standard Time", "W. Europe Standard Time")[index % 3],
-                } for c in attendees],
-                "startDateTime": graph_time(start),
-                "endDateTime": graph_time(end),
-                "duration": iso_duration(minutes),
-                "preBuffer": "PT0S",
-                "postBuffer": "PT10M",
-                "priceType": service["defaultPriceType"],
-                "price": price,
-                "isLocationOnline": index % 4 == 0,
-                "additionalInformation": notes,
-                "serviceLocation": {"displayName": "Main office"},
-                "optOutOfCustomerEmail": False,
-                "maximumAttendeesCount": service["maximumAttendeesCount"],
-                "filledAttendeesCount": len(attendees),
-                "createdDateTime": graph_offset(start - datetime.timedelta(days=7)),
-                "lastUpdatedDateTime": graph_offset(start - datetime.timedelta(days=2)),
-            }
+            appointment = self._appointment_item(index, service, start, minutes, attendees, price, staff)
             appointments.append(_variation(index, appointment))
         appointments.sort(key=lambda a: a["startDateTime"]["dateTime"])
         return appointments
+
+    def _attendees(self, index, service, customers):
+        if service["maximumAttendeesCount"] > 1:
+            return self.rng.sample(customers, min(len(customers), self.rng.randint(2, 4)))
+        if index % 29 == 13 or not customers:
+            return []  # reported in the wild: appointments with an empty customers array
+        return [self.rng.choice(customers)]
+
+    def _appointment_item(self, index, service, start, minutes, attendees, price, staff):
+        """The Graph item of the ``index``-th appointment of ``service``."""
+        notes = "" if index % 13 else ("Please bring the forms. " * 40).strip()
+        return {
+            "id": self._appointment_id(),
+            "selfServiceAppointmentId": self._uuid(),
+            "serviceId": service["id"],
+            "serviceName": service["displayName"],
+            "staffMemberIds": [self.rng.choice(staff)["id"]] if staff else [],
+            "customers": [{
+                "@odata.type": "#microsoft.graph.bookingCustomerInformation",
+                "customerId": c["id"], "name": c["displayName"], "emailAddress": c["emailAddress"],
+                "phone": c["phones"][0]["number"], "notes": None,
+                "timeZone": ("America/Chicago", "Central Standard Time", "W. Europe Standard Time")[index % 3],
+            } for c in attendees],
+            "startDateTime": graph_time(start),
+            "endDateTime": graph_time(start + datetime.timedelta(minutes=minutes)),
+            "duration": iso_duration(minutes),
+            "preBuffer": "PT0S",
+            "postBuffer": "PT10M",
+            "priceType": service["defaultPriceType"],
+            "price": price,
+            "isLocationOnline": index % 4 == 0,
+            "additionalInformation": notes,
+            "serviceLocation": {"displayName": "Main office"},
+            "optOutOfCustomerEmail": False,
+            "maximumAttendeesCount": service["maximumAttendeesCount"],
+            "filledAttendeesCount": len(attendees),
+            "createdDateTime": graph_offset(start - datetime.timedelta(days=7)),
+            "lastUpdatedDateTime": graph_offset(start - datetime.timedelta(days=2)),
+        }
 
 
 def _variation(index, appointment):

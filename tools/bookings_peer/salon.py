@@ -77,6 +77,12 @@ def invoiced_before(month_start, now):
     return min(month_start, now - datetime.timedelta(days=CLOSED_DAYS))
 
 
+def _purchase_order(local_start):
+    """The answers of a corporate employee: the company's purchase order of the month."""
+    return [{"questionId": "q-po", "question": PURCHASE_ORDER_QUESTION, "answerInputType": "text", "answerOptions": [],
+             "isRequired": False, "answer": "FAB-%s" % local_start.strftime("%Y-%m"), "selectedOptions": []}]
+
+
 class SalonGenerator(Generator):
     """Seeded generation of the salon; the same seed and reference time give the same salon."""
 
@@ -152,7 +158,14 @@ class SalonGenerator(Generator):
         yoga = next(s for s in services if s["maximumAttendeesCount"] > 1)
         regulars = customers[: len(customers) // 3]  # a third of the customers come back more often
         schedules = {}  # (staff id, day) -> [(start, end)], local times
-        visits = set()  # (customer id, day): a customer comes once a day
+        appointments = self._yoga_classes(open_days, yoga, customers, staff, schedules)
+        self._add_singles(appointments, count, [s for s in services if s is not yoga], open_days, regulars,
+                          customers, staff, schedules)
+        appointments.sort(key=lambda a: a["startDateTime"]["dateTime"])
+        return appointments
+
+    def _yoga_classes(self, open_days, yoga, customers, staff, schedules):
+        """The Saturday classes of ``yoga``, each in its teacher's ``schedules``."""
         appointments = []
         for day in open_days:
             if day.weekday() == YOGA_CLASS[0]:
@@ -161,7 +174,12 @@ class SalonGenerator(Generator):
                 attendees = self.rng.sample(customers, self.rng.randint(4, 9))
                 appointments.append(self._appointment(len(appointments), yoga, start, attendees, members[0]))
                 schedules[members[0]["id"], day] = [(start, start + datetime.timedelta(hours=1))]
-        singles = [s for s in services if s is not yoga]
+        return appointments
+
+    def _add_singles(self, appointments, count, singles, open_days, regulars, customers, staff, schedules):
+        """Single appointments of the services ``singles`` in free slots of the staff's ``schedules``, until
+        ``appointments`` holds ``count``; a customer comes once a day."""
+        visits = set()  # (customer id, day)
         weights = [WEIGHTS[s["displayName"]] for s in singles]
         attempts = 0
         while len(appointments) < count and attempts < count * 20:
@@ -186,11 +204,9 @@ class SalonGenerator(Generator):
             visits.add((customer["id"], day))
             attendees = [customer] if len(appointments) % 31 != 17 else []  # a walk-in, no customer
             appointments.append(self._appointment(len(appointments), service, start, attendees, member))
-        appointments.sort(key=lambda a: a["startDateTime"]["dateTime"])
-        return appointments
 
-    def _appointment(self, index, service, local_start, attendees, member):
-        start = local_start.replace(tzinfo=self.zone).astimezone(tz.UTC).replace(tzinfo=None)
+    def _billed(self, index, service):
+        """``(price type, price, minutes billed)`` of the ``index``-th appointment of ``service``."""
         minutes = _minutes(service["defaultDuration"])
         price_type, price = service["defaultPriceType"], service["defaultPrice"]
         if price_type == "startingAt" and index % 3 == 0:
@@ -201,6 +217,11 @@ class SalonGenerator(Generator):
             minutes = self.rng.choice((120, 135, 150))  # hours billed as given, within the booked slot
         elif price_type == "notSet" and index % 4 == 1:
             price_type = "undefined"  # as older bookings of a service without a price carry it
+        return price_type, price, minutes
+
+    def _appointment(self, index, service, local_start, attendees, member):
+        start = local_start.replace(tzinfo=self.zone).astimezone(tz.UTC).replace(tzinfo=None)
+        price_type, price, minutes = self._billed(index, service)
         end = start + datetime.timedelta(minutes=minutes)
         booked = min(start, self.now) - datetime.timedelta(days=self.rng.randint(2, 21), hours=self.rng.randint(0, 9))
         appointment = {
@@ -234,10 +255,7 @@ class SalonGenerator(Generator):
         }
         for customer in appointment["customers"]:
             if customer["name"] in CORPORATE_EMPLOYEES:
-                customer["customQuestionAnswers"] = [{
-                    "questionId": "q-po", "question": PURCHASE_ORDER_QUESTION, "answerInputType": "text",
-                    "answerOptions": [], "isRequired": False, "answer": "FAB-%s" % local_start.strftime("%Y-%m"),
-                    "selectedOptions": []}]
+                customer["customQuestionAnswers"] = _purchase_order(local_start)
         return _variation(index, appointment)
 
     def planned_changes(self, appointments):

@@ -265,28 +265,32 @@ class Handler(BaseHTTPRequestHandler):
         if rest == "oauth2/v2.0/authorize":
             return self._authorize(method, tenant, clients)
         if method == "POST" and rest == "oauth2/v2.0/token":
-            form = {k: v[0] for k, v in parse_qs(self._body().decode("utf-8")).items()}
-            client = clients.get(form.get("client_id", ""))
-            grant = form.get("grant_type")
-            if grant not in ("client_credentials", "authorization_code", "refresh_token"):
-                return self._entra_error(400, "unsupported_grant_type",
-                                         "AADSTS70003: The app requested an unsupported grant type.")
-            if client is None:
-                return self._entra_error(400, "unauthorized_client",
-                                         "AADSTS700016: Application with identifier '%s' was not found in the "
-                                         "directory '%s'." % (form.get("client_id", ""), tenant))
-            refused = _client_refused(form, client, "%s/oauth2/v2.0/token" % base)
-            if refused:
-                return self._entra_error(401, "invalid_client", refused)
-            self.peer.sign_ins.append((form["client_id"], "client_assertion" if "client_assertion" in form
-                                       else "client_secret"))
-            if grant != "client_credentials":
-                return self._user_token(tenant, base, form)
-            token = self.peer.issue_token(tenant, form["client_id"])
-            return self._send(200, {"token_type": "Bearer",  # nosec B105  # a token type
-                                    "expires_in": self.peer.token_lifetime,
-                                    "ext_expires_in": self.peer.token_lifetime, "access_token": token})
+            return self._token(tenant, base, clients)
         return self._send(404, {"error": "not_found"})
+
+    def _token(self, tenant, base, clients):
+        """The token endpoint of ``tenant``, whose applications are ``clients``."""
+        form = {k: v[0] for k, v in parse_qs(self._body().decode("utf-8")).items()}
+        client = clients.get(form.get("client_id", ""))
+        grant = form.get("grant_type")
+        if grant not in ("client_credentials", "authorization_code", "refresh_token"):
+            return self._entra_error(400, "unsupported_grant_type",
+                                     "AADSTS70003: The app requested an unsupported grant type.")
+        if client is None:
+            return self._entra_error(400, "unauthorized_client",
+                                     "AADSTS700016: Application with identifier '%s' was not found in the "
+                                     "directory '%s'." % (form.get("client_id", ""), tenant))
+        refused = _client_refused(form, client, "%s/oauth2/v2.0/token" % base)
+        if refused:
+            return self._entra_error(401, "invalid_client", refused)
+        self.peer.sign_ins.append((form["client_id"], "client_assertion" if "client_assertion" in form
+                                   else "client_secret"))
+        if grant != "client_credentials":
+            return self._user_token(tenant, base, form)
+        token = self.peer.issue_token(tenant, form["client_id"])
+        return self._send(200, {"token_type": "Bearer",  # nosec B105  # a token type
+                                "expires_in": self.peer.token_lifetime,
+                                "ext_expires_in": self.peer.token_lifetime, "access_token": token})
 
     def _authorize(self, method, tenant, clients):
         """The sign-in page of the authorization code flow: a user of the tenant is chosen (GET), then the browser
@@ -381,6 +385,12 @@ class Handler(BaseHTTPRequestHandler):
             if beta:
                 return self._write_invoice(method, parts, permissions, client)
             return self._write(method, parts, permissions)
+        return self._read(entry, parts, query, repeat, beta, client)
+
+    def _read(self, entry, parts, query, repeat, beta, client):
+        """A GET of the business ``entry`` (``parts``: its id, then a collection and an item id), by an application
+        whose ``client`` settings the store holds."""
+        store = self.peer.store
         if len(parts) == 1:
             return self._send(200, dict(entry["business"], **{
                 "@odata.context": "%s/v1.0/$metadata#solutions/bookingBusinesses/$entity" % self.peer.url}))
@@ -569,19 +579,22 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, {"applied": peer.store.apply_planned(parts[1])})
             return self._send(200, {"value": peer.store.planned(parts[1])})
         if len(parts) >= 3 and parts[0] == "businesses" and parts[2] in Store.COLLECTIONS:
-            business_id, collection = parts[1], parts[2]
-            if peer.store.business(business_id) is None:
-                return self._send(404, {"error": "no such business"})
-            if method == "GET" and len(parts) == 3:
-                return self._send(200, {"value": peer.store.items(business_id, collection)})
-            if method == "POST" and len(parts) == 3:
-                return self._send(201, peer.store.put(business_id, collection, json.loads(self._body())))
-            if method == "PATCH" and len(parts) == 4:
-                return self._send(200, peer.store.update(business_id, collection, parts[3],
-                                                         **json.loads(self._body())))
-            if method == "DELETE" and len(parts) == 4:
-                found = peer.store.remove(business_id, collection, parts[3])
-                return self._send(204 if found else 404)
+            return self._control_items(method, parts[1], parts[2], parts[3:])
+        return self._send(404, {"error": "unknown control request"})
+
+    def _control_items(self, method, business_id, collection, item):
+        """``/_peer/businesses/{business_id}/{collection}`` and, where ``item`` is ``[id]``, one of its items."""
+        store = self.peer.store
+        if store.business(business_id) is None:
+            return self._send(404, {"error": "no such business"})
+        if method == "GET" and not item:
+            return self._send(200, {"value": store.items(business_id, collection)})
+        if method == "POST" and not item:
+            return self._send(201, store.put(business_id, collection, json.loads(self._body())))
+        if method == "PATCH" and len(item) == 1:
+            return self._send(200, store.update(business_id, collection, item[0], **json.loads(self._body())))
+        if method == "DELETE" and len(item) == 1:
+            return self._send(204 if store.remove(business_id, collection, item[0]) else 404)
         return self._send(404, {"error": "unknown control request"})
 
 
