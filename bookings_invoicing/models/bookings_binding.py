@@ -127,9 +127,10 @@ class BookingsBinding(models.AbstractModel):
         """The stored computed values of a new binding of ``values``, computed by their own compute methods on a
         record in memory (``new``) that holds ``values``: ``_bookings_create`` gives them with its INSERT."""
         names = [name for name, field in self._fields.items() if field.store and field.compute]
-        # a field related through a link the values leave empty is empty: given, not computed through the link
-        empty = {name: False for name, field in self._fields.items()
-                 if field.related and field.related[0] in self._fields and not values.get(field.related[0])}
+        # a field related through a link that is not computed and that the values leave empty is empty: given, not
+        # computed through the link
+        empty = {name: False for name, field in self._fields.items() if field.related
+                 and not self._fields[field.related[0]].compute and not values.get(field.related[0])}
         record = self.new(dict(empty, **values))
         return record._convert_to_write({name: record[name] for name in names})
 
