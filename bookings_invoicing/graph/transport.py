@@ -166,7 +166,7 @@ def _read_within(response, limit, seconds, origin):
     """Read the body of ``response`` (streamed) as its content, at most ``limit`` bytes within ``seconds``
     (``_Deadline``)."""
     deadline = _Deadline(response, seconds, origin)
-    chunks, size, over = [], 0, False
+    chunks, size = [], 0
     try:
         for chunk in response.iter_content(65536):
             size += len(chunk)

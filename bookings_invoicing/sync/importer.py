@@ -254,6 +254,7 @@ class BusinessImporter(CustomerMatching):
         self.env["bookings.service"].browse(set(self.services.values())).read(
             ["cancellation_policy_id", "product_id"], load="_classic_write")
         seen = []
+        walk_in = self.business.walk_in_partner_id.id
         kind = _("Appointment")  # once a page: a translation looks the language up
         with self.env.norecompute():
             for record in records:
@@ -266,18 +267,18 @@ class BusinessImporter(CustomerMatching):
                         old = Untracked._bookings_create(self.business, (record.id, key), values)
                         self.progress.counts["appointments_created"] += 1
                     else:
-                        self._update_row(old, key, attendee, values)
+                        self._update_row(old, key, attendee, values, walk_in)
                     seen.append(old["id"])
         Appointment.recompute()
         return seen
 
-    def _update_row(self, old, key, attendee, values):
-        """Write to the stored row ``old`` what changed of its ``values``, now under ``key``, its attendee's."""
+    def _update_row(self, old, key, attendee, values, walk_in):
+        """Write to the stored row ``old`` what changed of its ``values``, now under ``key``, its attendee's;
+        ``walk_in``: the business's walk-in partner id, or False."""
         if old["attendee_key"] != key:
             values["attendee_key"] = key
         # keep a partner set by hand, and a walk-in's once it has one; a walk-in whom Bookings now names is billed
         # to that customer, or waits for one
-        walk_in = self.business.walk_in_partner_id.id
         named_now = attendee is not None and walk_in and old["partner_id"] == walk_in
         if not named_now and (not values["partner_id"] or (attendee is None and old["partner_id"])):
             values.pop("partner_id")
